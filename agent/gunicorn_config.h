@@ -1,0 +1,85 @@
+// Reconstructs a running master's effective Gunicorn settings, with the
+// source of each value, exactly as Gunicorn's loader (gunicorn/app/base.py,
+// load_config) built them. Precedence, lowest to highest:
+//   1. defaults; workers from $WEB_CONCURRENCY, bind from $PORT (source env);
+//   2. one config file: -c on the command line, else -c inside
+//      GUNICORN_CMD_ARGS, else gunicorn.conf.py in the starting directory;
+//   3. GUNICORN_CMD_ARGS (its positionals are ignored);
+//   4. the command line.
+// What the agent cannot see (argv or environment erased by setproctitle) is
+// reported as unknown with the reason, never as a default.
+#ifndef CORRAL_AGENT_GUNICORN_CONFIG_H_
+#define CORRAL_AGENT_GUNICORN_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "corral/v1/snapshot.pb.h"
+
+namespace corral::agent {
+
+// A file as the master sees it.
+struct MasterFile {
+  std::string content;
+  int64_t mtime_unix_ms = 0;
+};
+
+// Everything Gunicorn's loader read, as far as the agent could see it.
+struct LoaderInputs {
+  // Gunicorn's own arguments (argv after the launcher); nullopt when erased
+  // or unreadable.
+  std::optional<std::vector<std::string>> args;
+  bool argv_erased = false;
+  std::string argv_error;
+  // The master's environment; nullopt when erased or unreadable.
+  std::optional<std::vector<std::pair<std::string, std::string>>> environ;
+  bool environ_erased = false;
+  std::string environ_error;
+  // The master's working directory now (/proc/PID/cwd); empty when unknown.
+  std::string cwd;
+  // What os.cpu_count() returns in the master; 0 when unknown.
+  int python_cpu_count = 0;
+  // The master's effective uid and gid (defaults of `user` and `group`).
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  // When the master started; a config file modified later is flagged.
+  int64_t master_start_unix_ms = 0;
+  // NAME from a setproctitle title, if any.
+  std::string title_name;
+  // Reads an absolute path as the master sees it (through /proc/PID/root).
+  std::function<absl::StatusOr<MasterFile>(const std::string& path)> read_file;
+};
+
+struct ReconstructedConfig {
+  // Keyed by setting name, plus "app_uri".
+  std::map<std::string, corral::v1::Setting> settings;
+  std::string app_uri;
+  corral::v1::ConfigInputs inputs;
+  std::vector<corral::v1::Warning> warnings;
+  // A config value used os.cpu_count() / multiprocessing.cpu_count().
+  bool used_cpu_count = false;
+};
+
+ReconstructedConfig ReconstructConfig(const LoaderInputs& inputs);
+
+// Setting-source names used in snapshots.
+inline constexpr char kSourceDefault[] = "default";
+inline constexpr char kSourceEnv[] = "env";
+inline constexpr char kSourceConfigFile[] = "config_file";
+inline constexpr char kSourceCmdArgs[] = "gunicorn_cmd_args";
+inline constexpr char kSourceCmdline[] = "cmdline";
+inline constexpr char kSourceHook[] = "hook";
+inline constexpr char kSourceUnknown[] = "unknown";
+
+// Levenshtein distance, for "did you mean 'workers'?" on ignored keys.
+int EditDistance(const std::string& a, const std::string& b);
+
+}  // namespace corral::agent
+
+#endif  // CORRAL_AGENT_GUNICORN_CONFIG_H_

@@ -1,0 +1,399 @@
+#include "agent/probe.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "agent/gunicorn_config.h"
+#include "common/snapshot_facts.h"
+#include "spdlog/spdlog.h"
+
+namespace corral::agent {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto existing = spdlog::get("probe");
+    return existing ? existing : spdlog::default_logger()->clone("probe");
+  }();
+  return logger;
+}
+
+std::string ErrorText(absl::string_view what, const absl::Status& status) {
+  std::string kind = absl::IsPermissionDenied(status) ? "permission denied"
+                     : absl::IsNotFound(status)       ? "vanished"
+                                                      : std::string(status.message());
+  return absl::StrCat(what, ": ", kind);
+}
+
+}  // namespace
+
+Probe::Probe(ProbeOptions options)
+    : options_(std::move(options)),
+      reader_(options_.proc_root),
+      ticks_per_second_(::sysconf(_SC_CLK_TCK)),
+      page_size_(::sysconf(_SC_PAGESIZE)) {
+  if (ticks_per_second_ <= 0) ticks_per_second_ = 100;
+  if (page_size_ <= 0) page_size_ = 4096;
+}
+
+bool Probe::RefreshUptime(corral::v1::Snapshot& snapshot) {
+  now_ = options_.now();
+  absl::StatusOr<std::string> uptime = reader_.ReadRootFile("uptime");
+  absl::StatusOr<double> seconds = uptime.ok() ? ParseUptime(*uptime) : absl::StatusOr<double>(uptime.status());
+  if (!seconds.ok()) {
+    snapshot.add_scan_errors(absl::StrCat("uptime unreadable (", seconds.status().message(),
+                                          "); process ages are unknown"));
+    uptime_seconds_ = 0;
+    return false;
+  }
+  uptime_seconds_ = *seconds;
+  return true;
+}
+
+corral::v1::ProcessFacts Probe::FactsFromStat(const ProcStat& stat) const {
+  corral::v1::ProcessFacts facts;
+  facts.set_pid(stat.pid);
+  facts.set_ppid(stat.ppid);
+  facts.set_comm(stat.comm);
+  facts.set_state(std::string(1, stat.state));
+  facts.set_threads(static_cast<int32_t>(stat.num_threads));
+  facts.set_rss_bytes(stat.rss_pages * page_size_);
+  facts.set_cpu_seconds(static_cast<double>(stat.utime_ticks + stat.stime_ticks) /
+                        static_cast<double>(ticks_per_second_));
+  if (uptime_seconds_ > 0) {
+    double age = std::max(0.0, uptime_seconds_ - static_cast<double>(stat.start_ticks) /
+                                                     static_cast<double>(ticks_per_second_));
+    facts.set_age_seconds(age);
+    facts.set_start_time_unix_ms(absl::ToUnixMillis(now_) - static_cast<int64_t>(age * 1000));
+  }
+  return facts;
+}
+
+corral::v1::Snapshot Probe::Finish(corral::v1::Snapshot snapshot, absl::Time started) {
+  snapshot.set_sampled_at_unix_ms(absl::ToUnixMillis(now_));
+  for (const KnownMaster& master : known_) *snapshot.add_instances() = Render(master);
+  snapshot.set_scan_duration_us(absl::ToInt64Microseconds(absl::Now() - started));
+  return snapshot;
+}
+
+corral::v1::Snapshot Probe::Discover() {
+  absl::Time started = absl::Now();
+  corral::v1::Snapshot snapshot;
+  snapshot.set_scan_kind(corral::v1::FULL_DISCOVERY);
+  RefreshUptime(snapshot);
+  last_discovery_ = now_;
+  known_.clear();
+  processes_scanned_ = 0;
+
+  absl::StatusOr<std::vector<int>> pids = reader_.ListPids();
+  if (!pids.ok()) {
+    snapshot.add_scan_errors(absl::StrCat("cannot list ", reader_.root(), ": ", pids.status().message()));
+    return Finish(std::move(snapshot), started);
+  }
+  std::vector<ProcessEntry> table;
+  table.reserve(pids->size());
+  std::map<int, ProcStat> stats;
+  std::map<int, std::vector<int>> children_of;
+  int unparsable = 0;
+  for (int pid : *pids) {
+    absl::StatusOr<std::string> text = reader_.ReadPidFile(pid, "stat", 4096);
+    if (!text.ok()) continue;  // vanished since readdir
+    absl::StatusOr<ProcStat> stat = ParseStat(*text);
+    if (!stat.ok()) {
+      ++unparsable;
+      Log()->debug("pid {}: {}", pid, std::string(stat.status().message()));
+      continue;
+    }
+    ++processes_scanned_;
+    ProcessEntry entry{pid, stat->ppid, stat->comm, std::nullopt};
+    if (MightBeGunicorn(stat->comm)) {
+      absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(pid, "cmdline", 256 * 1024);
+      if (cmdline.ok()) entry.gunicorn = RecognizeGunicorn(ParseCmdline(*cmdline));
+    }
+    children_of[stat->ppid].push_back(pid);
+    table.push_back(std::move(entry));
+    // Masters' children need their stat later, and which processes are
+    // masters is known only after the loop: keep them all.
+    stats.emplace(pid, *std::move(stat));
+  }
+  if (unparsable > 0) {
+    snapshot.add_scan_errors(absl::StrCat(unparsable, " process(es) had an unparsable stat file and were skipped"));
+  }
+  for (int master_pid : FindRootMasters(table)) {
+    auto it = std::find_if(table.begin(), table.end(), [&](const ProcessEntry& e) { return e.pid == master_pid; });
+    BuildMaster(master_pid, 0, stats.at(master_pid), *it->gunicorn, children_of, stats);
+  }
+  std::sort(known_.begin(), known_.end(), [](const KnownMaster& a, const KnownMaster& b) { return a.pid < b.pid; });
+  return Finish(std::move(snapshot), started);
+}
+
+void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, const GunicornCommand& command,
+                        const std::map<int, std::vector<int>>& children_of, const std::map<int, ProcStat>& stats) {
+  KnownMaster master;
+  master.pid = pid;
+  master.start_ticks = stat.start_ticks;
+  master.stat = stat;
+  corral::v1::GunicornInstance& inst = master.base;
+  corral::v1::ProcessFacts& facts = *inst.mutable_master();
+  inst.set_upgrade_parent_pid(upgrade_parent_pid);
+  inst.set_launcher(command.launcher);
+  inst.set_title_name(command.title_name);
+
+  LoaderInputs loader;
+  absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(pid, "cmdline", 256 * 1024);
+  if (cmdline.ok()) {
+    master.argv = ParseCmdline(*cmdline);
+    for (const std::string& arg : master.argv) facts.add_argv(arg);
+  } else {
+    facts.add_read_errors(ErrorText("cmdline", cmdline.status()));
+    loader.argv_error = ErrorText("cmdline", cmdline.status());
+  }
+  if (command.is_title()) {
+    loader.argv_erased = true;
+  } else if (cmdline.ok()) {
+    loader.args = command.args;
+  }
+
+  absl::StatusOr<std::string> environ = reader_.ReadPidFile(pid, "environ", 1 << 20);
+  if (!environ.ok()) {
+    facts.add_read_errors(ErrorText("environ", environ.status()));
+    loader.environ_error = ErrorText("environ", environ.status());
+  } else if (IsZeroedEnviron(*environ) || (command.is_title() && environ->empty())) {
+    loader.environ_erased = true;
+  } else {
+    loader.environ = ParseEnviron(*environ);
+  }
+
+  absl::StatusOr<std::string> status_text = reader_.ReadPidFile(pid, "status", 16 * 1024);
+  if (status_text.ok()) {
+    absl::StatusOr<ProcStatus> status = ParseStatus(*status_text);
+    if (status.ok()) {
+      if (status->real_uid) facts.set_uid(*status->real_uid);
+      loader.uid = status->effective_uid;
+      loader.gid = status->effective_gid;
+    } else {
+      facts.add_read_errors(ErrorText("status", status.status()));
+    }
+  } else {
+    facts.add_read_errors(ErrorText("status", status_text.status()));
+  }
+
+  absl::StatusOr<std::string> cwd = reader_.ReadPidLink(pid, "cwd");
+  if (cwd.ok()) {
+    facts.set_cwd(*cwd);
+    loader.cwd = *cwd;
+  } else {
+    facts.add_read_errors(ErrorText("cwd", cwd.status()));
+  }
+
+  loader.python_cpu_count = ReadPythonCpuCount(reader_, pid);
+  loader.title_name = command.title_name;
+  corral::v1::ProcessFacts timing = FactsFromStat(stat);
+  loader.master_start_unix_ms = timing.start_time_unix_ms();
+  loader.read_file = [this, pid](const std::string& path) { return reader_.ReadAsProcess(pid, path); };
+
+  ReconstructedConfig config = ReconstructConfig(loader);
+  inst.set_app_uri(config.app_uri);
+  for (auto& [name, setting] : config.settings) (*inst.mutable_config())[name] = std::move(setting);
+  *inst.mutable_inputs() = std::move(config.inputs);
+  for (auto& warning : config.warnings) *inst.add_warnings() = std::move(warning);
+  master.used_cpu_count = config.used_cpu_count;
+  *inst.mutable_resources() = ReadContainerResources(reader_, pid, &master.cgroup);
+
+  std::vector<int> upgrade_masters;
+  auto kids = children_of.find(pid);
+  if (kids != children_of.end()) {
+    for (int child : kids->second) {
+      auto child_stat = stats.find(child);
+      if (child_stat == stats.end()) continue;
+      KnownChild known = ExamineChild(master, child, child_stat->second);
+      if (known.kind == ChildKind::kUpgradeMaster) upgrade_masters.push_back(child);
+      master.children[child] = std::move(known);
+      master.child_stats[child] = child_stat->second;
+    }
+  }
+  Log()->debug("master {} ({}): {} children", pid, config.app_uri, master.children.size());
+  known_.push_back(std::move(master));
+
+  for (int child : upgrade_masters) {
+    absl::StatusOr<std::string> text = reader_.ReadPidFile(child, "cmdline", 256 * 1024);
+    std::optional<GunicornCommand> child_command =
+        text.ok() ? RecognizeGunicorn(ParseCmdline(*text)) : std::nullopt;
+    if (!child_command) child_command = command;  // re-executed with the same argv
+    BuildMaster(child, pid, stats.at(child), *child_command, children_of, stats);
+  }
+}
+
+Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat) {
+  KnownChild known;
+  known.start_ticks = stat.start_ticks;
+  ChildEvidence evidence;
+  absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(child_pid, "cmdline", 256 * 1024);
+  std::vector<std::string> argv;
+  if (cmdline.ok()) {
+    argv = ParseCmdline(*cmdline);
+    evidence.gunicorn = RecognizeGunicorn(argv);
+    evidence.same_argv_as_master = !argv.empty() && argv == master.argv;
+  } else {
+    known.read_errors.push_back(ErrorText("cmdline", cmdline.status()));
+  }
+  bool gunicorn_like = evidence.gunicorn.has_value() || evidence.same_argv_as_master;
+  if (gunicorn_like) {
+    absl::StatusOr<std::vector<WorkerTmpFile>> tmp = reader_.FindWorkerTmpFiles(child_pid);
+    if (tmp.ok()) {
+      evidence.has_worker_tmp = !tmp->empty();
+      // A worker closes its siblings' files right after fork; should two be
+      // open for a moment, the one touched last is its own.
+      double newest = -1;
+      for (const WorkerTmpFile& file : *tmp) {
+        absl::StatusOr<double> ctime = reader_.CtimeSeconds(file.fd_path);
+        double t = ctime.ok() ? *ctime : 0;
+        if (t > newest) {
+          newest = t;
+          known.tmp_fd_path = file.fd_path;
+        }
+      }
+    } else {
+      known.read_errors.push_back(ErrorText("fd", tmp.status()));
+    }
+    bool titled = evidence.gunicorn && evidence.gunicorn->is_title();
+    if (!titled && evidence.same_argv_as_master) {
+      absl::StatusOr<std::string> environ = reader_.ReadPidFile(child_pid, "environ", 1 << 20);
+      if (environ.ok()) {
+        std::optional<std::string> gunicorn_pid = LookupEnv(ParseEnviron(*environ), "GUNICORN_PID");
+        int value = 0;
+        if (gunicorn_pid && absl::SimpleAtoi(*gunicorn_pid, &value)) evidence.gunicorn_pid_env = value;
+      } else {
+        known.read_errors.push_back(ErrorText("environ", environ.status()));
+      }
+    }
+  }
+  std::string why;
+  known.kind = ClassifyChild(master.pid, evidence, &why);
+  if (!why.empty()) known.read_errors.push_back(why);
+  absl::StatusOr<std::string> status_text = reader_.ReadPidFile(child_pid, "status", 16 * 1024);
+  if (status_text.ok()) {
+    absl::StatusOr<ProcStatus> status = ParseStatus(*status_text);
+    if (status.ok()) known.uid = status->real_uid;
+  }
+  return known;
+}
+
+corral::v1::Snapshot Probe::Sample() {
+  if (known_.empty() || options_.now() - last_discovery_ >= options_.rediscover_every) return Discover();
+  absl::Time started = absl::Now();
+  corral::v1::Snapshot snapshot;
+  snapshot.set_scan_kind(corral::v1::STEADY_STATE);
+  RefreshUptime(snapshot);
+  for (KnownMaster& master : known_) {
+    absl::StatusOr<std::string> text = reader_.ReadPidFile(master.pid, "stat", 4096);
+    absl::StatusOr<ProcStat> stat = text.ok() ? ParseStat(*text) : absl::StatusOr<ProcStat>(text.status());
+    if (!stat.ok() || stat->start_ticks != master.start_ticks) {
+      Log()->debug("master {} is gone; rediscovering", master.pid);
+      return Discover();
+    }
+    master.stat = *stat;
+    absl::StatusOr<std::string> children_text =
+        reader_.ReadPidFile(master.pid, absl::StrCat("task/", master.pid, "/children"), 64 * 1024);
+    absl::StatusOr<std::vector<int>> children =
+        children_text.ok() ? ParseChildren(*children_text) : absl::StatusOr<std::vector<int>>(children_text.status());
+    if (!children.ok()) {
+      Log()->debug("master {}: children unreadable ({}); rediscovering", master.pid, std::string(children.status().message()));
+      return Discover();
+    }
+    std::map<int, KnownChild> next_children;
+    std::map<int, ProcStat> next_stats;
+    for (int child : *children) {
+      absl::StatusOr<std::string> child_text = reader_.ReadPidFile(child, "stat", 4096);
+      if (!child_text.ok()) continue;  // exited since the children list was read
+      absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text);
+      if (!child_stat.ok()) continue;
+      auto known = master.children.find(child);
+      if (known != master.children.end() && known->second.start_ticks == child_stat->start_ticks) {
+        next_children[child] = std::move(known->second);
+      } else {
+        KnownChild fresh = ExamineChild(master, child, *child_stat);
+        if (fresh.kind == ChildKind::kUpgradeMaster) return Discover();
+        next_children[child] = std::move(fresh);
+      }
+      next_stats[child] = *child_stat;
+    }
+    master.children = std::move(next_children);
+    master.child_stats = std::move(next_stats);
+    RefreshResourceUsage(reader_, master.pid, master.cgroup, master.base.mutable_resources());
+  }
+  return Finish(std::move(snapshot), started);
+}
+
+corral::v1::GunicornInstance Probe::Render(const KnownMaster& master) const {
+  corral::v1::GunicornInstance instance = master.base;
+  corral::v1::ProcessFacts* facts = instance.mutable_master();
+  corral::v1::ProcessFacts fresh = FactsFromStat(master.stat);
+  facts->set_pid(fresh.pid());
+  facts->set_ppid(fresh.ppid());
+  facts->set_comm(fresh.comm());
+  facts->set_state(fresh.state());
+  facts->set_threads(fresh.threads());
+  facts->set_rss_bytes(fresh.rss_bytes());
+  facts->set_cpu_seconds(fresh.cpu_seconds());
+  facts->set_age_seconds(fresh.age_seconds());
+  facts->set_start_time_unix_ms(fresh.start_time_unix_ms());
+  double now_seconds = absl::ToDoubleSeconds(now_ - absl::UnixEpoch());
+  for (const auto& [pid, child] : master.children) {
+    if (child.kind == ChildKind::kUpgradeMaster) continue;  // reported as its own instance
+    corral::v1::ProcessFacts child_facts = FactsFromStat(master.child_stats.at(pid));
+    if (child.uid) child_facts.set_uid(*child.uid);
+    for (const std::string& e : child.read_errors) child_facts.add_read_errors(e);
+    if (child.kind == ChildKind::kWorker && !child.tmp_fd_path.empty()) {
+      absl::StatusOr<double> ctime = reader_.CtimeSeconds(child.tmp_fd_path);
+      if (ctime.ok()) child_facts.set_heartbeat_age_seconds(std::max(0.0, now_seconds - *ctime));
+    }
+    *(child.kind == ChildKind::kWorker ? instance.add_workers() : instance.add_other_children()) =
+        std::move(child_facts);
+  }
+  AddDynamicWarnings(master, instance);
+  return instance;
+}
+
+void Probe::AddDynamicWarnings(const KnownMaster& master, corral::v1::GunicornInstance& instance) const {
+  auto warn = [&](const char* code, std::string message) {
+    corral::v1::Warning* w = instance.add_warnings();
+    w->set_code(code);
+    w->set_message(std::move(message));
+  };
+  int live = LiveWorkers(instance);
+  std::optional<int64_t> configured = ConfiguredWorkers(instance);
+  const corral::v1::Setting& workers = instance.config().at("workers");
+  std::string where = workers.source() == "config_file"
+                          ? absl::StrCat("config_file ", workers.file(), ":", workers.line())
+                          : workers.source();
+  if (configured && live < *configured) {
+    warn("FEWER_WORKERS_THAN_CONFIGURED",
+         absl::StrCat(live, " worker(s) running, ", *configured, " configured (", where,
+                      "); workers are crashing or failing to boot, or were scaled down with TTOU"));
+  } else if (configured && live > *configured) {
+    warn("MORE_WORKERS_THAN_CONFIGURED",
+         absl::StrCat(live, " worker(s) running, ", *configured, " configured (", where,
+                      "); scaled up at runtime with TTIN, or old workers are still shutting down"));
+  }
+  if (BoolSetting(instance, "reload").value_or(false)) {
+    const corral::v1::Setting& reload = instance.config().at("reload");
+    warn("RELOAD_ENABLED", absl::StrCat("reload is on (", reload.source(),
+                                        "): a development setting; workers restart whenever code changes"));
+  }
+  const corral::v1::ContainerResources& res = instance.resources();
+  int cpu_count = instance.inputs().python_cpu_count();
+  if (master.used_cpu_count && res.has_cpu_quota_cores() && cpu_count > res.cpu_quota_cores() + 0.5) {
+    warn("CPU_COUNT_EXCEEDS_QUOTA",
+         absl::StrCat("the config file sizes itself with cpu_count(), which returns ", cpu_count,
+                      " (the machine's online CPUs), but the container's CPU quota is ",
+                      absl::StrFormat("%.2g", res.cpu_quota_cores()), " cores"));
+  }
+}
+
+}  // namespace corral::agent

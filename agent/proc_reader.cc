@@ -1,0 +1,92 @@
+#include "agent/proc_reader.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/file_util.h"
+
+namespace corral::agent {
+
+ProcReader::ProcReader(std::string proc_root) : root_(absl::StripSuffix(proc_root, "/")) {
+  if (root_.empty()) root_ = "/";
+}
+
+std::string ProcReader::PidPath(int pid, absl::string_view name) const {
+  return absl::StrCat(root_, "/", pid, "/", name);
+}
+
+absl::StatusOr<std::vector<int>> ProcReader::ListPids() const {
+  DIR* dir = ::opendir(root_.c_str());
+  if (dir == nullptr) return absl::ErrnoToStatus(errno, root_);
+  std::vector<int> pids;
+  while (struct dirent* entry = ::readdir(dir)) {
+    const char* name = entry->d_name;
+    if (name[0] < '1' || name[0] > '9') continue;
+    int pid = 0;
+    if (absl::SimpleAtoi(name, &pid) && pid > 0) pids.push_back(pid);
+  }
+  ::closedir(dir);
+  return pids;
+}
+
+absl::StatusOr<std::string> ProcReader::ReadPidFile(int pid, absl::string_view name, size_t max_bytes) const {
+  return ReadFileToString(PidPath(pid, name), max_bytes);
+}
+
+absl::StatusOr<std::string> ProcReader::ReadRootFile(absl::string_view name) const {
+  return ReadFileToString(absl::StrCat(root_, "/", name));
+}
+
+absl::StatusOr<std::string> ProcReader::ReadPidLink(int pid, absl::string_view name) const {
+  return ReadSymlink(PidPath(pid, name));
+}
+
+std::string ProcReader::PathAsProcess(int pid, const std::string& path) const {
+  return absl::StrCat(PidPath(pid, "root"), absl::StartsWith(path, "/") ? "" : "/", path);
+}
+
+absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string& path, size_t max_bytes) const {
+  std::string full = PathAsProcess(pid, path);
+  struct stat st;
+  if (::stat(full.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, path);
+  if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is a directory"));
+  absl::StatusOr<std::string> content = ReadFileToString(full, max_bytes);
+  if (!content.ok()) return absl::Status(content.status().code(), absl::StrCat(path, ": ", content.status().message()));
+  MasterFile file;
+  file.content = *std::move(content);
+  file.mtime_unix_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  return file;
+}
+
+absl::StatusOr<std::vector<WorkerTmpFile>> ProcReader::FindWorkerTmpFiles(int pid) const {
+  std::string fd_dir = PidPath(pid, "fd");
+  DIR* dir = ::opendir(fd_dir.c_str());
+  if (dir == nullptr) return absl::ErrnoToStatus(errno, fd_dir);
+  std::vector<WorkerTmpFile> files;
+  while (struct dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::string fd_path = absl::StrCat(fd_dir, "/", entry->d_name);
+    absl::StatusOr<std::string> target = ReadSymlink(fd_path);
+    if (!target.ok()) continue;  // closed between readdir and readlink
+    size_t slash = target->rfind('/');
+    absl::string_view base = slash == std::string::npos ? absl::string_view(*target)
+                                                        : absl::string_view(*target).substr(slash + 1);
+    if (absl::StartsWith(base, "wgunicorn-")) files.push_back({fd_path, *std::move(target)});
+  }
+  ::closedir(dir);
+  return files;
+}
+
+absl::StatusOr<double> ProcReader::CtimeSeconds(const std::string& path) const {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, path);
+  return static_cast<double>(st.st_ctim.tv_sec) + static_cast<double>(st.st_ctim.tv_nsec) / 1e9;
+}
+
+}  // namespace corral::agent

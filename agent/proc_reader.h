@@ -1,0 +1,60 @@
+// The agent's only door to /proc: reads files of a proc root (the real
+// /proc, a host /proc mounted elsewhere, or a fixture tree in tests).
+// Errors keep errno's class: NotFound means the process vanished (skip it
+// quietly), PermissionDenied means a partial record that says so.
+#ifndef CORRAL_AGENT_PROC_READER_H_
+#define CORRAL_AGENT_PROC_READER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "agent/gunicorn_config.h"
+
+namespace corral::agent {
+
+// A worker's heartbeat file as seen through its fd table.
+struct WorkerTmpFile {
+  std::string fd_path;  // <proc_root>/PID/fd/N
+  std::string target;   // "/tmp/wgunicorn-abc123 (deleted)"
+};
+
+class ProcReader {
+ public:
+  explicit ProcReader(std::string proc_root);
+
+  const std::string& root() const { return root_; }
+
+  // Numeric entries of the proc root, in directory order.
+  absl::StatusOr<std::vector<int>> ListPids() const;
+
+  // <root>/<pid>/<name>, read to EOF.
+  absl::StatusOr<std::string> ReadPidFile(int pid, absl::string_view name, size_t max_bytes = 1 << 20) const;
+  // <root>/<name> (uptime, stat, ...).
+  absl::StatusOr<std::string> ReadRootFile(absl::string_view name) const;
+  // Target of <root>/<pid>/<name> (cwd, exe).
+  absl::StatusOr<std::string> ReadPidLink(int pid, absl::string_view name) const;
+  // An absolute path as process `pid` sees it, through <root>/<pid>/root.
+  absl::StatusOr<MasterFile> ReadAsProcess(int pid, const std::string& path, size_t max_bytes = 1 << 20) const;
+  // The path <root>/<pid>/root/<path>, for callers that stat or list it.
+  std::string PathAsProcess(int pid, const std::string& path) const;
+
+  // The wgunicorn-* temp files process `pid` holds open. Unreadable fd
+  // tables return the error (PermissionDenied for another user's process).
+  absl::StatusOr<std::vector<WorkerTmpFile>> FindWorkerTmpFiles(int pid) const;
+
+  // st_ctime of a path (follows /proc/PID/fd/N to the open file), in
+  // seconds since the epoch with sub-second precision.
+  absl::StatusOr<double> CtimeSeconds(const std::string& path) const;
+
+ private:
+  std::string PidPath(int pid, absl::string_view name) const;
+
+  std::string root_;
+};
+
+}  // namespace corral::agent
+
+#endif  // CORRAL_AGENT_PROC_READER_H_

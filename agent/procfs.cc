@@ -1,0 +1,149 @@
+#include "agent/procfs.h"
+
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace corral::agent {
+namespace {
+
+absl::Status Malformed(absl::string_view file, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed ", file, ": ", why));
+}
+
+}  // namespace
+
+absl::StatusOr<ProcStat> ParseStat(absl::string_view content) {
+  size_t open = content.find('(');
+  size_t close = content.rfind(')');
+  if (open == absl::string_view::npos || close == absl::string_view::npos || close < open) {
+    return Malformed("stat", "no '(comm)' field");
+  }
+  ProcStat stat;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(content.substr(0, open)), &stat.pid) || stat.pid <= 0) {
+    return Malformed("stat", "bad pid field");
+  }
+  stat.comm = std::string(content.substr(open + 1, close - open - 1));
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(content.substr(close + 1), absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  // fields[0] is field 3 of proc(5) (state); rss is field 24.
+  constexpr size_t kRssIndex = 24 - 3;
+  if (fields.size() <= kRssIndex) {
+    return Malformed("stat", absl::StrCat("expected at least ", kRssIndex + 1, " fields after comm, got ",
+                                          fields.size()));
+  }
+  auto field = [&](int number) { return fields[static_cast<size_t>(number - 3)]; };
+  if (field(3).size() != 1) return Malformed("stat", "bad state field");
+  stat.state = field(3)[0];
+  if (!absl::SimpleAtoi(field(4), &stat.ppid) || stat.ppid < 0) return Malformed("stat", "bad ppid field");
+  if (!absl::SimpleAtoi(field(14), &stat.utime_ticks) || !absl::SimpleAtoi(field(15), &stat.stime_ticks)) {
+    return Malformed("stat", "bad utime/stime fields");
+  }
+  if (!absl::SimpleAtoi(field(20), &stat.num_threads)) return Malformed("stat", "bad num_threads field");
+  if (!absl::SimpleAtoi(field(22), &stat.start_ticks)) return Malformed("stat", "bad starttime field");
+  if (!absl::SimpleAtoi(field(24), &stat.rss_pages)) return Malformed("stat", "bad rss field");
+  return stat;
+}
+
+absl::StatusOr<ProcStatus> ParseStatus(absl::string_view content) {
+  ProcStatus status;
+  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    absl::string_view key = line.substr(0, colon);
+    std::vector<absl::string_view> values =
+        absl::StrSplit(line.substr(colon + 1), absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (key == "Uid" || key == "Gid") {
+      uint32_t real = 0;
+      uint32_t effective = 0;
+      if (values.size() < 2 || !absl::SimpleAtoi(values[0], &real) || !absl::SimpleAtoi(values[1], &effective)) {
+        return Malformed("status", absl::StrCat("bad ", key, " line"));
+      }
+      (key == "Uid" ? status.real_uid : status.real_gid) = real;
+      (key == "Uid" ? status.effective_uid : status.effective_gid) = effective;
+    } else if (key == "VmRSS") {
+      int64_t kb = 0;
+      if (!values.empty() && absl::SimpleAtoi(values[0], &kb)) status.vm_rss_kb = kb;
+    } else if (key == "NSpid") {
+      for (absl::string_view v : values) {
+        int pid = 0;
+        if (!absl::SimpleAtoi(v, &pid)) return Malformed("status", "bad NSpid line");
+        status.ns_pids.push_back(pid);
+      }
+    }
+  }
+  return status;
+}
+
+std::vector<std::string> ParseCmdline(absl::string_view content) {
+  std::vector<std::string> argv = absl::StrSplit(content, '\0');
+  while (!argv.empty() && argv.back().empty()) argv.pop_back();
+  return argv;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseEnviron(absl::string_view content) {
+  std::vector<std::pair<std::string, std::string>> environ;
+  for (absl::string_view entry : absl::StrSplit(content, '\0', absl::SkipEmpty())) {
+    size_t eq = entry.find('=');
+    if (eq == absl::string_view::npos || eq == 0) continue;
+    environ.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return environ;
+}
+
+std::optional<std::string> LookupEnv(const std::vector<std::pair<std::string, std::string>>& environ,
+                                     absl::string_view name) {
+  for (const auto& [key, value] : environ) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+bool IsZeroedEnviron(absl::string_view content) {
+  return !content.empty() && content.find_first_not_of('\0') == absl::string_view::npos;
+}
+
+absl::StatusOr<std::vector<int>> ParseChildren(absl::string_view content) {
+  std::vector<int> pids;
+  for (absl::string_view token : absl::StrSplit(content, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(token, &pid) || pid <= 0) return Malformed("children", absl::StrCat("bad pid '", token, "'"));
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+absl::StatusOr<double> ParseUptime(absl::string_view content) {
+  std::vector<absl::string_view> fields = absl::StrSplit(content, absl::ByAnyChar(" \n"), absl::SkipEmpty());
+  double seconds = 0;
+  if (fields.empty() || !absl::SimpleAtod(fields[0], &seconds) || seconds < 0) {
+    return Malformed("uptime", "expected seconds since boot");
+  }
+  return seconds;
+}
+
+absl::StatusOr<int> CountCpuList(absl::string_view content) {
+  absl::string_view list = absl::StripAsciiWhitespace(content);
+  if (list.empty()) return Malformed("cpu list", "empty");
+  int count = 0;
+  for (absl::string_view range : absl::StrSplit(list, ',')) {
+    std::pair<absl::string_view, absl::string_view> ends = absl::StrSplit(range, absl::MaxSplits('-', 1));
+    int first = 0;
+    int last = 0;
+    if (!absl::SimpleAtoi(ends.first, &first) || first < 0) return Malformed("cpu list", absl::StrCat("'", range, "'"));
+    last = first;
+    if (!ends.second.empty() && (!absl::SimpleAtoi(ends.second, &last) || last < first)) {
+      return Malformed("cpu list", absl::StrCat("'", range, "'"));
+    }
+    if (last - first > 65536) return Malformed("cpu list", "range too large");
+    count += last - first + 1;
+  }
+  return count;
+}
+
+}  // namespace corral::agent

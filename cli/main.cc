@@ -1,0 +1,67 @@
+// corral: the command-line client. `corral inspect` reads /proc locally;
+// the fleet commands ask corral-server.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+#include "cli/inspect_command.h"
+#include "common/version.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>&, std::ostream&, std::ostream&);
+};
+
+const std::vector<Command>& Commands() {
+  static const auto* commands = new std::vector<Command>{
+      {"inspect", corral::cli::kInspectSummary, corral::cli::RunInspect},
+  };
+  return *commands;
+}
+
+void PrintUsage(std::ostream& out) {
+  out << "Usage: corral COMMAND [FLAGS]\n\n"
+         "Corral tells you, for every Gunicorn, how many workers really run, which settings\n"
+         "really apply and where each came from.\n\nCommands:\n";
+  for (const Command& c : Commands()) out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  out << "  version     Print the version\n"
+         "\nRun 'corral COMMAND --help' for a command's flags.\n"
+         "Exit status: 0 ok, 1 findings at or above --fail-on, 2 usage error or server unreachable.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    PrintUsage(std::cerr);
+    return corral::cli::kExitUsage;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "-h" || command == "--help" || command == "help") {
+    if (!args.empty()) {
+      for (const Command& c : Commands()) {
+        if (args[0] == c.name) return c.run({"--help"}, std::cout, std::cerr);
+      }
+    }
+    PrintUsage(std::cout);
+    return corral::cli::kExitOk;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "corral " << corral::kCorralVersion << "\n";
+    return corral::cli::kExitOk;
+  }
+  for (const Command& c : Commands()) {
+    if (command == c.name) return c.run(args, std::cout, std::cerr);
+  }
+  std::cerr << "corral: unknown command '" << command << "'\n\n";
+  PrintUsage(std::cerr);
+  return corral::cli::kExitUsage;
+}

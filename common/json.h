@@ -1,0 +1,19 @@
+// Protobuf messages as JSON with proto field names (snake_case), the form
+// every `--json` output of Corral uses.
+#ifndef CORRAL_COMMON_JSON_H_
+#define CORRAL_COMMON_JSON_H_
+
+#include <string>
+
+#include "google/protobuf/message.h"
+
+namespace corral {
+
+// Prints `message` as one JSON object. Fields holding their default value
+// are printed too, so scripts never see a key come and go; unset `optional`
+// fields (unknown values) are left out.
+std::string ToJson(const google::protobuf::Message& message, bool pretty = true);
+
+}  // namespace corral
+
+#endif  // CORRAL_COMMON_JSON_H_
