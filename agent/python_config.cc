@@ -247,6 +247,7 @@ class ExpressionParser {
     return false;
   }
 
+  PyValue Ternary();
   PyValue OrTest();
   PyValue AndTest();
   PyValue NotTest();
@@ -276,6 +277,8 @@ class ExpressionParser {
   size_t end_;
   bool failed_ = false;
   std::string error_;
+  int depth_ = 0;
+  static constexpr int kMaxDepth = 200;
 };
 
 class Evaluator {
@@ -849,6 +852,15 @@ class Evaluator {
 
 PyValue ExpressionParser::Expression() {
   if (Peek("lambda")) return Fail("lambda is not evaluated");
+  // Python's own parser refuses deeper nesting; so does this one, before
+  // the stack would.
+  if (++depth_ > kMaxDepth) return Fail("expression nested too deeply");
+  PyValue value = Ternary();
+  --depth_;
+  return value;
+}
+
+PyValue ExpressionParser::Ternary() {
   PyValue value = OrTest();
   if (!Accept("if")) return value;
   PyValue condition = OrTest();
@@ -889,7 +901,9 @@ PyValue ExpressionParser::AndTest() {
 
 PyValue ExpressionParser::NotTest() {
   if (Accept("not")) {
+    if (++depth_ > kMaxDepth) return Fail("expression nested too deeply");
     PyValue operand = NotTest();
+    --depth_;
     std::optional<bool> truth = operand.Truthy();
     if (!truth) return operand.is_unknown() ? operand : Unknown("truth value cannot be evaluated");
     return PyValue::Bool(!*truth);
@@ -962,7 +976,9 @@ std::optional<bool> ExpressionParser::Compare(absl::string_view op, const PyValu
 
 PyValue ExpressionParser::Comparison() {
   PyValue left = BitOr();
-  std::optional<bool> result;
+  // Chained comparisons: `a < b <= c` is true when every link is.
+  bool result = true;
+  bool known = true;
   PyValue unknown;
   bool any = false;
   while (true) {
@@ -980,19 +996,20 @@ PyValue ExpressionParser::Comparison() {
       break;
     }
     PyValue right = BitOr();
-    if (!any) {
-      result = true;
-      any = true;
+    any = true;
+    if (!result) {  // an earlier link was false: Python stops evaluating
+      left = right;
+      continue;
     }
     if (const PyValue* u = FirstUnknown({&left, &right})) {
-      unknown = *u;
-      result.reset();
-    } else if (result) {
+      if (known) unknown = *u;
+      known = false;
+    } else if (known) {
       std::string why;
       std::optional<bool> r = Compare(op, left, right, &why);
       if (!r) {
         unknown = Unknown(why.empty() ? absl::StrCat("comparison '", op, "' is not evaluated") : why);
-        result.reset();
+        known = false;
       } else if (!*r) {
         result = false;
       }
@@ -1000,8 +1017,8 @@ PyValue ExpressionParser::Comparison() {
     left = right;
   }
   if (!any) return left;
-  if (!result) return unknown.is_unknown() ? unknown : Unknown("comparison cannot be evaluated");
-  return PyValue::Bool(*result);
+  if (!known) return unknown.is_unknown() ? unknown : Unknown("comparison cannot be evaluated");
+  return PyValue::Bool(result);
 }
 
 PyValue ExpressionParser::BitOr() {
@@ -1065,7 +1082,9 @@ PyValue ExpressionParser::Factor() {
   if (Peek("-") || Peek("+") || Peek("~")) {
     std::string op = Current()->text;
     ++pos_;
+    if (++depth_ > kMaxDepth) return Fail("expression nested too deeply");
     PyValue operand = Factor();
+    --depth_;
     if (operand.is_unknown()) return operand;
     if (!operand.is_number()) return Unknown(absl::StrCat("TypeError: bad operand type for unary ", op));
     if (operand.kind == Kind::kFloat) {
@@ -1085,7 +1104,9 @@ PyValue ExpressionParser::Factor() {
 PyValue ExpressionParser::Power() {
   PyValue base = Primary();
   if (Accept("**")) {
+    if (++depth_ > kMaxDepth) return Fail("expression nested too deeply");
     PyValue exponent = Factor();
+    --depth_;
     return Binary("**", base, exponent);
   }
   return base;

@@ -23,11 +23,12 @@ function(corral_test)
   set_target_properties(${CT_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
   target_compile_options(${CT_NAME} PRIVATE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
   target_link_libraries(${CT_NAME} PRIVATE ${CT_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${CT_NAME} PRIVATE
+    CORRAL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CORRAL_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
   gtest_discover_tests(${CT_NAME}
     DISCOVERY_MODE PRE_TEST
     WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
-    PROPERTIES LABELS "${CT_LABELS}" TIMEOUT ${CT_TIMEOUT}
-               ENVIRONMENT "CORRAL_SOURCE_DIR=${PROJECT_SOURCE_DIR};CORRAL_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+    PROPERTIES LABELS "${CT_LABELS}" TIMEOUT ${CT_TIMEOUT})
 endfunction()
 
 include(GoogleTest)

@@ -1,0 +1,33 @@
+# Corral's entry points. `make test` and `make demo` work on a fresh Debian
+# machine: they install what is missing first.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_JOBS ?= 2
+
+.PHONY: all deps configure build test unit integration bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure
+
+unit: build
+	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) -L unit --output-on-failure
+
+integration: build
+	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) -L integration --output-on-failure
+
+bench: build
+	@bash bench/run.sh
+
+clean:
+	@rm -rf $(BUILD_DIR)

@@ -1,0 +1,350 @@
+#include "agent/python_config.h"
+
+#include "gtest/gtest.h"
+
+namespace corral::agent {
+namespace {
+
+PythonConfigContext Context(std::vector<std::pair<std::string, std::string>> environ = {}, int cpus = 4) {
+  PythonConfigContext context;
+  context.environ = std::move(environ);
+  context.cpu_count = cpus;
+  context.file_path = "/app/gunicorn.conf.py";
+  return context;
+}
+
+PythonConfigResult Eval(const std::string& source, const PythonConfigContext& context = Context()) {
+  absl::StatusOr<PythonConfigResult> result = EvaluatePythonConfig(source, context);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : PythonConfigResult();
+}
+
+std::string Repr(const PythonConfigResult& r, const std::string& name) {
+  auto it = r.names.find(name);
+  if (it == r.names.end()) return "<absent>";
+  if (it->second.value.is_unknown()) return "<unknown: " + it->second.value.text + ">";
+  return it->second.value.Repr();
+}
+
+TEST(EvaluatePythonConfig, LiteralsAndArithmetic) {
+  PythonConfigResult r = Eval(
+      "workers = 3\n"
+      "timeout = 60 * 2\n"
+      "graceful = 7 // 2 + -7 // 2 + 7 % -3\n"
+      "ratio = 3 / 2\n"
+      "big = 2 ** 10\n"
+      "name = 'api' \"-\" 'v1'\n"
+      "flags = [True, False, None]\n"
+      "pair = (1,)\n"
+      "d = {'a': 1}\n"
+      "hexa = 0x1F + 0o17 + 0b11 + 1_000\n"
+      "neg = -2 ** 2\n");
+  EXPECT_EQ(Repr(r, "workers"), "3");
+  EXPECT_EQ(Repr(r, "timeout"), "120");
+  EXPECT_EQ(Repr(r, "graceful"), "-3");  // 3 + -4 + -2 (Python floors)
+  EXPECT_EQ(Repr(r, "ratio"), "1.5");
+  EXPECT_EQ(Repr(r, "big"), "1024");
+  EXPECT_EQ(Repr(r, "name"), "'api-v1'");
+  EXPECT_EQ(Repr(r, "flags"), "[True, False, None]");
+  EXPECT_EQ(Repr(r, "pair"), "(1,)");
+  EXPECT_EQ(Repr(r, "d"), "{'a': 1}");
+  EXPECT_EQ(Repr(r, "hexa"), "1049");
+  EXPECT_EQ(Repr(r, "neg"), "-4");
+  EXPECT_EQ(r.names.at("timeout").line, 2);
+  EXPECT_EQ(r.names.at("timeout").expression, "60 * 2");
+}
+
+TEST(EvaluatePythonConfig, CpuCountFromBothModules) {
+  PythonConfigResult r = Eval(
+      "import multiprocessing\n"
+      "import os\n"
+      "from multiprocessing import cpu_count as cpus\n"
+      "workers = multiprocessing.cpu_count() * 2 + 1\n"
+      "threads = os.cpu_count()\n"
+      "other = cpus() - 1\n",
+      Context({}, 8));
+  EXPECT_EQ(Repr(r, "workers"), "17");
+  EXPECT_EQ(Repr(r, "threads"), "8");
+  EXPECT_EQ(Repr(r, "other"), "7");
+  EXPECT_TRUE(r.used_cpu_count);
+}
+
+TEST(EvaluatePythonConfig, EnvironmentLookups) {
+  PythonConfigResult r = Eval(
+      "import os\n"
+      "from os import environ, getenv\n"
+      "bind = '0.0.0.0:' + os.environ.get('PORT', '8000')\n"
+      "workers = int(os.getenv('WEB_CONCURRENCY', 2))\n"
+      "loglevel = environ['LOG_LEVEL'].lower()\n"
+      "missing = os.environ.get('NOPE')\n"
+      "fallback = getenv('NOPE', 'x') or 'y'\n"
+      "flag = 'DEBUG' in os.environ\n",
+      Context({{"PORT", "9000"}, {"LOG_LEVEL", "DEBUG"}}));
+  EXPECT_EQ(Repr(r, "bind"), "'0.0.0.0:9000'");
+  EXPECT_EQ(Repr(r, "workers"), "2");
+  EXPECT_EQ(Repr(r, "loglevel"), "'debug'");
+  EXPECT_EQ(Repr(r, "missing"), "None");
+  EXPECT_EQ(Repr(r, "fallback"), "'x'");
+  EXPECT_EQ(Repr(r, "flag"), "False");
+}
+
+TEST(EvaluatePythonConfig, UnknownEnvironmentMakesLookupsUnknown) {
+  PythonConfigContext context = Context();
+  context.environ.reset();
+  context.environ_unknown_reason = "setproctitle erased the environment";
+  PythonConfigResult r = Eval("import os\nworkers = int(os.environ.get('WEB_CONCURRENCY', '3'))\ntimeout = 5\n",
+                              context);
+  EXPECT_EQ(Repr(r, "workers"), "<unknown: $WEB_CONCURRENCY is unknown: setproctitle erased the environment>");
+  EXPECT_EQ(Repr(r, "timeout"), "5");
+}
+
+TEST(EvaluatePythonConfig, StringFormatting) {
+  PythonConfigResult r = Eval(
+      "port = 8000\n"
+      "a = f'0.0.0.0:{port}'\n"
+      "b = '0.0.0.0:%d' % port\n"
+      "c = '{}:{}'.format('h', port)\n"
+      "d = f'{port!r}{{x}}'\n"
+      "e = f'{port:>5}'\n"
+      "f = '%s-%s' % ('a', 'b')\n"
+      "g = 'A, B'.split(',')\n"
+      "h = str(port) + '/' + 'x'.upper()\n");
+  EXPECT_EQ(Repr(r, "a"), "'0.0.0.0:8000'");
+  EXPECT_EQ(Repr(r, "b"), "'0.0.0.0:8000'");
+  EXPECT_EQ(Repr(r, "c"), "'h:8000'");
+  EXPECT_EQ(Repr(r, "d"), "'8000{x}'");
+  EXPECT_EQ(Repr(r, "e"), "<unknown: f-string format specs are not evaluated>");
+  EXPECT_EQ(Repr(r, "f"), "'a-b'");
+  EXPECT_EQ(Repr(r, "g"), "['A', ' B']");
+  EXPECT_EQ(Repr(r, "h"), "'8000/X'");
+}
+
+TEST(EvaluatePythonConfig, BuiltinsAndConditionals) {
+  PythonConfigResult r = Eval(
+      "workers = max(2, min(8, 4 * 3))\n"
+      "t = 30 if False else 60\n"
+      "u = int('42') + int(3.9) + len([1, 2]) + abs(-1)\n"
+      "v = float('2.5')\n"
+      "w = bool(0) or 'set'\n"
+      "x = 1 < 2 <= 2 != 3\n"
+      "y = None is None and 'a' not in 'bcd'\n");
+  EXPECT_EQ(Repr(r, "workers"), "8");
+  EXPECT_EQ(Repr(r, "t"), "60");
+  EXPECT_EQ(Repr(r, "u"), "48");
+  EXPECT_EQ(Repr(r, "v"), "2.5");
+  EXPECT_EQ(Repr(r, "w"), "'set'");
+  EXPECT_EQ(Repr(r, "x"), "True");
+  EXPECT_EQ(Repr(r, "y"), "True");
+}
+
+TEST(EvaluatePythonConfig, IfBlocksFollowTheConditionWhenKnown) {
+  PythonConfigResult r = Eval(
+      "import os\n"
+      "if os.environ.get('ENV') == 'prod':\n"
+      "    workers = 8\n"
+      "    reload = False\n"
+      "elif os.environ.get('ENV') == 'dev':\n"
+      "    workers = 1\n"
+      "    reload = True\n"
+      "else:\n"
+      "    workers = 2\n"
+      "if True: timeout = 99\n",
+      Context({{"ENV", "dev"}}));
+  EXPECT_EQ(Repr(r, "workers"), "1");
+  EXPECT_EQ(Repr(r, "reload"), "True");
+  EXPECT_EQ(Repr(r, "timeout"), "99");
+  EXPECT_EQ(r.names.at("workers").line, 6);
+}
+
+TEST(EvaluatePythonConfig, UnknownConditionMakesEveryBranchAssignmentUnknown) {
+  PythonConfigResult r = Eval(
+      "import socket\n"
+      "if socket.gethostname().startswith('web'):\n"
+      "    workers = 8\n"
+      "else:\n"
+      "    threads = 2\n"
+      "timeout = 10\n");
+  EXPECT_NE(Repr(r, "workers").find("depends on `socket.gethostname().startswith('web')` (line 2)"),
+            std::string::npos);
+  EXPECT_NE(Repr(r, "threads").find("<unknown: depends on"), std::string::npos);
+  EXPECT_EQ(Repr(r, "timeout"), "10");
+}
+
+TEST(EvaluatePythonConfig, LoopsTryAndFunctionsAreNotExecuted) {
+  PythonConfigResult r = Eval(
+      "try:\n"
+      "    import gevent\n"
+      "    worker_class = 'gevent'\n"
+      "except ImportError:\n"
+      "    worker_class = 'sync'\n"
+      "for i in range(3):\n"
+      "    workers = i\n"
+      "def compute():\n"
+      "    return 5\n"
+      "max_requests = compute()\n"
+      "def post_fork(server, worker):\n"
+      "    server.log.info('forked')\n"
+      "keepalive = lambda: 3\n");
+  EXPECT_NE(Repr(r, "worker_class").find("<unknown: assigned inside a `"), std::string::npos);
+  EXPECT_NE(Repr(r, "workers").find("<unknown: assigned inside a `for` block at line 6"), std::string::npos);
+  EXPECT_EQ(Repr(r, "max_requests"), "<unknown: calls compute(), defined in the file; it is not executed>");
+  EXPECT_EQ(r.names.at("post_fork").value.kind, PyValue::Kind::kFunction);
+  EXPECT_NE(Repr(r, "keepalive").find("lambda"), std::string::npos);
+  EXPECT_EQ(r.names.at("max_requests").expression, "compute()");
+}
+
+TEST(EvaluatePythonConfig, AssignmentForms) {
+  PythonConfigResult r = Eval(
+      "a = b = 4\n"
+      "c, d = 1, 2\n"
+      "timeout: int = 50\n"
+      "workers = 2\n"
+      "workers += 1\n"
+      "workers *= 2\n"
+      "bind = []\n"
+      "bind.append('127.0.0.1:1')\n"
+      "bind.extend(['unix:/s'])\n"
+      "x = 1; y = 2\n"
+      "raw_env = ['A=1']\n"
+      "raw_env[0] = 'B=2'\n"
+      "gone = 1\n"
+      "del gone\n"
+      "total = (1 +\n"
+      "         2)\n"
+      "cont = 1 + \\\n"
+      "    2\n");
+  EXPECT_EQ(Repr(r, "a"), "4");
+  EXPECT_EQ(Repr(r, "b"), "4");
+  EXPECT_EQ(Repr(r, "c"), "1");
+  EXPECT_EQ(Repr(r, "d"), "2");
+  EXPECT_EQ(Repr(r, "timeout"), "50");
+  EXPECT_EQ(Repr(r, "workers"), "6");
+  EXPECT_EQ(r.names.at("workers").line, 6);
+  EXPECT_EQ(Repr(r, "bind"), "['127.0.0.1:1', 'unix:/s']");
+  EXPECT_EQ(r.names.at("bind").line, 9);
+  EXPECT_EQ(Repr(r, "y"), "2");
+  EXPECT_EQ(Repr(r, "raw_env"), "<unknown: modified in place at line 12>");
+  EXPECT_EQ(Repr(r, "gone"), "<absent>");
+  EXPECT_EQ(Repr(r, "total"), "3");
+  EXPECT_EQ(r.names.at("total").expression, "(1 + 2)");
+  EXPECT_EQ(Repr(r, "cont"), "3");
+}
+
+TEST(EvaluatePythonConfig, EnvironAssignmentAffectsLaterLookups) {
+  PythonConfigResult r = Eval(
+      "import os\n"
+      "os.environ['PORT'] = '7000'\n"
+      "bind = '0.0.0.0:' + os.environ['PORT']\n");
+  EXPECT_EQ(Repr(r, "bind"), "'0.0.0.0:7000'");
+}
+
+TEST(EvaluatePythonConfig, NameAndFileAreThoseGunicornSets) {
+  PythonConfigResult r = Eval("if __name__ == '__config__':\n    workers = 5\nhere = __file__\n");
+  EXPECT_EQ(Repr(r, "workers"), "5");
+  EXPECT_EQ(Repr(r, "here"), "'/app/gunicorn.conf.py'");
+  EXPECT_EQ(Repr(r, "__name__"), "<absent>");
+}
+
+TEST(EvaluatePythonConfig, ErrorsBecomeUnknownWithTheReason) {
+  PythonConfigResult r = Eval(
+      "a = 1 / 0\n"
+      "b = undefined_name + 1\n"
+      "c = 'x' + 1\n"
+      "d = [i for i in range(3)]\n"
+      "e = 99999999999999999999999\n"
+      "f = 9223372036854775807 + 1\n"
+      "g = int('abc')\n"
+      "h = {1, 2}\n");
+  EXPECT_EQ(Repr(r, "a"), "<unknown: ZeroDivisionError: division by zero>");
+  EXPECT_EQ(Repr(r, "b"), "<unknown: name 'undefined_name' is not defined in the file>");
+  EXPECT_EQ(Repr(r, "c"), "<unknown: TypeError: unsupported operand types for +: 'str' and 'int'>");
+  EXPECT_NE(Repr(r, "d").find("comprehensions are not evaluated"), std::string::npos);
+  EXPECT_NE(Repr(r, "e").find("is not evaluated"), std::string::npos);
+  EXPECT_EQ(Repr(r, "f"), "<unknown: integer overflow>");
+  EXPECT_NE(Repr(r, "g").find("ValueError"), std::string::npos);
+  EXPECT_EQ(Repr(r, "h"), "<unknown: sets are not evaluated>");
+}
+
+TEST(EvaluatePythonConfig, DynamicNamespaceUseIsNoted) {
+  PythonConfigResult r = Eval("globals().update({'workers': 9})\nfrom os import *\n");
+  ASSERT_EQ(r.notes.size(), 2u);
+  EXPECT_NE(r.notes[0].find("line 1 calls globals()"), std::string::npos);
+  EXPECT_NE(r.notes[1].find("from os import *"), std::string::npos);
+}
+
+TEST(EvaluatePythonConfig, StringsAndComments) {
+  PythonConfigResult r = Eval(
+      "# comment with 'quote\n"
+      "a = 'it''s'  # trailing\n"
+      "b = \"tab\\there\\n\"\n"
+      "c = r'raw\\n'\n"
+      "d = '''multi\n"
+      "line'''\n"
+      "e = b'bytes'\n"
+      "f = '\\x41\\u00e9'\n");
+  EXPECT_EQ(Repr(r, "a"), "'its'");
+  EXPECT_EQ(r.names.at("b").value.text, "tab\there\n");
+  EXPECT_EQ(r.names.at("c").value.text, "raw\\n");
+  EXPECT_EQ(r.names.at("d").value.text, "multi\nline");
+  EXPECT_EQ(Repr(r, "e"), "b'bytes'");
+  EXPECT_EQ(r.names.at("f").value.text, "A\xc3\xa9");
+}
+
+TEST(EvaluatePythonConfig, SyntaxErrorsFailTheWholeFile) {
+  EXPECT_FALSE(EvaluatePythonConfig("a = 'unterminated\n", Context()).ok());
+  EXPECT_FALSE(EvaluatePythonConfig("a = (1,\n", Context()).ok());
+  EXPECT_FALSE(EvaluatePythonConfig("a = 1)\n", Context()).ok());
+  EXPECT_FALSE(EvaluatePythonConfig("a = $\n", Context()).ok());
+}
+
+TEST(EvaluatePythonConfig, HostileInputDoesNotBlowUp) {
+  // Deep nesting, huge repetition and long lines are answered, not crashed on.
+  std::string deep = "a = " + std::string(150, '(') + "1" + std::string(150, ')') + "\n";
+  EXPECT_EQ(Repr(Eval(deep), "a"), "1");
+  EXPECT_NE(Repr(Eval("a = 'x' * 100000000\n"), "a").find("too large"), std::string::npos);
+  EXPECT_EQ(Repr(Eval("a = 2 ** 100\n"), "a"), "<unknown: integer overflow>");
+  std::string long_line = "a = '" + std::string(1 << 20, 'x') + "'\n";
+  EXPECT_EQ(Eval(long_line).names.at("a").value.text.size(), size_t{1} << 20);
+}
+
+TEST(ParsePythonInt, Bases) {
+  EXPECT_EQ(ParsePythonInt(" 42 ", 10), 42);
+  EXPECT_EQ(ParsePythonInt("-1_000", 10), -1000);
+  EXPECT_EQ(ParsePythonInt("010", 10), 10);
+  EXPECT_FALSE(ParsePythonInt("010", 0).has_value());
+  EXPECT_EQ(ParsePythonInt("0x1f", 0), 31);
+  EXPECT_EQ(ParsePythonInt("0o22", 0), 18);
+  EXPECT_EQ(ParsePythonInt("0", 0), 0);
+  EXPECT_EQ(ParsePythonInt("000", 0), 0);
+  EXPECT_FALSE(ParsePythonInt("0x10", 10).has_value());
+  EXPECT_FALSE(ParsePythonInt("1__0", 10).has_value());
+  EXPECT_FALSE(ParsePythonInt("", 10).has_value());
+  EXPECT_FALSE(ParsePythonInt("99999999999999999999", 10).has_value());
+}
+
+}  // namespace
+}  // namespace corral::agent
+
+namespace corral::agent {
+namespace {
+
+TEST(EvaluatePythonConfig, NestingDeeperThanPythonAllowsIsRefused) {
+  for (const std::string& expr : {std::string(5000, '(') + "1" + std::string(5000, ')'), std::string(5000, '-') + "1",
+                                   [] {
+                                     std::string s;
+                                     for (int i = 0; i < 5000; ++i) s += "not ";
+                                     return s + "1";
+                                   }(),
+                                   [] {
+                                     std::string s = "2";
+                                     for (int i = 0; i < 5000; ++i) s += " ** 1";
+                                     return s;
+                                   }()}) {
+    absl::StatusOr<PythonConfigResult> r = EvaluatePythonConfig("a = " + expr + "\n", PythonConfigContext());
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r->names.at("a").value.text.find("nested too deeply"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace corral::agent

@@ -1,0 +1,167 @@
+#include "tests/support/gunicorn_process.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "tests/support/subprocess.h"
+
+extern char** environ;
+
+namespace corral::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<int> Children(int pid) {
+  std::vector<int> pids;
+  for (absl::string_view p :
+       absl::StrSplit(ReadAll(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
+    int child = 0;
+    if (absl::SimpleAtoi(p, &child)) pids.push_back(child);
+  }
+  return pids;
+}
+
+bool HoldsHeartbeat(int pid) {
+  std::string dir = absl::StrCat("/proc/", pid, "/fd");
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return false;
+  bool found = false;
+  while (struct dirent* e = ::readdir(d)) {
+    char target[4096];
+    ssize_t n = ::readlink(absl::StrCat(dir, "/", e->d_name).c_str(), target, sizeof(target) - 1);
+    if (n > 0) {
+      target[n] = '\0';
+      if (std::strstr(target, "/wgunicorn-") != nullptr) found = true;
+    }
+  }
+  ::closedir(d);
+  return found;
+}
+
+}  // namespace
+
+std::vector<int> WorkerPids(int master_pid) {
+  std::vector<int> workers;
+  for (int child : Children(master_pid)) {
+    if (HoldsHeartbeat(child)) workers.push_back(child);
+  }
+  return workers;
+}
+
+void GunicornProcess::WriteApp(const std::string& dir) {
+  const char* app =
+      "def app(environ, start_response):\n"
+      "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+      "    return [b'ok\\n']\n"
+      "application = app\n";
+  WriteFile(dir + "/app.py", app);
+  WriteFile(dir + "/wsgi.py", app);
+}
+
+absl::StatusOr<std::unique_ptr<GunicornProcess>> GunicornProcess::Start(GunicornOptions options) {
+  std::unique_ptr<GunicornProcess> g(new GunicornProcess());
+  g->app_dir_ = options.cwd.empty() ? MakeTempDir("app") : options.cwd;
+  if (options.cwd.empty()) WriteApp(g->app_dir_);
+  g->log_path_ = g->app_dir_ + "/gunicorn.log";
+
+  std::vector<std::string> argv;
+  if (options.own_pid_namespace) argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"};
+  argv.insert(argv.end(), options.launcher.begin(), options.launcher.end());
+  argv.insert(argv.end(), options.args.begin(), options.args.end());
+
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!absl::StartsWith(*e, "PYTHONPATH=")) env_strings.emplace_back(*e);
+  }
+  if (!options.setproctitle) {
+    std::string stub = MakeTempDir("nospt");
+    WriteFile(stub + "/setproctitle/__init__.py", "raise ImportError('setproctitle disabled for this test')\n");
+    env_strings.push_back("PYTHONPATH=" + stub);
+  }
+  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int log = ::open(g->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
+    if (::chdir(g->app_dir_.c_str()) != 0) ::_exit(126);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  g->spawned_ = pid;
+  if (!options.own_pid_namespace) {
+    g->master_pid_ = pid;
+    return g;
+  }
+  // unshare forks Gunicorn as PID 1 of the new namespace: its child.
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    std::vector<int> kids = Children(pid);
+    if (!kids.empty()) {
+      g->master_pid_ = kids[0];
+      return g;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("unshare did not start Gunicorn; log: " + ReadAll(g->log_path_));
+}
+
+absl::StatusOr<std::vector<int>> GunicornProcess::WaitForWorkers(int n, absl::Duration timeout) const {
+  absl::Time deadline = absl::Now() + timeout;
+  std::vector<int> workers;
+  while (absl::Now() < deadline) {
+    workers = WorkerPids(master_pid_);
+    if (static_cast<int>(workers.size()) == n) return workers;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("master ", master_pid_, " has ", workers.size(),
+                                                  " workers, expected ", n, "; log:\n", ReadAll(log_path_)));
+}
+
+void GunicornProcess::Signal(int signal) const { ::kill(master_pid_, signal); }
+
+GunicornProcess::~GunicornProcess() {
+  if (spawned_ <= 0) return;
+  ::kill(-spawned_, SIGTERM);
+  if (master_pid_ > 0) ::kill(master_pid_, SIGTERM);
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  int status = 0;
+  while (absl::Now() < deadline) {
+    if (::waitpid(spawned_, &status, WNOHANG) == spawned_) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ::kill(-spawned_, SIGKILL);
+  ::waitpid(spawned_, &status, WNOHANG);
+}
+
+}  // namespace corral::testing

@@ -1,0 +1,66 @@
+// A real Gunicorn (Debian's package, /usr/bin/gunicorn on /usr/bin/python3)
+// started by a test, optionally without setproctitle and optionally as PID 1
+// of its own PID namespace. The destructor stops it and everything it
+// started, even when the test failed.
+#ifndef CORRAL_TESTS_SUPPORT_GUNICORN_PROCESS_H_
+#define CORRAL_TESTS_SUPPORT_GUNICORN_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace corral::testing {
+
+struct GunicornOptions {
+  // How Gunicorn is launched; `args` follow.
+  std::vector<std::string> launcher = {"/usr/bin/gunicorn"};
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  // false: a setproctitle stub that raises ImportError goes first on
+  // PYTHONPATH, so argv and environ stay readable.
+  bool setproctitle = true;
+  // Run under `unshare --pid --fork --mount-proc`: Gunicorn is PID 1 there.
+  bool own_pid_namespace = false;
+  // Working directory; default: a temp dir holding app.py and wsgi.py.
+  std::string cwd;
+};
+
+class GunicornProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<GunicornProcess>> Start(GunicornOptions options);
+  ~GunicornProcess();
+
+  // The master's pid in the test's PID namespace.
+  int master_pid() const { return master_pid_; }
+  const std::string& app_dir() const { return app_dir_; }
+
+  // Waits until the master has exactly `n` children holding a heartbeat
+  // file; returns their pids.
+  absl::StatusOr<std::vector<int>> WaitForWorkers(int n, absl::Duration timeout = absl::Seconds(20)) const;
+
+  // Sends `signal` to the master.
+  void Signal(int signal) const;
+
+  // Writes a minimal WSGI app (app:app, wsgi:application) into `dir`.
+  static void WriteApp(const std::string& dir);
+
+ private:
+  GunicornProcess() = default;
+  pid_t spawned_ = -1;  // gunicorn itself, or unshare
+  int master_pid_ = -1;
+  std::string app_dir_;
+  std::string log_path_;
+};
+
+// The pids of `pid`'s children that hold a wgunicorn-* file.
+std::vector<int> WorkerPids(int master_pid);
+
+}  // namespace corral::testing
+
+#endif  // CORRAL_TESTS_SUPPORT_GUNICORN_PROCESS_H_
