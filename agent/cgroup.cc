@@ -147,7 +147,8 @@ absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view content) {
 absl::StatusOr<std::optional<double>> ParseCfsQuota(absl::string_view quota_text, absl::string_view period_text) {
   int64_t quota = 0;
   int64_t period = 0;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(quota_text), &quota)) return Malformed("cpu.cfs_quota_us", "not a number");
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(quota_text), &quota))
+    return Malformed("cpu.cfs_quota_us", "not a number");
   if (quota < 0) return std::optional<double>();
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(period_text), &period) || period <= 0) {
     return Malformed("cpu.cfs_period_us", "not a positive number");

@@ -49,8 +49,7 @@ struct CgroupDirs {
 // Joins each membership with the mount of its hierarchy: the directory is
 // mount_point + (path relative to the mount's root). A path outside the
 // mount's root (cgroup namespaces) falls back to the mount point itself.
-CgroupDirs LocateCgroupDirs(const std::vector<CgroupMembership>& memberships,
-                            const std::vector<MountEntry>& mounts);
+CgroupDirs LocateCgroupDirs(const std::vector<CgroupMembership>& memberships, const std::vector<MountEntry>& mounts);
 
 // cgroup v2 cpu.max: "max 100000" -> nullopt (unlimited); "150000 100000" -> 1.5.
 absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view content);

@@ -108,8 +108,8 @@ ContainerResources ReadContainerResources(const ProcReader& reader, int pid, Cgr
       }
     }
   }
-  if (auto cpus = ReadCgroupFile(reader, pid, loc.cpuset_dir, v2 ? "cpuset.cpus.effective" : "cpuset.effective_cpus",
-                                 &out)) {
+  if (auto cpus =
+          ReadCgroupFile(reader, pid, loc.cpuset_dir, v2 ? "cpuset.cpus.effective" : "cpuset.effective_cpus", &out)) {
     if (auto n = Parsed(CountCpuList(*cpus), "effective cpus", &out)) out.set_effective_cpus(*n);
   }
   if (auto limit = ReadCgroupFile(reader, pid, loc.memory_dir, v2 ? "memory.max" : "memory.limit_in_bytes", &out)) {

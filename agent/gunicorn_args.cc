@@ -144,8 +144,8 @@ ParsedArgs ParseGunicornArgs(const std::vector<std::string>& args) {
         ++i;
         continue;
       case Kind::kAmbiguous:
-        parsed.problems.push_back(absl::StrCat("ambiguous option: ", arg, " could match ",
-                                               absl::StrJoin(c.candidates, ", ")));
+        parsed.problems.push_back(
+            absl::StrCat("ambiguous option: ", arg, " could match ", absl::StrJoin(c.candidates, ", ")));
         ++i;
         continue;
       case Kind::kUnknownOption:
@@ -170,23 +170,23 @@ ParsedArgs ParseGunicornArgs(const std::vector<std::string>& args) {
           std::string rest = match.explicit_value->substr(1);
           const GunicornSetting* next = ExactFlag(next_flag);
           if (next == nullptr) {
-            parsed.problems.push_back(absl::StrCat("argument ", match.spelling, ": ignored explicit argument '",
-                                                   *match.explicit_value, "'"));
+            parsed.problems.push_back(
+                absl::StrCat("argument ", match.spelling, ": ignored explicit argument '", *match.explicit_value, "'"));
             break;
           }
           match = {next, next_flag, rest.empty() ? std::nullopt : std::optional<std::string>(rest)};
           continue;
         }
-        parsed.problems.push_back(absl::StrCat("argument ", match.spelling, ": ignored explicit argument '",
-                                               *match.explicit_value, "'"));
+        parsed.problems.push_back(
+            absl::StrCat("argument ", match.spelling, ": ignored explicit argument '", *match.explicit_value, "'"));
         break;
       }
       if (!TakesValue(*match.setting)) {
         Record(parsed, match, std::nullopt);
         break;
       }
-      bool next_is_value = i < args.size() && !only_positionals && args[i] != "--" &&
-                           Classify(args[i]).kind == Kind::kPositional;
+      bool next_is_value =
+          i < args.size() && !only_positionals && args[i] != "--" && Classify(args[i]).kind == Kind::kPositional;
       if (!next_is_value) {
         parsed.problems.push_back(absl::StrCat("argument ", match.spelling, ": expected one argument"));
         break;

@@ -39,9 +39,7 @@ bool IsGunicornScript(absl::string_view path) {
   return name == "gunicorn" || name == "gunicorn3";
 }
 
-bool IsGunicornModule(absl::string_view module) {
-  return module == "gunicorn" || module == "gunicorn.app.wsgiapp";
-}
+bool IsGunicornModule(absl::string_view module) { return module == "gunicorn" || module == "gunicorn.app.wsgiapp"; }
 
 std::optional<GunicornCommand> FromTitle(absl::string_view title) {
   if (!absl::ConsumePrefix(&title, "gunicorn: ")) return std::nullopt;

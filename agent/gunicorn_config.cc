@@ -200,7 +200,9 @@ absl::StatusOr<PyValue> FlagValue(const OptionValue& option) {
       literal = "0o" + literal.substr(1);
     }
     std::optional<int64_t> n = ParsePythonInt(literal, s.type == ArgType::kInt ? 10 : 0);
-    if (!n) return absl::InvalidArgumentError(absl::StrCat("argument ", option.spelling, ": invalid int value: '", text, "'"));
+    if (!n)
+      return absl::InvalidArgumentError(
+          absl::StrCat("argument ", option.spelling, ": invalid int value: '", text, "'"));
     return PyValue::Int(*n);
   }
   return PyValue::Str(text);
@@ -330,8 +332,7 @@ class Reconstruction {
     }
     const std::string environ_reason = EnvironUnknownReason();
     if (!in_.environ) {
-      SetUnknown("workers", absl::StrCat("defaults to $WEB_CONCURRENCY, but ", environ_reason))
-          .set_default_value("1");
+      SetUnknown("workers", absl::StrCat("defaults to $WEB_CONCURRENCY, but ", environ_reason)).set_default_value("1");
       SetUnknown("bind", absl::StrCat("defaults to 0.0.0.0:$PORT when PORT is set, but ", environ_reason))
           .set_default_value("127.0.0.1:8000");
     } else {
@@ -435,9 +436,8 @@ class Reconstruction {
       inputs.set_config_file(path);
       inputs.set_config_file_source(source);
       inputs.set_config_file_error(std::string(file.status().message()));
-      Warn("CONFIG_FILE_UNREADABLE", absl::StrCat("config file ", path, " (", source,
-                                                  ") cannot be read: ", file.status().message(),
-                                                  "; settings it may set are unknown"));
+      Warn("CONFIG_FILE_UNREADABLE", absl::StrCat("config file ", path, " (", source, ") cannot be read: ",
+                                                  file.status().message(), "; settings it may set are unknown"));
       config_file_unreadable_ = true;
       return;
     }
@@ -447,8 +447,9 @@ class Reconstruction {
     if (in_.master_start_unix_ms > 0 && file->mtime_unix_ms > in_.master_start_unix_ms) {
       inputs.set_config_file_changed_after_start(true);
       Warn("CONFIG_FILE_CHANGED",
-           absl::StrCat(path, " was modified after the master started; the running values may come from an "
-                              "earlier version (send HUP to reload)"));
+           absl::StrCat(path,
+                        " was modified after the master started; the running values may come from an "
+                        "earlier version (send HUP to reload)"));
     }
 
     PythonConfigContext context;
@@ -488,8 +489,8 @@ class Reconstruction {
       s.set_file(path);
       s.set_line(binding.line);
       s.set_expression(binding.expression);
-      s.set_note(absl::StrCat("set in ", path, ":", binding.line, " to an expression Corral cannot evaluate: ",
-                              binding.value.text));
+      s.set_note(absl::StrCat("set in ", path, ":", binding.line,
+                              " to an expression Corral cannot evaluate: ", binding.value.text));
       return;
     }
     absl::StatusOr<Validated> validated = Validate(*setting, binding.value, start_dir_);
@@ -505,8 +506,7 @@ class Reconstruction {
     Setting& s = Set(name, validated->display, kSourceConfigFile);
     s.set_file(path);
     s.set_line(binding.line);
-    if (binding.value.kind != PyValue::Kind::kStr || binding.expression.empty() ||
-        binding.expression.front() != '"') {
+    if (binding.value.kind != PyValue::Kind::kStr || binding.expression.empty() || binding.expression.front() != '"') {
       s.set_expression(binding.expression);
     }
   }
@@ -514,8 +514,8 @@ class Reconstruction {
   void WarnIfIgnoredKey(const std::string& path, const std::string& name, const PythonBinding& binding) {
     using K = PyValue::Kind;
     if (name.empty() || name[0] == '_') return;
-    if (binding.value.kind == K::kModule || binding.value.kind == K::kFunction ||
-        binding.value.kind == K::kBuiltin || binding.value.kind == K::kEnviron) {
+    if (binding.value.kind == K::kModule || binding.value.kind == K::kFunction || binding.value.kind == K::kBuiltin ||
+        binding.value.kind == K::kEnviron) {
       return;
     }
     std::string lower = absl::AsciiStrToLower(name);
@@ -545,8 +545,9 @@ class Reconstruction {
           value.ok() ? Validate(*option.setting, *value, start_dir_) : absl::StatusOr<Validated>(value.status());
       if (!validated.ok()) {
         SetUnknown(name, std::string(validated.status().message()));
-        Warn("CONFIG_VALUE_INVALID", absl::StrCat(source == std::string(kSourceCmdline) ? "command line" : "GUNICORN_CMD_ARGS",
-                                                  ": ", validated.status().message()));
+        Warn("CONFIG_VALUE_INVALID",
+             absl::StrCat(source == std::string(kSourceCmdline) ? "command line" : "GUNICORN_CMD_ARGS", ": ",
+                          validated.status().message()));
         continue;
       }
       Setting& s = Set(name, validated->display, source);
@@ -605,8 +606,8 @@ class Reconstruction {
     if (config_file_unreadable_) {
       for (auto& [name, setting] : out_.settings) {
         if (setting.source() == kSourceDefault) {
-          MakeUnknownButDefault(setting,
-                                absl::StrCat("the config file ", out_.inputs.config_file(), " is unreadable and may set it"));
+          MakeUnknownButDefault(
+              setting, absl::StrCat("the config file ", out_.inputs.config_file(), " is unreadable and may set it"));
         }
       }
     }
@@ -632,8 +633,8 @@ class Reconstruction {
     int64_t n = 0;
     if (sync && threads.source() != kSourceUnknown && absl::SimpleAtoi(threads.value(), &n) && n > 1) {
       worker_class.set_value("gthread");
-      AppendNote(worker_class, absl::StrCat("worker_class is 'sync' but threads=", n,
-                                            ", so Gunicorn runs the gthread worker"));
+      AppendNote(worker_class,
+                 absl::StrCat("worker_class is 'sync' but threads=", n, ", so Gunicorn runs the gthread worker"));
     }
   }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -46,8 +47,8 @@ bool Probe::RefreshUptime(corral::v1::Snapshot& snapshot) {
   absl::StatusOr<std::string> uptime = reader_.ReadRootFile("uptime");
   absl::StatusOr<double> seconds = uptime.ok() ? ParseUptime(*uptime) : absl::StatusOr<double>(uptime.status());
   if (!seconds.ok()) {
-    snapshot.add_scan_errors(absl::StrCat("uptime unreadable (", seconds.status().message(),
-                                          "); process ages are unknown"));
+    snapshot.add_scan_errors(
+        absl::StrCat("uptime unreadable (", seconds.status().message(), "); process ages are unknown"));
     uptime_seconds_ = 0;
     return false;
   }
@@ -66,8 +67,8 @@ corral::v1::ProcessFacts Probe::FactsFromStat(const ProcStat& stat) const {
   facts.set_cpu_seconds(static_cast<double>(stat.utime_ticks + stat.stime_ticks) /
                         static_cast<double>(ticks_per_second_));
   if (uptime_seconds_ > 0) {
-    double age = std::max(0.0, uptime_seconds_ - static_cast<double>(stat.start_ticks) /
-                                                     static_cast<double>(ticks_per_second_));
+    double age =
+        std::max(0.0, uptime_seconds_ - static_cast<double>(stat.start_ticks) / static_cast<double>(ticks_per_second_));
     facts.set_age_seconds(age);
     facts.set_start_time_unix_ms(absl::ToUnixMillis(now_) - static_cast<int64_t>(age * 1000));
   }
@@ -88,7 +89,6 @@ corral::v1::Snapshot Probe::Discover() {
   RefreshUptime(snapshot);
   last_discovery_ = now_;
   known_.clear();
-  processes_scanned_ = 0;
 
   absl::StatusOr<std::vector<int>> pids = reader_.ListPids();
   if (!pids.ok()) {
@@ -96,9 +96,9 @@ corral::v1::Snapshot Probe::Discover() {
     return Finish(std::move(snapshot), started);
   }
   std::vector<ProcessEntry> table;
+  std::vector<ProcStat> table_stats;
   table.reserve(pids->size());
-  std::map<int, ProcStat> stats;
-  std::map<int, std::vector<int>> children_of;
+  table_stats.reserve(pids->size());
   int unparsable = 0;
   for (int pid : *pids) {
     absl::StatusOr<std::string> text = reader_.ReadPidFile(pid, "stat", 4096);
@@ -109,24 +109,36 @@ corral::v1::Snapshot Probe::Discover() {
       Log()->debug("pid {}: {}", pid, std::string(stat.status().message()));
       continue;
     }
-    ++processes_scanned_;
     ProcessEntry entry{pid, stat->ppid, stat->comm, std::nullopt};
     if (MightBeGunicorn(stat->comm)) {
       absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(pid, "cmdline", 256 * 1024);
       if (cmdline.ok()) entry.gunicorn = RecognizeGunicorn(ParseCmdline(*cmdline));
     }
-    children_of[stat->ppid].push_back(pid);
     table.push_back(std::move(entry));
-    // Masters' children need their stat later, and which processes are
-    // masters is known only after the loop: keep them all.
-    stats.emplace(pid, *std::move(stat));
+    table_stats.push_back(*std::move(stat));
   }
+  processes_scanned_ = static_cast<int>(table.size());
   if (unparsable > 0) {
     snapshot.add_scan_errors(absl::StrCat(unparsable, " process(es) had an unparsable stat file and were skipped"));
   }
+  // Only Gunicorn processes and their children matter from here on.
+  absl::flat_hash_set<int> gunicorn_pids;
+  for (const ProcessEntry& e : table) {
+    if (e.gunicorn) gunicorn_pids.insert(e.pid);
+  }
+  std::map<int, ProcStat> stats;
+  std::map<int, std::vector<int>> children_of;
+  std::map<int, const GunicornCommand*> commands;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const ProcessEntry& e = table[i];
+    bool relevant = e.gunicorn.has_value() || gunicorn_pids.count(e.ppid) > 0;
+    if (!relevant) continue;
+    stats.emplace(e.pid, table_stats[i]);
+    if (gunicorn_pids.count(e.ppid)) children_of[e.ppid].push_back(e.pid);
+    if (e.gunicorn) commands[e.pid] = &*e.gunicorn;
+  }
   for (int master_pid : FindRootMasters(table)) {
-    auto it = std::find_if(table.begin(), table.end(), [&](const ProcessEntry& e) { return e.pid == master_pid; });
-    BuildMaster(master_pid, 0, stats.at(master_pid), *it->gunicorn, children_of, stats);
+    BuildMaster(master_pid, 0, stats.at(master_pid), *commands.at(master_pid), children_of, stats);
   }
   std::sort(known_.begin(), known_.end(), [](const KnownMaster& a, const KnownMaster& b) { return a.pid < b.pid; });
   return Finish(std::move(snapshot), started);
@@ -222,8 +234,7 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
 
   for (int child : upgrade_masters) {
     absl::StatusOr<std::string> text = reader_.ReadPidFile(child, "cmdline", 256 * 1024);
-    std::optional<GunicornCommand> child_command =
-        text.ok() ? RecognizeGunicorn(ParseCmdline(*text)) : std::nullopt;
+    std::optional<GunicornCommand> child_command = text.ok() ? RecognizeGunicorn(ParseCmdline(*text)) : std::nullopt;
     if (!child_command) child_command = command;  // re-executed with the same argv
     BuildMaster(child, pid, stats.at(child), *child_command, children_of, stats);
   }
@@ -303,7 +314,8 @@ corral::v1::Snapshot Probe::Sample() {
     absl::StatusOr<std::vector<int>> children =
         children_text.ok() ? ParseChildren(*children_text) : absl::StatusOr<std::vector<int>>(children_text.status());
     if (!children.ok()) {
-      Log()->debug("master {}: children unreadable ({}); rediscovering", master.pid, std::string(children.status().message()));
+      Log()->debug("master {}: children unreadable ({}); rediscovering", master.pid,
+                   std::string(children.status().message()));
       return Discover();
     }
     std::map<int, KnownChild> next_children;

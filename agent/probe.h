@@ -24,8 +24,8 @@
 #include "absl/time/time.h"
 #include "agent/container_resources.h"
 #include "agent/discovery.h"
-#include "agent/procfs.h"
 #include "agent/proc_reader.h"
+#include "agent/procfs.h"
 #include "corral/v1/snapshot.pb.h"
 
 namespace corral::agent {

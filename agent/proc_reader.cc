@@ -75,8 +75,8 @@ absl::StatusOr<std::vector<WorkerTmpFile>> ProcReader::FindWorkerTmpFiles(int pi
     absl::StatusOr<std::string> target = ReadSymlink(fd_path);
     if (!target.ok()) continue;  // closed between readdir and readlink
     size_t slash = target->rfind('/');
-    absl::string_view base = slash == std::string::npos ? absl::string_view(*target)
-                                                        : absl::string_view(*target).substr(slash + 1);
+    absl::string_view base =
+        slash == std::string::npos ? absl::string_view(*target) : absl::string_view(*target).substr(slash + 1);
     if (absl::StartsWith(base, "wgunicorn-")) files.push_back({fd_path, *std::move(target)});
   }
   ::closedir(dir);

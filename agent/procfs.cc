@@ -1,6 +1,7 @@
 #include "agent/procfs.h"
 
 #include <limits>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -18,6 +19,28 @@ absl::Status Malformed(absl::string_view file, absl::string_view why) {
 
 }  // namespace
 
+namespace {
+
+// Parses a decimal field without allocating; fields are separated by single
+// spaces in /proc/PID/stat. Accepts a leading '-' for signed fields.
+template <typename T>
+bool ParseField(absl::string_view text, T* out) {
+  if (text.empty()) return false;
+  bool negative = text[0] == '-';
+  if (negative && !std::is_signed<T>::value) return false;
+  if (negative) text.remove_prefix(1);
+  if (text.empty()) return false;
+  T value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = static_cast<T>(value * 10 + (c - '0'));
+  }
+  *out = negative ? static_cast<T>(0 - value) : value;
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<ProcStat> ParseStat(absl::string_view content) {
   size_t open = content.find('(');
   size_t close = content.rfind(')');
@@ -25,28 +48,37 @@ absl::StatusOr<ProcStat> ParseStat(absl::string_view content) {
     return Malformed("stat", "no '(comm)' field");
   }
   ProcStat stat;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(content.substr(0, open)), &stat.pid) || stat.pid <= 0) {
+  if (!ParseField(absl::StripAsciiWhitespace(content.substr(0, open)), &stat.pid) || stat.pid <= 0) {
     return Malformed("stat", "bad pid field");
   }
   stat.comm = std::string(content.substr(open + 1, close - open - 1));
-  std::vector<absl::string_view> fields =
-      absl::StrSplit(content.substr(close + 1), absl::ByAnyChar(" \n"), absl::SkipEmpty());
-  // fields[0] is field 3 of proc(5) (state); rss is field 24.
-  constexpr size_t kRssIndex = 24 - 3;
-  if (fields.size() <= kRssIndex) {
-    return Malformed("stat", absl::StrCat("expected at least ", kRssIndex + 1, " fields after comm, got ",
-                                          fields.size()));
+  // Fields 3..24 of proc(5) follow the last ')': state is field 3, rss 24.
+  constexpr int kLastField = 24;
+  absl::string_view fields[kLastField + 1];
+  absl::string_view rest = content.substr(close + 1);
+  int number = 3;
+  size_t pos = 0;
+  while (number <= kLastField) {
+    while (pos < rest.size() && (rest[pos] == ' ' || rest[pos] == '\n')) ++pos;
+    if (pos >= rest.size()) break;
+    size_t end = pos;
+    while (end < rest.size() && rest[end] != ' ' && rest[end] != '\n') ++end;
+    fields[number++] = rest.substr(pos, end - pos);
+    pos = end;
   }
-  auto field = [&](int number) { return fields[static_cast<size_t>(number - 3)]; };
-  if (field(3).size() != 1) return Malformed("stat", "bad state field");
-  stat.state = field(3)[0];
-  if (!absl::SimpleAtoi(field(4), &stat.ppid) || stat.ppid < 0) return Malformed("stat", "bad ppid field");
-  if (!absl::SimpleAtoi(field(14), &stat.utime_ticks) || !absl::SimpleAtoi(field(15), &stat.stime_ticks)) {
+  if (number <= kLastField) {
+    return Malformed("stat",
+                     absl::StrCat("expected at least ", kLastField - 2, " fields after comm, got ", number - 3));
+  }
+  if (fields[3].size() != 1) return Malformed("stat", "bad state field");
+  stat.state = fields[3][0];
+  if (!ParseField(fields[4], &stat.ppid) || stat.ppid < 0) return Malformed("stat", "bad ppid field");
+  if (!ParseField(fields[14], &stat.utime_ticks) || !ParseField(fields[15], &stat.stime_ticks)) {
     return Malformed("stat", "bad utime/stime fields");
   }
-  if (!absl::SimpleAtoi(field(20), &stat.num_threads)) return Malformed("stat", "bad num_threads field");
-  if (!absl::SimpleAtoi(field(22), &stat.start_ticks)) return Malformed("stat", "bad starttime field");
-  if (!absl::SimpleAtoi(field(24), &stat.rss_pages)) return Malformed("stat", "bad rss field");
+  if (!ParseField(fields[20], &stat.num_threads)) return Malformed("stat", "bad num_threads field");
+  if (!ParseField(fields[22], &stat.start_ticks)) return Malformed("stat", "bad starttime field");
+  if (!ParseField(fields[24], &stat.rss_pages)) return Malformed("stat", "bad rss field");
   return stat;
 }
 

@@ -72,13 +72,11 @@ const PyValue* FirstUnknown(std::initializer_list<const PyValue*> values) {
   return nullptr;
 }
 
-double AsDouble(const PyValue& v) {
-  return v.kind == Kind::kFloat ? v.floating : static_cast<double>(v.integer);
-}
+double AsDouble(const PyValue& v) { return v.kind == Kind::kFloat ? v.floating : static_cast<double>(v.integer); }
 
 PyValue TypeError(absl::string_view op, const PyValue& a, const PyValue& b) {
-  return Unknown(absl::StrCat("TypeError: unsupported operand types for ", op, ": '", a.TypeName(), "' and '",
-                              b.TypeName(), "'"));
+  return Unknown(
+      absl::StrCat("TypeError: unsupported operand types for ", op, ": '", a.TypeName(), "' and '", b.TypeName(), "'"));
 }
 
 int64_t FloorDiv(int64_t a, int64_t b) {
@@ -181,16 +179,16 @@ PyValue BraceFormat(const std::string& format, const std::vector<PyValue>& args,
 
 bool IsKeyword(absl::string_view word) {
   static const std::set<absl::string_view> kKeywords = {
-      "False", "None",   "True",    "and",      "as",   "assert", "async",  "await",    "break",
-      "class", "continue", "def",   "del",      "elif", "else",   "except", "finally",  "for",
-      "from",  "global", "if",      "import",   "in",   "is",     "lambda", "nonlocal", "not",
-      "or",    "pass",   "raise",   "return",   "try",  "while",  "with",   "yield"};
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
   return kKeywords.count(word) > 0;
 }
 
 bool IsAugmentedOp(const PyToken& t) {
-  static const std::set<absl::string_view> kOps = {"+=", "-=", "*=", "/=", "//=", "%=", "**=",
-                                                   ">>=", "<<=", "&=", "|=", "^=", "@="};
+  static const std::set<absl::string_view> kOps = {
+      "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=", "@="};
   return t.type == PyToken::Type::kOp && kOps.count(t.text) > 0;
 }
 
@@ -420,8 +418,8 @@ class Evaluator {
         ++i;
         continue;
       }
-      static const std::set<std::string> kOpaqueCompound = {"for", "while", "try", "with", "async", "match",
-                                                            "else", "elif", "except", "finally"};
+      static const std::set<std::string> kOpaqueCompound = {"for",   "while", "try",  "with",   "async",
+                                                            "match", "else",  "elif", "except", "finally"};
       if (kOpaqueCompound.count(head) && (head != "match" || HeaderColon(t) < t.size())) {
         // The block's effect depends on runtime behaviour: every name it
         // assigns becomes unknown. try/except/else/finally arrive here one
@@ -572,8 +570,8 @@ class Evaluator {
       // NAME.append(...) and friends mutate NAME.
       if (depth == 0 && t[i].type == PyToken::Type::kName && i + 2 < t.size() && t[i + 1].Is(".") &&
           (i == 0 || !t[i - 1].Is("."))) {
-        static const std::set<absl::string_view> kMutators = {"append", "extend", "insert", "update", "pop",
-                                                              "remove", "clear",  "setdefault"};
+        static const std::set<absl::string_view> kMutators = {"append", "extend", "insert", "update",
+                                                              "pop",    "remove", "clear",  "setdefault"};
         if (kMutators.count(t[i + 2].text)) names.push_back(t[i].text);
       }
     }
@@ -700,8 +698,7 @@ class Evaluator {
     // Item or attribute assignment (bind[0] = ..., obj.attr = ...): the
     // object is modified in place.
     if (t[begin].type == PyToken::Type::kName && names_.count(t[begin].text)) {
-      Bind(t[begin].text, Unknown(absl::StrCat("modified in place at line ", line)), line,
-           SourceText(t, begin, end));
+      Bind(t[begin].text, Unknown(absl::StrCat("modified in place at line ", line)), line, SourceText(t, begin, end));
     }
   }
 
@@ -725,13 +722,13 @@ class Evaluator {
 
   void ExecuteExpressionStatement(const std::vector<PyToken>& t, size_t begin, size_t end, int line) {
     // NAME.append(x) / NAME.extend(x) on a known list.
-    if (end - begin >= 5 && t[begin].type == PyToken::Type::kName && t[begin + 1].Is(".") &&
-        t[begin + 3].Is("(") && t[end - 1].Is(")")) {
+    if (end - begin >= 5 && t[begin].type == PyToken::Type::kName && t[begin + 1].Is(".") && t[begin + 3].Is("(") &&
+        t[end - 1].Is(")")) {
       const std::string& name = t[begin].text;
       const std::string& method = t[begin + 2].text;
       auto it = names_.find(name);
-      static const std::set<std::string> kMutators = {"append", "extend", "insert", "update", "pop",
-                                                      "remove", "clear",  "setdefault"};
+      static const std::set<std::string> kMutators = {"append", "extend", "insert", "update",
+                                                      "pop",    "remove", "clear",  "setdefault"};
       if (it != names_.end() && kMutators.count(method)) {
         PyBindingUpdate(it->second, method, t, begin + 4, end - 1, line, SourceText(t, begin, end));
         return;
@@ -742,8 +739,8 @@ class Evaluator {
         return;
       }
     }
-    static const std::set<absl::string_view> kDynamic = {"globals", "locals", "exec", "eval", "vars",
-                                                         "setattr", "__import__"};
+    static const std::set<absl::string_view> kDynamic = {"globals", "locals",  "exec",      "eval",
+                                                         "vars",    "setattr", "__import__"};
     for (size_t i = begin; i < end; ++i) {
       if (t[i].type == PyToken::Type::kName && kDynamic.count(t[i].text)) {
         notes_.push_back(absl::StrCat("line ", line, " calls ", t[i].text,
@@ -794,8 +791,10 @@ class Evaluator {
         i += 2;
       }
       if (!bound.empty()) Bind(bound, module, line, absl::StrCat("import ", dotted));
-      if (i < end && t[i].Is(",")) ++i;
-      else break;
+      if (i < end && t[i].Is(","))
+        ++i;
+      else
+        break;
     }
   }
 
@@ -1210,8 +1209,7 @@ PyValue ExpressionParser::Number(const PyToken& token) {
   std::string text = token.text;
   char last = absl::ascii_tolower(text.back());
   if (last == 'j') return Unknown("complex numbers are not evaluated");
-  bool is_float = !absl::StartsWithIgnoreCase(text, "0x") &&
-                  (text.find_first_of(".eE") != std::string::npos);
+  bool is_float = !absl::StartsWithIgnoreCase(text, "0x") && (text.find_first_of(".eE") != std::string::npos);
   if (is_float) {
     std::string cleaned;
     for (char c : text) {
@@ -1434,7 +1432,8 @@ PyValue ExpressionParser::CallArguments(const PyValue& callee) {
     if (x.kind == Kind::kStr) {
       std::string cleaned(absl::StripAsciiWhitespace(x.text));
       double d = 0;
-      if (!absl::SimpleAtod(cleaned, &d)) return Unknown(absl::StrCat("ValueError: could not convert string to float: ", x.Repr()));
+      if (!absl::SimpleAtod(cleaned, &d))
+        return Unknown(absl::StrCat("ValueError: could not convert string to float: ", x.Repr()));
       return PyValue::Float(d);
     }
     return Unknown(absl::StrCat("float() of ", x.TypeName(), " is not evaluated"));
@@ -1473,7 +1472,8 @@ PyValue ExpressionParser::CallArguments(const PyValue& callee) {
       if (candidates[k].is_unknown()) return candidates[k];
       std::optional<bool> less = Compare("<", candidates[k], best, &why);
       std::optional<bool> greater = Compare(">", candidates[k], best, &why);
-      if (!less || !greater) return Unknown(why.empty() ? absl::StrCat(id, "() of these values is not evaluated") : why);
+      if (!less || !greater)
+        return Unknown(why.empty() ? absl::StrCat(id, "() of these values is not evaluated") : why);
       if ((id == "min" && *less) || (id == "max" && *greater)) best = candidates[k];
     }
     return best;
@@ -1498,7 +1498,8 @@ PyValue ExpressionParser::CallArguments(const PyValue& callee) {
           parts.push_back(PyValue::Str(std::string(p)));
         }
       } else if (args.size() == 1 && args[0].kind == Kind::kStr && !args[0].text.empty()) {
-        for (absl::string_view p : absl::StrSplit(self.text, args[0].text)) parts.push_back(PyValue::Str(std::string(p)));
+        for (absl::string_view p : absl::StrSplit(self.text, args[0].text))
+          parts.push_back(PyValue::Str(std::string(p)));
       } else {
         return Unknown("this str.split() call is not evaluated");
       }
@@ -1549,7 +1550,8 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
       return PyValue::Int(r);
     }
     if (numbers) return PyValue::Float(AsDouble(a) * AsDouble(b));
-    const PyValue* seq = a.kind == Kind::kStr || a.is_sequence() ? &a : (b.kind == Kind::kStr || b.is_sequence() ? &b : nullptr);
+    const PyValue* seq =
+        a.kind == Kind::kStr || a.is_sequence() ? &a : (b.kind == Kind::kStr || b.is_sequence() ? &b : nullptr);
     const PyValue* count = seq == &a ? &b : &a;
     if (seq != nullptr && (count->kind == Kind::kInt || count->kind == Kind::kBool)) {
       int64_t n = std::max<int64_t>(0, count->integer);
@@ -1602,7 +1604,8 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
     if (op == "^") return PyValue::Int(a.integer ^ b.integer);
     if (b.integer < 0) return Unknown("ValueError: negative shift count");
     if (op == ">>") return PyValue::Int(b.integer >= 63 ? (a.integer < 0 ? -1 : 0) : a.integer >> b.integer);
-    if (b.integer >= 63 || (a.integer != 0 && std::abs(a.integer) > (std::numeric_limits<int64_t>::max() >> b.integer))) {
+    if (b.integer >= 63 ||
+        (a.integer != 0 && std::abs(a.integer) > (std::numeric_limits<int64_t>::max() >> b.integer))) {
       return Unknown("integer overflow");
     }
     return PyValue::Int(a.integer * (int64_t{1} << b.integer));
@@ -1612,8 +1615,7 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
 
 }  // namespace
 
-absl::StatusOr<PythonConfigResult> EvaluatePythonConfig(absl::string_view source,
-                                                        const PythonConfigContext& context) {
+absl::StatusOr<PythonConfigResult> EvaluatePythonConfig(absl::string_view source, const PythonConfigContext& context) {
   return Evaluator(source, context).Run();
 }
 

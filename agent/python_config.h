@@ -61,8 +61,7 @@ struct PythonConfigResult {
 
 // Evaluates `source`. Fails only when the file would not even compile
 // (unterminated string, unbalanced brackets), as Gunicorn would.
-absl::StatusOr<PythonConfigResult> EvaluatePythonConfig(absl::string_view source,
-                                                        const PythonConfigContext& context);
+absl::StatusOr<PythonConfigResult> EvaluatePythonConfig(absl::string_view source, const PythonConfigContext& context);
 
 // Python's int(text) for base 10 and int(text, 0) for base 0: surrounding
 // whitespace, a sign, underscores between digits, and for base 0 the

@@ -212,7 +212,8 @@ class Tokenizer {
       Push(MakeToken(PyToken::Type::kName, std::string(word), start, pos_, line_));
       return absl::OkStatus();
     }
-    if (std::isdigit(c) || (c == '.' && pos_ + 1 < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_ + 1])))) {
+    if (std::isdigit(c) ||
+        (c == '.' && pos_ + 1 < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_ + 1])))) {
       bool radix = c == '0' && pos_ + 1 < src_.size() && std::isalpha(static_cast<unsigned char>(src_[pos_ + 1]));
       while (pos_ < src_.size()) {
         char d = src_[pos_];
@@ -228,8 +229,8 @@ class Tokenizer {
     }
     if (c == '\'' || c == '"') return StringToken(start, "");
     static constexpr absl::string_view kOps3[] = {"**=", "//=", ">>=", "<<=", "...", "!="};
-    static constexpr absl::string_view kOps2[] = {"**", "//", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=", "*=",
-                                                  "/=", "%=", "&=", "|=", "^=", "@=", "->", ":="};
+    static constexpr absl::string_view kOps2[] = {"**", "//", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=",
+                                                  "*=", "/=", "%=", "&=", "|=", "^=", "@=", "->", ":="};
     absl::string_view rest = src_.substr(pos_);
     for (absl::string_view op : kOps3) {
       if (op.size() == 3 && absl::StartsWith(rest, op)) return Op(start, 3);
@@ -241,7 +242,8 @@ class Tokenizer {
       if (depth_ == 0) open_line_ = line_;
       ++depth_;
     } else if (c == ')' || c == ']' || c == '}') {
-      if (depth_ == 0) return absl::InvalidArgumentError(absl::StrCat("line ", line_, ": unmatched '", std::string(1, c), "'"));
+      if (depth_ == 0)
+        return absl::InvalidArgumentError(absl::StrCat("line ", line_, ": unmatched '", std::string(1, c), "'"));
       --depth_;
     }
     if (std::string("+-*/%@&|^~<>()[]{},:;.=!").find(static_cast<char>(c)) == std::string::npos) {
@@ -286,7 +288,8 @@ class Tokenizer {
         continue;
       }
       if (d == '\n') {
-        if (!triple) return absl::InvalidArgumentError(absl::StrCat("line ", start_line, ": unterminated string literal"));
+        if (!triple)
+          return absl::InvalidArgumentError(absl::StrCat("line ", start_line, ": unterminated string literal"));
         ++line_;
       }
       if (d == quote && (!triple || src_.substr(i, 3) == std::string(3, quote))) break;
@@ -294,8 +297,8 @@ class Tokenizer {
     }
     absl::string_view body = src_.substr(body_start, i - body_start);
     pos_ = i + open_len;
-    PyToken token = MakeToken(PyToken::Type::kString, std::string(src_.substr(start, pos_ - start)), start, pos_,
-                              start_line);
+    PyToken token =
+        MakeToken(PyToken::Type::kString, std::string(src_.substr(start, pos_ - start)), start, pos_, start_line);
     token.fstring = fstring;
     token.bytes = bytes;
     token.raw = raw;
@@ -318,8 +321,6 @@ class Tokenizer {
 
 }  // namespace
 
-absl::StatusOr<std::vector<PyLogicalLine>> TokenizePython(absl::string_view source) {
-  return Tokenizer(source).Run();
-}
+absl::StatusOr<std::vector<PyLogicalLine>> TokenizePython(absl::string_view source) { return Tokenizer(source).Run(); }
 
 }  // namespace corral::agent

@@ -178,11 +178,9 @@ std::string PyValue::Repr() const {
     case Kind::kBytes:
       return "b" + QuoteString(text);
     case Kind::kList:
-      return "[" + absl::StrJoin(items, ", ", [](std::string* out, const PyValue& v) { out->append(v.Repr()); }) +
-             "]";
+      return "[" + absl::StrJoin(items, ", ", [](std::string* out, const PyValue& v) { out->append(v.Repr()); }) + "]";
     case Kind::kTuple: {
-      std::string inner =
-          absl::StrJoin(items, ", ", [](std::string* out, const PyValue& v) { out->append(v.Repr()); });
+      std::string inner = absl::StrJoin(items, ", ", [](std::string* out, const PyValue& v) { out->append(v.Repr()); });
       return "(" + inner + (items.size() == 1 ? ",)" : ")");
     }
     case Kind::kDict:

@@ -35,8 +35,8 @@ struct PyValue {
   int64_t integer = 0;
   double floating = 0;
   std::string text;
-  std::vector<PyValue> items;                         // list, tuple, bound self
-  std::vector<std::pair<PyValue, PyValue>> entries;   // dict, in insertion order
+  std::vector<PyValue> items;                        // list, tuple, bound self
+  std::vector<std::pair<PyValue, PyValue>> entries;  // dict, in insertion order
 
   static PyValue None() { return PyValue(); }
   static PyValue Bool(bool b);

@@ -62,8 +62,7 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ost
     return kExitOk;
   }
   if (!flags->positionals().empty()) {
-    err << "corral inspect: unexpected argument '" << flags->positionals()[0]
-        << "'\n(see 'corral inspect --help')\n";
+    err << "corral inspect: unexpected argument '" << flags->positionals()[0] << "'\n(see 'corral inspect --help')\n";
     return kExitUsage;
   }
   std::string proc_root = flags->Get("proc-root");

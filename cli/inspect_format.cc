@@ -14,10 +14,13 @@ namespace corral::cli {
 namespace {
 
 // Shown in this order; other settings appear when not at their default.
-constexpr const char* kKeySettings[] = {"app_uri",     "workers",          "threads",   "worker_class",
-                                        "timeout",     "graceful_timeout", "keepalive", "worker_connections",
-                                        "max_requests", "max_requests_jitter", "preload_app", "reload",
-                                        "bind",        "loglevel"};
+constexpr const char* kKeySettings[] = {"app_uri",      "workers",
+                                        "threads",      "worker_class",
+                                        "timeout",      "graceful_timeout",
+                                        "keepalive",    "worker_connections",
+                                        "max_requests", "max_requests_jitter",
+                                        "preload_app",  "reload",
+                                        "bind",         "loglevel"};
 
 bool IsKeySetting(const std::string& name) {
   for (const char* key : kKeySettings) {
@@ -77,7 +80,8 @@ void RenderSettings(const corral::v1::GunicornInstance& inst, const Style& style
   }
   absl::StrAppend(&out, "  settings\n", table.Render(4, &style));
   if (hidden_unknown > 0) {
-    absl::StrAppend(&out, "    ", style.Dim(absl::StrCat("(", hidden_unknown, " more settings unknown; see --json)")), "\n");
+    absl::StrAppend(&out, "    ", style.Dim(absl::StrCat("(", hidden_unknown, " more settings unknown; see --json)")),
+                    "\n");
   }
   for (const auto& [note, which] : notes) {
     absl::StrAppend(&out, "    ", style.Dim(absl::StrCat("· ", absl::StrJoin(which, ", "), ": ", note)), "\n");
@@ -109,17 +113,18 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   std::string app = inst.app_uri().empty() ? style.Yellow("app unknown") : inst.app_uri();
   absl::StrAppend(&out, style.Bold(title), "  ", app);
   if (inst.upgrade_parent_pid() != 0) {
-    absl::StrAppend(&out, "  ", style.Yellow(absl::StrCat("(new master from USR2 upgrade of ", inst.upgrade_parent_pid(), ")")));
+    absl::StrAppend(&out, "  ",
+                    style.Yellow(absl::StrCat("(new master from USR2 upgrade of ", inst.upgrade_parent_pid(), ")")));
   }
   absl::StrAppend(&out, "\n");
 
   if (inst.inputs().argv_erased()) {
-    absl::StrAppend(&out, "  command    ", style.Yellow(absl::StrCat("erased by setproctitle (title: ",
-                                                                    m.argv().empty() ? "" : m.argv(0), ")")),
-                    "\n");
+    absl::StrAppend(
+        &out, "  command    ",
+        style.Yellow(absl::StrCat("erased by setproctitle (title: ", m.argv().empty() ? "" : m.argv(0), ")")), "\n");
   } else {
-    absl::StrAppend(&out, "  command    ", QuoteArgv(m.argv()), "  ", style.Dim(absl::StrCat("[", inst.launcher(), "]")),
-                    "\n");
+    absl::StrAppend(&out, "  command    ", QuoteArgv(m.argv()), "  ",
+                    style.Dim(absl::StrCat("[", inst.launcher(), "]")), "\n");
   }
   std::vector<std::string> running{absl::StrCat("up ", Age(m.age_seconds()))};
   if (m.has_uid()) running.push_back(absl::StrCat("uid ", m.uid()));
@@ -129,7 +134,7 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   const corral::v1::ConfigInputs& inputs = inst.inputs();
   if (!inputs.config_file().empty() || inputs.config_file_source() == "unknown") {
     std::string file = inputs.config_file().empty() ? style.Yellow("unknown") : inputs.config_file();
-    std::string via = inputs.config_file_source() == "default" ? "found in the working directory"
+    std::string via = inputs.config_file_source() == "default"   ? "found in the working directory"
                       : inputs.config_file_source() == "unknown" ? ""
                                                                  : absl::StrCat("via ", inputs.config_file_source());
     if (!inputs.config_file_error().empty()) absl::StrAppend(&via, via.empty() ? "" : "; ", inputs.config_file_error());
@@ -139,9 +144,9 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   int live = LiveWorkers(inst);
   std::optional<int64_t> configured = ConfiguredWorkers(inst);
   const corral::v1::Setting& workers_setting = inst.config().at("workers");
-  std::string count = absl::StrCat(live, " running / ",
-                                   configured ? absl::StrCat(*configured, " configured") : "configured unknown",
-                                   " (", DescribeSource(workers_setting), ")");
+  std::string count =
+      absl::StrCat(live, " running / ", configured ? absl::StrCat(*configured, " configured") : "configured unknown",
+                   " (", DescribeSource(workers_setting), ")");
   if (configured && live < *configured) count = style.Red(count);
   absl::StrAppend(&out, "  workers    ", count, "\n");
   if (inst.workers_size() > 0) {

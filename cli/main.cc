@@ -28,7 +28,8 @@ void PrintUsage(std::ostream& out) {
   out << "Usage: corral COMMAND [FLAGS]\n\n"
          "Corral tells you, for every Gunicorn, how many workers really run, which settings\n"
          "really apply and where each came from.\n\nCommands:\n";
-  for (const Command& c : Commands()) out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  for (const Command& c : Commands())
+    out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
   out << "  version     Print the version\n"
          "\nRun 'corral COMMAND --help' for a command's flags.\n"
          "Exit status: 0 ok, 1 findings at or above --fail-on, 2 usage error or server unreachable.\n";

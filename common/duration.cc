@@ -43,8 +43,8 @@ absl::StatusOr<absl::Duration> ParseDuration(absl::string_view text) {
     } else if (unit == "d") {
       scale = absl::Hours(24);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("invalid duration '", text, "': unit '", unit,
-                                                     "' is not one of ms, s, m, h, d"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid duration '", text, "': unit '", unit, "' is not one of ms, s, m, h, d"));
     }
     total += amount * scale;
   }

@@ -13,8 +13,7 @@ namespace corral {
 
 // Reads a whole file to EOF, ignoring st_size (files in /proc report 0).
 // Reads at most `max_bytes`; a longer file is cut there, not rejected.
-absl::StatusOr<std::string> ReadFileToString(const std::string& path,
-                                             size_t max_bytes = 1 << 20);
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 1 << 20);
 
 // Reads the target of a symlink (/proc/PID/cwd, /proc/PID/fd/N).
 absl::StatusOr<std::string> ReadSymlink(const std::string& path);

@@ -116,7 +116,8 @@ std::string FlagsHelp(const std::vector<FlagSpec>& specs) {
   for (const FlagSpec& spec : specs) {
     std::string left = absl::StrCat("  --", spec.name, spec.value_name.empty() ? "" : " " + spec.value_name);
     std::string right = spec.help;
-    if (!spec.default_value.empty() && !spec.value_name.empty()) absl::StrAppend(&right, " (default ", spec.default_value, ")");
+    if (!spec.default_value.empty() && !spec.value_name.empty())
+      absl::StrAppend(&right, " (default ", spec.default_value, ")");
     if (!spec.env.empty()) absl::StrAppend(&right, " [$", spec.env, "]");
     if (spec.repeatable) absl::StrAppend(&right, " Repeatable.");
     width = std::max(width, left.size());

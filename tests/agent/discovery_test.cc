@@ -13,12 +13,12 @@ TEST(FindRootMasters, MastersAreGunicornWithANonGunicornParent) {
   std::vector<ProcessEntry> table = {
       Entry(1, 0, {"/sbin/init"}),
       Entry(10, 1, {"gunicorn", "-w", "2", "app:app"}),
-      Entry(11, 10, {"gunicorn", "-w", "2", "app:app"}),   // worker
+      Entry(11, 10, {"gunicorn", "-w", "2", "app:app"}),  // worker
       Entry(20, 1, {"gunicorn: master [api]"}),
       Entry(21, 20, {"gunicorn: worker [api]"}),
       Entry(30, 1, {"bash"}),
       Entry(31, 30, {"python3", "-m", "gunicorn", "wsgi"}),  // started from a shell
-      Entry(40, 1, {"gunicorn: worker [orphan]"}),          // a worker never starts a tree
+      Entry(40, 1, {"gunicorn: worker [orphan]"}),           // a worker never starts a tree
   };
   EXPECT_EQ(FindRootMasters(table), (std::vector<int>{10, 20, 31}));
 }

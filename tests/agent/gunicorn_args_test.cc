@@ -70,8 +70,7 @@ TEST(ParseGunicornArgs, ReportsWhatArgparseRefuses) {
   EXPECT_EQ(ParseGunicornArgs({"--preload=true"}).problems,
             Args{"argument --preload: ignored explicit argument 'true'"});
   EXPECT_EQ(ParseGunicornArgs({"--workers"}).problems, Args{"argument --workers: expected one argument"});
-  EXPECT_EQ(ParseGunicornArgs({"--workers", "--preload"}).problems,
-            Args{"argument --workers: expected one argument"});
+  EXPECT_EQ(ParseGunicornArgs({"--workers", "--preload"}).problems, Args{"argument --workers: expected one argument"});
   // '-' vs '_' matters: the flag is --limit-request-field_size.
   EXPECT_EQ(ParseGunicornArgs({"--limit-request-field-size", "5"}).problems,
             Args{"unrecognized argument: --limit-request-field-size"});

@@ -131,9 +131,9 @@ TEST(ReconstructConfig, WsgiAppFromTheConfigFileWhenNoPositional) {
 
 TEST(ReconstructConfig, ValuesAreValidatedAsGunicornDoes) {
   Files files;
-  files.files["/app/gunicorn.conf.py"] =
-      File("workers = '0x10'\npreload_app = 'True'\nbind = '127.0.0.1:5000'\nforwarded_allow_ips = 'a, b,'\n"
-           "reload = 1\ntimeout = 2.5\n");
+  files.files["/app/gunicorn.conf.py"] = File(
+      "workers = '0x10'\npreload_app = 'True'\nbind = '127.0.0.1:5000'\nforwarded_allow_ips = 'a, b,'\n"
+      "reload = 1\ntimeout = 2.5\n");
   ReconstructedConfig c = ReconstructConfig(Inputs({"--umask", "022", "app"}, {}, files));
   EXPECT_EQ(Show(c, "workers"), "config_file:16@/app/gunicorn.conf.py:1");
   EXPECT_EQ(Show(c, "preload_app"), "config_file:true@/app/gunicorn.conf.py:2");
@@ -262,7 +262,8 @@ TEST(ReconstructConfig, ChdirMovesTheStartingDirectoryToPwd) {
 
 TEST(ReconstructConfig, CpuCountIsTracked) {
   Files files;
-  files.files["/app/gunicorn.conf.py"] = File("import multiprocessing\nworkers = multiprocessing.cpu_count() * 2 + 1\n");
+  files.files["/app/gunicorn.conf.py"] =
+      File("import multiprocessing\nworkers = multiprocessing.cpu_count() * 2 + 1\n");
   ReconstructedConfig c = ReconstructConfig(Inputs({"app"}, {}, files));
   EXPECT_EQ(Show(c, "workers"), "config_file:9@/app/gunicorn.conf.py:2");
   EXPECT_EQ(c.settings.at("workers").expression(), "multiprocessing.cpu_count() * 2 + 1");

@@ -1,19 +1,16 @@
 // The probe against a fixture proc tree (tests/fixtures/proc-fleet): three
 // containers' worth of Gunicorn plus noise (a kernel thread, an unrelated
 // Python, a garbage stat file, a pid directory that vanished).
-#include "agent/probe.h"
-
 #include <cstdlib>
 
+#include "agent/probe.h"
 #include "common/snapshot_facts.h"
 #include "gtest/gtest.h"
 
 namespace corral::agent {
 namespace {
 
-std::string FixtureRoot() {
-  return std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet";
-}
+std::string FixtureRoot() { return std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet"; }
 
 const corral::v1::GunicornInstance* Find(const corral::v1::Snapshot& s, int pid) {
   for (const auto& inst : s.instances()) {

@@ -37,7 +37,7 @@ TEST(ParseStat, CommMayHoldParenthesesAndSpaces) {
 TEST(ParseStat, RejectsGarbage) {
   EXPECT_FALSE(ParseStat("").ok());
   EXPECT_FALSE(ParseStat("garbage without parentheses").ok());
-  EXPECT_FALSE(ParseStat("12 (x) S 1 2").ok());                                  // truncated
+  EXPECT_FALSE(ParseStat("12 (x) S 1 2").ok());                                                // truncated
   EXPECT_FALSE(ParseStat("x (gunicorn) S 1 0 0 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 3").ok());  // bad pid
   EXPECT_FALSE(ParseStat("12 (gunicorn) S one 0 0 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 3").ok());
 }

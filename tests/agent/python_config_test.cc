@@ -92,8 +92,8 @@ TEST(EvaluatePythonConfig, UnknownEnvironmentMakesLookupsUnknown) {
   PythonConfigContext context = Context();
   context.environ.reset();
   context.environ_unknown_reason = "setproctitle erased the environment";
-  PythonConfigResult r = Eval("import os\nworkers = int(os.environ.get('WEB_CONCURRENCY', '3'))\ntimeout = 5\n",
-                              context);
+  PythonConfigResult r =
+      Eval("import os\nworkers = int(os.environ.get('WEB_CONCURRENCY', '3'))\ntimeout = 5\n", context);
   EXPECT_EQ(Repr(r, "workers"), "<unknown: $WEB_CONCURRENCY is unknown: setproctitle erased the environment>");
   EXPECT_EQ(Repr(r, "timeout"), "5");
 }
@@ -164,8 +164,7 @@ TEST(EvaluatePythonConfig, UnknownConditionMakesEveryBranchAssignmentUnknown) {
       "else:\n"
       "    threads = 2\n"
       "timeout = 10\n");
-  EXPECT_NE(Repr(r, "workers").find("depends on `socket.gethostname().startswith('web')` (line 2)"),
-            std::string::npos);
+  EXPECT_NE(Repr(r, "workers").find("depends on `socket.gethostname().startswith('web')` (line 2)"), std::string::npos);
   EXPECT_NE(Repr(r, "threads").find("<unknown: depends on"), std::string::npos);
   EXPECT_EQ(Repr(r, "timeout"), "10");
 }
@@ -330,16 +329,16 @@ namespace {
 
 TEST(EvaluatePythonConfig, NestingDeeperThanPythonAllowsIsRefused) {
   for (const std::string& expr : {std::string(5000, '(') + "1" + std::string(5000, ')'), std::string(5000, '-') + "1",
-                                   [] {
-                                     std::string s;
-                                     for (int i = 0; i < 5000; ++i) s += "not ";
-                                     return s + "1";
-                                   }(),
-                                   [] {
-                                     std::string s = "2";
-                                     for (int i = 0; i < 5000; ++i) s += " ** 1";
-                                     return s;
-                                   }()}) {
+                                  [] {
+                                    std::string s;
+                                    for (int i = 0; i < 5000; ++i) s += "not ";
+                                    return s + "1";
+                                  }(),
+                                  [] {
+                                    std::string s = "2";
+                                    for (int i = 0; i < 5000; ++i) s += " ** 1";
+                                    return s;
+                                  }()}) {
     absl::StatusOr<PythonConfigResult> r = EvaluatePythonConfig("a = " + expr + "\n", PythonConfigContext());
     ASSERT_TRUE(r.ok());
     EXPECT_NE(r->names.at("a").value.text.find("nested too deeply"), std::string::npos);

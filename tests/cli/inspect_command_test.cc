@@ -3,16 +3,14 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "corral/v1/snapshot.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "corral/v1/snapshot.pb.h"
 
 namespace corral::cli {
 namespace {
 
-std::string Fixture() {
-  return std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet";
-}
+std::string Fixture() { return std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet"; }
 
 TEST(RunInspect, JsonIsOneSnapshotObjectWithProtoFieldNames) {
   std::ostringstream out, err;

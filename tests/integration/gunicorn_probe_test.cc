@@ -303,7 +303,7 @@ TEST(GunicornProbe, Pid1OfItsOwnNamespaceInspectedFromInsideWithNsenter) {
   // From inside: the master is PID 1 and the pids are the namespace's.
   corral::testing::RunResult r =
       corral::testing::RunCommand({"nsenter", "-t", std::to_string(g->master_pid()), "--pid", "--mount", "--",
-                            corral::testing::BinPath("corral"), "inspect", "--json"});
+                                   corral::testing::BinPath("corral"), "inspect", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   corral::v1::Snapshot inside;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &inside).ok()) << r.out;

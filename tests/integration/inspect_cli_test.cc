@@ -1,7 +1,7 @@
 // The `corral` binary against a real Gunicorn: exit codes, JSON, text.
-#include "gtest/gtest.h"
-#include "google/protobuf/util/json_util.h"
 #include "corral/v1/snapshot.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
 #include "tests/support/gunicorn_process.h"
 #include "tests/support/subprocess.h"
 

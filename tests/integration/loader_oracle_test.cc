@@ -27,7 +27,8 @@ std::map<std::string, std::string> ParsePrintConfig(const std::string& out) {
   for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
     size_t eq = line.find(" = ");
     if (eq == absl::string_view::npos) {
-      if (absl::EndsWith(line, " =")) values[std::string(absl::StripAsciiWhitespace(line.substr(0, line.size() - 2)))] = "";
+      if (absl::EndsWith(line, " ="))
+        values[std::string(absl::StripAsciiWhitespace(line.substr(0, line.size() - 2)))] = "";
       continue;
     }
     values[std::string(absl::StripAsciiWhitespace(line.substr(0, eq)))] = std::string(line.substr(eq + 3));
@@ -121,7 +122,8 @@ TEST_P(LoaderOracleTest, EveryKnownSettingMatchesGunicornsOwnLoader) {
     ASSERT_NE(it, truth.end()) << name;
     std::string ours = AsPython(*spec, setting);
     if (name == "worker_class" && setting.value() == "gthread") ours = "sync";  // Gunicorn prints the setting
-    if (spec->validator == Validator::kString && setting.value().empty() && (it->second == "None" || it->second.empty())) {
+    if (spec->validator == Validator::kString && setting.value().empty() &&
+        (it->second == "None" || it->second.empty())) {
       ++compared;
       continue;
     }
@@ -134,28 +136,47 @@ TEST_P(LoaderOracleTest, EveryKnownSettingMatchesGunicornsOwnLoader) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, LoaderOracleTest,
     ::testing::Values(
-        Case{"flags", {"/usr/bin/gunicorn"},
-             {"--workers", "3", "--timeout", "120", "--preload", "-b", "127.0.0.1:$PORT", "wsgi:application"}, {}, {}, 3},
-        Case{"gunicorn_cmd_args_vs_argv", {"/usr/bin/gunicorn"}, {"-t", "45", "--keep=9", "app:app"},
+        Case{"flags",
+             {"/usr/bin/gunicorn"},
+             {"--workers", "3", "--timeout", "120", "--preload", "-b", "127.0.0.1:$PORT", "wsgi:application"},
+             {},
+             {},
+             3},
+        Case{"gunicorn_cmd_args_vs_argv",
+             {"/usr/bin/gunicorn"},
+             {"-t", "45", "--keep=9", "app:app"},
              {{"GUNICORN_CMD_ARGS", "--workers 2 --keep-alive 7 -b 127.0.0.1:$PORT --max-requests 10 ignored:app"}},
-             {}, 2},
-        Case{"web_concurrency_and_port", {"/usr/bin/gunicorn"}, {"app:app"},
-             {{"WEB_CONCURRENCY", "2"}, {"PORT", "$PORT"}}, {}, 2},
-        Case{"conf_in_cwd", {"/usr/bin/gunicorn"}, {"app:app"}, {{"WEB_CONCURRENCY", "5"}},
+             {},
+             2},
+        Case{"web_concurrency_and_port",
+             {"/usr/bin/gunicorn"},
+             {"app:app"},
+             {{"WEB_CONCURRENCY", "2"}, {"PORT", "$PORT"}},
+             {},
+             2},
+        Case{"conf_in_cwd",
+             {"/usr/bin/gunicorn"},
+             {"app:app"},
+             {{"WEB_CONCURRENCY", "5"}},
              {{"gunicorn.conf.py",
                "import os\nworkers = int(os.environ.get('WEB_CONCURRENCY', 1)) - 3\ntimeout = 99\n"
                "bind = ['127.0.0.1:$PORT']\nworker = 4\nloglevel = 'WARNING'.lower()\n"
                "forwarded_allow_ips = '10.0.0.1, 10.0.0.2'\n"}},
              2},
-        Case{"dash_c_elsewhere", {"/usr/bin/python3", "-m", "gunicorn"},
-             {"-c", "conf/g.py", "--max-requests", "70", "-b", "127.0.0.1:$PORT", "wsgi"}, {},
+        Case{"dash_c_elsewhere",
+             {"/usr/bin/python3", "-m", "gunicorn"},
+             {"-c", "conf/g.py", "--max-requests", "70", "-b", "127.0.0.1:$PORT", "wsgi"},
+             {},
              {{"conf/g.py",
                "import multiprocessing\nworkers = 1 if multiprocessing.cpu_count() < 64 else 2\nthreads = 2\n"
                "max_requests = 50\ngraceful_timeout = 15\numask = 0o22\nstatsd_host = 'localhost:8125'\n"}},
              1},
-        Case{"env_dash_c", {"/usr/bin/gunicorn"}, {"-b", "127.0.0.1:$PORT", "app:app"},
+        Case{"env_dash_c",
+             {"/usr/bin/gunicorn"},
+             {"-b", "127.0.0.1:$PORT", "app:app"},
              {{"GUNICORN_CMD_ARGS", "-c conf/env.py --timeout 12"}},
-             {{"conf/env.py", "workers = 2\ntimeout = 600\nreload = True\n"}}, 2}),
+             {{"conf/env.py", "workers = 2\ntimeout = 600\nreload = True\n"}},
+             2}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 
 }  // namespace

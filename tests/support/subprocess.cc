@@ -23,7 +23,7 @@ extern char** environ;
 namespace corral::testing {
 
 RunResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
-              const std::string& cwd, absl::Duration timeout) {
+                     const std::string& cwd, absl::Duration timeout) {
   RunResult result;
   int out_pipe[2];
   int err_pipe[2];

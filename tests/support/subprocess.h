@@ -19,8 +19,9 @@ struct RunResult {
 
 // Runs argv[0] (searched in PATH) with `env` added to the test's
 // environment, in `cwd` if given. Kills the process group after `timeout`.
-RunResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env = {},
-              const std::string& cwd = "", absl::Duration timeout = absl::Seconds(60));
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& cwd = "",
+                     absl::Duration timeout = absl::Seconds(60));
 
 // A binary built by this project (build/bin/NAME).
 std::string BinPath(const std::string& name);
