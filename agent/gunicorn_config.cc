@@ -317,6 +317,7 @@ class Reconstruction {
   // /proc/PID/cwd is where it is now, which differs only when chdir moved it.
   void ResolveStartDirectory() {
     start_dir_ = in_.cwd;
+    if (start_dir_.empty()) start_dir_note_ = "the master's working directory is unreadable";
     if (FlagSets(args_, "chdir") || FlagSets(env_args_, "chdir")) {
       std::optional<std::string> pwd = Env("PWD");
       start_dir_ = pwd ? *pwd : "";
@@ -419,6 +420,7 @@ class Reconstruction {
       inputs.set_config_file_source(kSourceUnknown);
       inputs.set_config_file_error(start_dir_note_);
       Warn("CONFIG_FILE_UNREADABLE", absl::StrCat("config file ", location, " cannot be located: ", start_dir_note_));
+      config_file_unreadable_ = true;
       return;
     }
     path = NormalizePath(path);

@@ -105,6 +105,13 @@ void RenderResources(const corral::v1::ContainerResources& r, const Style& style
   parts.push_back(absl::StrCat("oom kills ", r.oom_kills()));
   if (r.has_pids_limit()) parts.push_back(absl::StrCat("pids ", r.pids_current(), "/", r.pids_limit()));
   absl::StrAppend(&out, "  container  ", absl::StrJoin(parts, " · "), "\n");
+  if (!r.read_errors().empty()) {
+    absl::StrAppend(&out, "             ",
+                    style.Yellow(absl::StrCat(
+                        "partly unreadable, figures may be missing: ", r.read_errors(0),
+                        r.read_errors_size() > 1 ? absl::StrCat(" (+", r.read_errors_size() - 1, " more)") : "")),
+                    "\n");
+  }
 }
 
 void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style, std::string& out) {

@@ -1,4 +1,6 @@
 // The `corral` binary against a real Gunicorn: exit codes, JSON, text.
+#include <unistd.h>
+
 #include "corral/v1/snapshot.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -50,6 +52,54 @@ TEST(InspectCli, UsageErrorsExitTwo) {
   corral::testing::RunResult help = RunCommand({BinPath("corral"), "help", "inspect"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Usage: corral inspect"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral
+
+namespace corral {
+namespace {
+
+// An unprivileged inspector cannot read another user's environ, cwd, fd
+// table or root: the record is partial and says why, and nothing unread is
+// claimed.
+TEST(InspectCli, AnotherUsersGunicornGivesAPartialRecordThatSaysWhy) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to start Gunicorn as another user than the inspector";
+  corral::testing::GunicornOptions options;
+  options.setproctitle = false;
+  options.args = {"-w", "2", "-b", "127.0.0.1:" + std::to_string(corral::testing::FreePort()), "app:app"};
+  auto g = corral::testing::GunicornProcess::Start(options);
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_TRUE((*g)->WaitForWorkers(2).ok());
+
+  corral::testing::RunResult r = RunCommand(
+      {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", BinPath("corral"), "inspect", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  corral::v1::Snapshot snapshot;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &snapshot).ok()) << r.out;
+  const corral::v1::GunicornInstance* inst = nullptr;
+  for (const auto& i : snapshot.instances()) {
+    if (i.master().pid() == (*g)->master_pid()) inst = &i;
+  }
+  ASSERT_NE(inst, nullptr) << r.out;
+  std::string errors;
+  for (const auto& e : inst->master().read_errors()) errors += e + ";";
+  EXPECT_NE(errors.find("environ: permission denied"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("cwd: permission denied"), std::string::npos) << errors;
+  EXPECT_NE(inst->inputs().environ_error().find("permission denied"), std::string::npos);
+  // argv is world-readable: command-line values stay known...
+  EXPECT_EQ(inst->config().at("workers").value(), "2");
+  EXPECT_EQ(inst->config().at("workers").source(), "cmdline");
+  // ...but defaults the environment could override are not claimed.
+  EXPECT_EQ(inst->config().at("timeout").source(), "unknown");
+  ASSERT_EQ(inst->workers_size(), 2);
+  for (const auto& w : inst->workers()) {
+    EXPECT_FALSE(w.has_heartbeat_age_seconds());
+    ASSERT_GE(w.read_errors_size(), 1);
+    bool said_why = false;
+    for (const auto& e : w.read_errors()) said_why |= e.find("fd table is unreadable") != std::string::npos;
+    EXPECT_TRUE(said_why);
+  }
 }
 
 }  // namespace
