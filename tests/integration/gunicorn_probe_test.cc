@@ -196,7 +196,9 @@ TEST(GunicornProbe, TtinAndTtouChangeTheLiveCount) {
   EXPECT_EQ(corral::ConfiguredWorkers(*up), 2);
   EXPECT_TRUE(HasWarning(*up, "MORE_WORKERS_THAN_CONFIGURED"));
 
+  // Standard signals do not queue: wait for each TTOU to take effect.
   g->Signal(SIGTTOU);
+  ASSERT_TRUE(g->WaitForWorkers(2).ok());
   g->Signal(SIGTTOU);
   ASSERT_TRUE(g->WaitForWorkers(1).ok());
   std::optional<corral::v1::GunicornInstance> down = Inspect(g->master_pid());
