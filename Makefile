@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 
-.PHONY: all deps configure build test unit integration bench clean
+.PHONY: all deps configure build test unit integration bench demo demo-down clean
 
 all: build
 
@@ -25,6 +25,12 @@ unit: build
 
 integration: build
 	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) -L integration --output-on-failure
+
+demo: build
+	@bash scripts/demo.sh up
+
+demo-down:
+	@bash scripts/demo.sh down
 
 bench: build
 	@bash bench/run.sh

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "cli/fleet_commands.h"
 #include "cli/inspect_command.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
@@ -19,6 +20,10 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
+      {"status", corral::cli::kStatusSummary, corral::cli::RunStatus},
+      {"service", corral::cli::kServiceSummary, corral::cli::RunService},
+      {"instances", corral::cli::kInstancesSummary, corral::cli::RunInstances},
+      {"check", corral::cli::kCheckSummary, corral::cli::RunCheck},
       {"inspect", corral::cli::kInspectSummary, corral::cli::RunInspect},
   };
   return *commands;
@@ -27,7 +32,8 @@ const std::vector<Command>& Commands() {
 void PrintUsage(std::ostream& out) {
   out << "Usage: corral COMMAND [FLAGS]\n\n"
          "Corral tells you, for every Gunicorn, how many workers really run, which settings\n"
-         "really apply and where each came from.\n\nCommands:\n";
+         "really apply and where each came from. Fleet commands ask corral-server\n"
+         "(--server or CORRAL_SERVER, default 127.0.0.1:7400); inspect reads /proc locally.\n\nCommands:\n";
   for (const Command& c : Commands())
     out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
   out << "  version     Print the version\n"

@@ -8,7 +8,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gunicorn python3-setproctitle python3-psutil
+  gunicorn python3-setproctitle python3-psutil python3-grpcio
+  openssl iproute2
   util-linux procps
 )
 

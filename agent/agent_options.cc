@@ -1,0 +1,79 @@
+#include "agent/agent_options.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/duration.h"
+#include "common/flags.h"
+
+namespace corral::agent {
+namespace {
+
+const std::vector<FlagSpec>& Specs() {
+  static const auto* specs = new std::vector<FlagSpec>{
+      {"server", "HOST:PORT", "corral-server to report to (HOST:PORT or unix:PATH); comma-separated in the variable",
+       "", "CORRAL_SERVER", true},
+      {"service", "NAME", "Service this instance belongs to (required)", "", "CORRAL_SERVICE"},
+      {"instance", "NAME", "Instance name (default: the container id, else the host name)", "", "CORRAL_INSTANCE"},
+      {"interval", "DURATION", "Sampling interval", "5s", "CORRAL_INTERVAL"},
+      {"rediscover", "DURATION", "Full process scan at least this often", "60s", "CORRAL_REDISCOVER"},
+      {"proc-root", "DIR", "Proc root to read (a host /proc mounted elsewhere)", "/proc", "CORRAL_PROC_ROOT"},
+      {"token-file", "FILE", "Send this bearer token to the servers", "", "CORRAL_TOKEN_FILE"},
+      {"tls-ca", "FILE", "Use TLS and verify servers against this CA (PEM)", "", "CORRAL_TLS_CA"},
+      {"tls-cert", "FILE", "Client certificate for mutual TLS (PEM)", "", "CORRAL_TLS_CERT"},
+      {"tls-key", "FILE", "Private key of --tls-cert (PEM)", "", "CORRAL_TLS_KEY"},
+      {"once", "", "Sample once, send it with a unary call to every server, and exit", "", "CORRAL_ONCE"},
+      {"log-level", "LEVEL", "debug, info, warn or error", "info", "CORRAL_LOG_LEVEL"},
+  };
+  return *specs;
+}
+
+}  // namespace
+
+std::string AgentHelp() {
+  return absl::StrCat(
+      "Usage: corral-agent --server HOST:PORT --service NAME [FLAGS]\n\n"
+      "Watches every Gunicorn in its view of /proc and reports snapshots to corral-server on a\n"
+      "long-lived stream per server, re-opened with backoff when it breaks. Run it inside the\n"
+      "container, or as a sidecar sharing the app's PID namespace (pid: \"service:APP\", plus\n"
+      "cap_add: [SYS_PTRACE] when the app runs as another user).\n\n"
+      "Flags:\n",
+      FlagsHelp(Specs()),
+      "\nExit status: 0 on SIGTERM/SIGINT (or after --once delivered everywhere), 2 on bad usage,\n"
+      "1 when --once could not deliver to every server.\n");
+}
+
+absl::StatusOr<AgentOptions> ParseAgentOptions(
+    const std::vector<std::string>& args, const std::function<std::optional<std::string>(const std::string&)>& getenv) {
+  absl::StatusOr<Flags> flags = ParseFlags(Specs(), args, getenv);
+  if (!flags.ok()) return flags.status();
+  AgentOptions options;
+  options.help = flags->help_requested();
+  if (options.help) return options;
+  if (!flags->positionals().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", flags->positionals()[0], "'"));
+  }
+  options.servers = flags->GetAll("server");
+  if (options.servers.empty()) return absl::InvalidArgumentError("--server (or CORRAL_SERVER) is required");
+  options.service = flags->Get("service");
+  if (options.service.empty()) return absl::InvalidArgumentError("--service (or CORRAL_SERVICE) is required");
+  options.instance = flags->Get("instance");
+  for (const char* name : {"interval", "rediscover"}) {
+    absl::StatusOr<absl::Duration> d = ParseDuration(flags->Get(name));
+    if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", d.status().message()));
+    (std::string(name) == "interval" ? options.interval : options.rediscover) = *d;
+  }
+  if (options.interval < absl::Milliseconds(100))
+    return absl::InvalidArgumentError("--interval must be at least 100ms");
+  options.proc_root = flags->Get("proc-root");
+  options.token_file = flags->Get("token-file");
+  options.tls = {flags->Get("tls-ca"), flags->Get("tls-cert"), flags->Get("tls-key")};
+  options.once = flags->GetBool("once");
+  options.log_level = flags->Get("log-level");
+  if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
+      options.log_level != "error") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-level '", options.log_level, "' is not one of debug, info, warn, error"));
+  }
+  return options;
+}
+
+}  // namespace corral::agent

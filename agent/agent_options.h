@@ -1,0 +1,38 @@
+// corral-agent's flags (each also from the CORRAL_* variable of the same
+// name, so a compose file configures the agent with its environment).
+#ifndef CORRAL_AGENT_AGENT_OPTIONS_H_
+#define CORRAL_AGENT_AGENT_OPTIONS_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/grpc_security.h"
+
+namespace corral::agent {
+
+struct AgentOptions {
+  std::vector<std::string> servers;
+  std::string service;
+  std::string instance;  // empty: container id, else host name
+  absl::Duration interval = absl::Seconds(5);
+  absl::Duration rediscover = absl::Seconds(60);
+  std::string proc_root = "/proc";
+  std::string token_file;
+  TlsFiles tls;
+  bool once = false;
+  std::string log_level = "info";
+  bool help = false;
+};
+
+absl::StatusOr<AgentOptions> ParseAgentOptions(
+    const std::vector<std::string>& args, const std::function<std::optional<std::string>(const std::string&)>& getenv);
+
+std::string AgentHelp();
+
+}  // namespace corral::agent
+
+#endif  // CORRAL_AGENT_AGENT_OPTIONS_H_

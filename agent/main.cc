@@ -1,0 +1,114 @@
+// corral-agent: watches the Gunicorns in its view of /proc and reports them.
+#include <signal.h>
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "agent/agent_options.h"
+#include "agent/agent_runner.h"
+#include "agent/identity.h"
+#include "agent/uplink.h"
+#include "common/file_util.h"
+#include "common/flags.h"
+#include "common/grpc_security.h"
+#include "common/version.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  absl::StatusOr<corral::agent::AgentOptions> options =
+      corral::agent::ParseAgentOptions(std::vector<std::string>(argv + 1, argv + argc), corral::GetEnv);
+  if (!options.ok()) {
+    std::cerr << "corral-agent: " << options.status().message() << "\n(see 'corral-agent --help')\n";
+    return 2;
+  }
+  if (options->help) {
+    std::cout << corral::agent::AgentHelp();
+    return 0;
+  }
+  spdlog::set_default_logger(spdlog::default_logger()->clone("agent"));
+  spdlog::set_level(spdlog::level::from_str(options->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::optional<std::string> token;
+  if (!options->token_file.empty()) {
+    absl::StatusOr<std::string> t = corral::ReadTokenFile(options->token_file);
+    if (!t.ok()) {
+      std::cerr << "corral-agent: " << t.status().message() << "\n";
+      return 2;
+    }
+    token = *t;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = corral::MakeChannelCredentials(options->tls);
+  if (!credentials.ok()) {
+    std::cerr << "corral-agent: " << credentials.status().message() << "\n";
+    return 2;
+  }
+
+  corral::v1::AgentIdentity identity;
+  identity.set_service(options->service);
+  identity.set_instance(options->instance.empty() ? corral::agent::DefaultInstanceName() : options->instance);
+  identity.set_hostname(corral::agent::HostName());
+  identity.set_agent_version(corral::kCorralVersion);
+  identity.set_agent_started_at_unix_ms(absl::ToUnixMillis(absl::Now()));
+  identity.set_proc_root(options->proc_root);
+  if (std::optional<std::string> id = [] {
+        absl::StatusOr<std::string> cgroup = corral::ReadFileToString("/proc/self/cgroup");
+        return cgroup.ok() ? corral::agent::ContainerIdFromCgroup(*cgroup) : std::nullopt;
+      }()) {
+    identity.set_container_id(*id);
+  }
+  corral::agent::AgentRunner runner(*options, identity);
+
+  if (options->once) {
+    corral::v1::Snapshot snapshot = runner.SampleOnce();
+    int failures = 0;
+    for (const std::string& server : options->servers) {
+      absl::Status status = corral::agent::ReportOnce(server, *credentials, token, snapshot, absl::Seconds(10));
+      if (status.ok()) {
+        spdlog::info("reported {} master(s) to {}", snapshot.instances_size(), server);
+      } else {
+        spdlog::error("{}", std::string(status.message()));
+        ++failures;
+      }
+    }
+    return failures == 0 ? 0 : 1;
+  }
+
+  spdlog::info("corral-agent {} for {}/{} reporting to {} every {}", corral::kCorralVersion, identity.service(),
+               identity.instance(), absl::StrJoin(options->servers, ", "), absl::FormatDuration(options->interval));
+  std::vector<std::unique_ptr<corral::agent::Uplink>> uplinks;
+  std::vector<corral::agent::Uplink*> raw;
+  for (const std::string& server : options->servers) {
+    corral::agent::UplinkOptions u;
+    u.address = server;
+    u.credentials = *credentials;
+    u.token = token;
+    u.on_interval = [&runner](absl::Duration d) { runner.SetInterval(d); };
+    // Retrying at most once per interval brings the fleet back within two
+    // intervals of a server restart; jitter keeps the reconnections spread.
+    u.max_backoff = std::clamp(options->interval, absl::Milliseconds(250), absl::Seconds(30));
+    uplinks.push_back(std::make_unique<corral::agent::Uplink>(u));
+    raw.push_back(uplinks.back().get());
+    uplinks.back()->Start();
+  }
+  absl::Notification stop;
+  std::thread signal_waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop.Notify();
+  });
+  runner.Run(raw, &stop);
+  for (auto& uplink : uplinks) uplink->Stop();
+  signal_waiter.join();
+  return 0;
+}

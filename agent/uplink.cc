@@ -1,0 +1,184 @@
+#include "agent/uplink.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/duration.h"
+#include "common/grpc_security.h"
+#include "spdlog/spdlog.h"
+
+namespace corral::agent {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto existing = spdlog::get("uplink");
+    return existing ? existing : spdlog::default_logger()->clone("uplink");
+  }();
+  return logger;
+}
+
+std::string Describe(const grpc::Status& status) {
+  static const char* kCodes[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
+  int code = static_cast<int>(status.error_code());
+  std::string name = code >= 0 && code < 17 ? kCodes[code] : absl::StrCat(code);
+  return status.error_message().empty() ? name : absl::StrCat(name, ": ", status.error_message());
+}
+
+}  // namespace
+
+Uplink::Uplink(UplinkOptions options) : options_(std::move(options)) {
+  grpc::ChannelArguments args;
+  // Keep the idle stream alive through NATs and notice dead peers.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  channel_ = grpc::CreateCustomChannel(options_.address, options_.credentials, args);
+  stub_ = corral::v1::Collector::NewStub(channel_);
+}
+
+Uplink::~Uplink() { Stop(); }
+
+void Uplink::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Uplink::Offer(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
+  absl::MutexLock lock(&mu_);
+  if (pending_ != nullptr) replaced_.fetch_add(1);
+  pending_ = std::move(snapshot);
+}
+
+void Uplink::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (context_ != nullptr) context_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Uplink::Backoff(absl::Duration* delay) {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  // Full jitter between half and all of the delay spreads reconnecting
+  // agents apart after a server restart.
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  absl::Duration wait = *delay * jitter(rng);
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](bool* stopping) { return *stopping; }, &stopping_),
+                       wait);
+  *delay = std::min(*delay * 2, options_.max_backoff);
+}
+
+bool Uplink::Stopping() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void Uplink::Run() {
+  absl::Duration delay = options_.initial_backoff;
+  bool down_reported = false;
+  while (!Stopping()) {
+    bool delivered = false;
+    grpc::Status status = RunStream(&delivered);
+    if (Stopping()) break;
+    if (delivered) {
+      connected_.store(false);
+      Log()->warn("lost server {}: {}; reconnecting", options_.address, Describe(status));
+      delay = options_.initial_backoff;
+      down_reported = true;
+    } else if (!down_reported) {
+      Log()->warn("cannot reach server {}: {}; retrying with backoff up to {}", options_.address, Describe(status),
+                  FormatDurationShort(options_.max_backoff));
+      down_reported = true;
+    } else {
+      Log()->debug("server {} still unreachable: {}", options_.address, Describe(status));
+    }
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      // Retrying fast will not fix a token or a snapshot the server refuses.
+      delay = std::max(delay, absl::Seconds(5));
+    }
+    Backoff(&delay);
+  }
+  connected_.store(false);
+}
+
+grpc::Status Uplink::RunStream(bool* delivered) {
+  grpc::ClientContext context;
+  if (options_.token) context.AddMetadata(kAuthorizationHeader, BearerValue(*options_.token));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return grpc::Status::CANCELLED;
+    context_ = &context;
+    stream_ended_ = false;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<corral::v1::AgentMessage, corral::v1::ServerMessage>> stream =
+      stub_->Stream(&context);
+  std::thread reader([&] {
+    corral::v1::ServerMessage message;
+    while (stream->Read(&message)) {
+      if (message.interval_ms() > 0 && options_.on_interval) {
+        options_.on_interval(absl::Milliseconds(message.interval_ms()));
+      }
+    }
+    // The stream is over (server gone, refused, or cancelled): wake the
+    // writer so the break is noticed now, not at the next sample.
+    absl::MutexLock lock(&mu_);
+    stream_ended_ = true;
+  });
+  while (true) {
+    std::shared_ptr<const corral::v1::Snapshot> snapshot;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Uplink* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || self->stream_ended_ || self->pending_ != nullptr;
+          },
+          this));
+      if (stopping_ || stream_ended_) break;
+      snapshot = std::move(pending_);
+    }
+    corral::v1::AgentMessage message;
+    *message.mutable_snapshot() = *snapshot;
+    if (!stream->Write(message)) {
+      // Keep it for the next stream unless a newer one arrived meanwhile.
+      absl::MutexLock lock(&mu_);
+      if (pending_ == nullptr) pending_ = std::move(snapshot);
+      break;
+    }
+    sent_.fetch_add(1);
+    *delivered = true;
+    if (!connected_.exchange(true)) Log()->info("connected to server {}", options_.address);
+  }
+  context.TryCancel();
+  reader.join();
+  grpc::Status status = stream->Finish();
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+  return status;
+}
+
+absl::Status ReportOnce(const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                        const std::optional<std::string>& token, const corral::v1::Snapshot& snapshot,
+                        absl::Duration timeout) {
+  std::unique_ptr<corral::v1::Collector::Stub> stub =
+      corral::v1::Collector::NewStub(grpc::CreateChannel(address, credentials));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  if (token) context.AddMetadata(kAuthorizationHeader, BearerValue(*token));
+  corral::v1::ReportRequest request;
+  *request.mutable_snapshot() = snapshot;
+  corral::v1::ReportResponse response;
+  grpc::Status status = stub->Report(&context, request, &response);
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("server ", address, ": ", Describe(status)));
+}
+
+}  // namespace corral::agent

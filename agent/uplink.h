@@ -1,0 +1,84 @@
+// One agent-to-server link: a long-lived bidirectional stream that carries
+// one message per sample, re-opened with exponential backoff and jitter when
+// it breaks. Offer() never blocks: the sampler hands over its latest
+// snapshot and goes back to work; an unsent older snapshot is replaced,
+// because only the latest state matters -- memory stays bounded however
+// long the server is away.
+#ifndef CORRAL_AGENT_UPLINK_H_
+#define CORRAL_AGENT_UPLINK_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "corral/v1/collector.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace corral::agent {
+
+struct UplinkOptions {
+  std::string address;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::optional<std::string> token;
+  absl::Duration initial_backoff = absl::Milliseconds(250);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Called (from the link's thread) when the server asks for an interval.
+  std::function<void(absl::Duration)> on_interval;
+};
+
+class Uplink {
+ public:
+  explicit Uplink(UplinkOptions options);
+  ~Uplink();
+
+  void Start();
+  // Hands over the latest snapshot. Never blocks on the network.
+  void Offer(std::shared_ptr<const corral::v1::Snapshot> snapshot);
+  // Cancels the stream and joins the thread; the server sees the stream
+  // close at once.
+  void Stop();
+
+  bool connected() const { return connected_.load(); }
+  uint64_t sent() const { return sent_.load(); }
+  // Snapshots replaced before they could be sent (server slow or away).
+  uint64_t replaced() const { return replaced_.load(); }
+  const std::string& address() const { return options_.address; }
+
+ private:
+  void Run();
+  bool Stopping();
+  // One stream's life: returns its final status; `delivered` says whether
+  // at least one snapshot went through.
+  grpc::Status RunStream(bool* delivered);
+  void Backoff(absl::Duration* delay);
+
+  UplinkOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<corral::v1::Collector::Stub> stub_;
+  std::thread thread_;
+
+  absl::Mutex mu_;
+  std::shared_ptr<const corral::v1::Snapshot> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> sent_{0};
+  std::atomic<uint64_t> replaced_{0};
+};
+
+// Sends one snapshot with the unary Report call (corral-agent --once).
+absl::Status ReportOnce(const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                        const std::optional<std::string>& token, const corral::v1::Snapshot& snapshot,
+                        absl::Duration timeout);
+
+}  // namespace corral::agent
+
+#endif  // CORRAL_AGENT_UPLINK_H_

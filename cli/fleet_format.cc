@@ -1,0 +1,134 @@
+#include "cli/fleet_format.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/duration.h"
+
+namespace corral::cli {
+namespace {
+
+constexpr size_t kTopFindingWidth = 90;
+
+std::string Colored(const std::string& word, const Style& style) {
+  if (word == "critical" || word == "offline") return style.Red(word);
+  if (word == "degraded" || word == "warning" || word == "disconnected") return style.Yellow(word);
+  if (word == "ok" || word == "online") return style.Green(word);
+  return word;
+}
+
+std::string Ago(double seconds) { return FormatDurationShort(absl::Seconds(seconds)) + " ago"; }
+
+int Rank(const std::string& severity) {
+  if (severity == "critical") return 3;
+  if (severity == "warning") return 2;
+  if (severity == "info") return 1;
+  return 0;
+}
+
+}  // namespace
+
+std::string LiveWorkersText(const corral::v1::ServiceSummary& summary) {
+  std::vector<std::string> parts;
+  for (int n : summary.live_workers()) parts.push_back(n < 0 ? "-" : absl::StrCat(n));
+  return parts.empty() ? "-" : absl::StrJoin(parts, ",");
+}
+
+std::string RenderFleetStatus(const corral::v1::FleetStatus& status, const Style& style) {
+  if (status.services().empty()) return "No instance has reported yet.\n";
+  Table table({"SERVICE", "REPLICAS", "LIVE WORKERS", "CONFIGURED", "STATUS", "TOP FINDING"});
+  for (const corral::v1::ServiceSummary& s : status.services()) {
+    std::string top = s.has_top_finding() ? absl::StrCat(s.top_finding().rule(), ": ", s.top_finding().message()) : "-";
+    // A table row stays readable; `corral service` has the whole story.
+    if (top.size() > kTopFindingWidth) top = top.substr(0, kTopFindingWidth - 3) + "...";
+    table.AddRow({s.service(), absl::StrCat(s.replicas_online(), "/", s.replicas_total()), LiveWorkersText(s),
+                  s.configured_workers(), Colored(s.status(), style), top});
+  }
+  return table.Render(0, &style);
+}
+
+std::string RenderServiceDetail(const corral::v1::ServiceDetail& detail, const Style& style) {
+  const corral::v1::ServiceSummary& s = detail.summary();
+  std::string out = absl::StrCat(style.Bold(s.service()), "  ", Colored(s.status(), style), "  ", s.replicas_online(),
+                                 "/", s.replicas_total(), " replicas online\n\n");
+  Table replicas({"INSTANCE", "STATE", "LIVE", "CONFIGURED", "APP", "MASTER UP", "RESTARTS", "LAST REPORT"});
+  for (const corral::v1::InstanceSummary& r : detail.replicas()) {
+    std::string configured = r.configured_workers().empty()
+                                 ? "unknown"
+                                 : absl::StrCat(r.configured_workers(), " (", r.workers_source(), ")");
+    replicas.AddRow({r.instance(), Colored(r.state(), style), absl::StrCat(r.live_workers()), configured,
+                     r.app_uri().empty() ? "?" : r.app_uri(),
+                     r.masters() > 0 ? FormatDurationShort(absl::Seconds(r.master_age_seconds())) : "-",
+                     absl::StrCat(r.worker_restarts()), Ago(r.last_report_age_seconds())});
+  }
+  absl::StrAppend(&out, replicas.Render(0, &style));
+  if (!detail.differing_settings().empty()) {
+    // One column per replica that appears in any comparison.
+    std::vector<std::string> instances;
+    for (const auto& c : detail.differing_settings()) {
+      for (const auto& v : c.values()) {
+        if (std::find(instances.begin(), instances.end(), v.instance()) == instances.end()) {
+          instances.push_back(v.instance());
+        }
+      }
+    }
+    std::vector<std::string> header{"SETTING"};
+    header.insert(header.end(), instances.begin(), instances.end());
+    Table diff(header);
+    for (const auto& c : detail.differing_settings()) {
+      std::map<std::string, std::string> by_instance;
+      for (const auto& v : c.values()) {
+        by_instance[v.instance()] =
+            absl::StrCat(v.value().empty() ? "-" : v.value(), " ", style.Dim(absl::StrCat("(", v.source(), ")")));
+      }
+      std::vector<std::string> row{c.setting()};
+      for (const std::string& i : instances) row.push_back(by_instance.count(i) ? by_instance[i] : "");
+      diff.AddRow(row);
+    }
+    absl::StrAppend(&out, "\nSettings that differ between replicas:\n", diff.Render(0, &style));
+  }
+  if (!detail.findings().empty()) {
+    Table findings({"SEVERITY", "RULE", "FINDING"});
+    for (const corral::v1::Finding& f : detail.findings()) {
+      findings.AddRow({Colored(f.severity(), style), f.rule(), f.message()});
+    }
+    absl::StrAppend(&out, "\nFindings:\n", findings.Render(0, &style));
+  }
+  return out;
+}
+
+std::string RenderInstances(const corral::v1::InstanceList& list, const Style& style) {
+  if (list.instances().empty()) return "No instance has reported yet.\n";
+  Table table({"SERVICE", "INSTANCE", "STATE", "LIVE", "CONFIGURED", "LAST REPORT", "INTERVAL", "HOST", "AGENT"});
+  for (const corral::v1::InstanceSummary& i : list.instances()) {
+    table.AddRow({i.service(), i.instance(), Colored(i.state(), style), absl::StrCat(i.live_workers()),
+                  i.configured_workers().empty() ? "unknown" : i.configured_workers(), Ago(i.last_report_age_seconds()),
+                  FormatDurationShort(absl::Milliseconds(i.interval_ms())), i.hostname(), i.agent_version()});
+  }
+  return table.Render(0, &style);
+}
+
+std::string RenderCheck(const corral::v1::CheckResponse& check, const std::string& fail_on, const Style& style) {
+  std::string out;
+  int failing = 0;
+  Table findings({"SEVERITY", "RULE", "FINDING"});
+  for (const corral::v1::Finding& f : check.findings()) {
+    if (Rank(f.severity()) >= Rank(fail_on)) ++failing;
+    findings.AddRow({Colored(f.severity(), style), f.rule(), f.message()});
+  }
+  if (!check.findings().empty()) out = findings.Render(0, &style);
+  std::string scope = absl::StrCat(check.services_size(), " service(s)");
+  if (failing == 0) {
+    absl::StrAppend(&out, style.Green(absl::StrCat("consistent: no finding at or above ", fail_on)), " in ", scope,
+                    check.findings().empty() ? "" : absl::StrCat(" (", check.findings_size(), " below)"), "\n");
+  } else {
+    absl::StrAppend(&out, style.Red(absl::StrCat(failing, " finding(s) at or above ", fail_on)), " in ", scope, "\n");
+  }
+  return out;
+}
+
+}  // namespace corral::cli

@@ -1,0 +1,195 @@
+#include "server/collector_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "corral/v1/collector.pb.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
+#include "server/snapshot_validation.h"
+#include "spdlog/spdlog.h"
+
+namespace corral::server {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto existing = spdlog::get("collector");
+    return existing ? existing : spdlog::default_logger()->clone("collector");
+  }();
+  return logger;
+}
+
+// Parses a raw request; false for bytes that are not the message.
+bool Parse(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
+  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&buffer));
+  return message->ParseFromZeroCopyStream(&reader);
+}
+
+void Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
+}
+
+}  // namespace
+
+class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  StreamReactor(CollectorService* service, grpc::CallbackServerContext* context)
+      : service_(service), peer_(context->peer()) {
+    grpc::Status auth = service_->auth_->Check(*context);
+    if (!auth.ok()) {
+      Log()->warn("refused stream from {}: {}", peer_, auth.error_message());
+      FinishOnce(auth);
+      return;
+    }
+    service_->open_streams_.fetch_add(1, std::memory_order_relaxed);
+    counted_ = true;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the agent closed its side, or the connection broke
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    corral::v1::AgentMessage message;
+    bool parsed = Parse(request_, &message);
+    request_.Clear();
+    if (!parsed) {
+      service_->rejected_.fetch_add(1, std::memory_order_relaxed);
+      service_->LogRejection(peer_, "malformed message");
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed AgentMessage"));
+      return;
+    }
+    auto snapshot = std::make_shared<corral::v1::Snapshot>(std::move(*message.mutable_snapshot()));
+    std::string service = snapshot->agent().service();
+    std::string instance = snapshot->agent().instance();
+    int64_t interval_ms = snapshot->agent().interval_ms();
+    grpc::Status accepted = service_->Accept(std::move(snapshot), peer_);
+    if (!accepted.ok()) {
+      FinishOnce(accepted);
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (key_.first != service || key_.second != instance) {
+        if (!key_.first.empty()) service_->registry_->StreamClosed(key_.first, key_.second);
+        key_ = {service, instance};
+        service_->registry_->StreamOpened(service, instance);
+      }
+      int64_t wanted = absl::ToInt64Milliseconds(service_->options_.agent_interval);
+      if (wanted > 0 && interval_ms != wanted && !writing_ && sent_interval_ms_ != wanted) {
+        writing_ = true;
+        sent_interval_ms_ = wanted;
+        corral::v1::ServerMessage reply;
+        reply.set_interval_ms(wanted);
+        Serialize(reply, &response_);
+        StartWrite(&response_);
+      }
+    }
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!key_.first.empty()) service_->registry_->StreamClosed(key_.first, key_.second);
+    }
+    if (counted_) service_->open_streams_.fetch_sub(1, std::memory_order_relaxed);
+    delete this;
+  }
+
+ private:
+  void FinishOnce(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  CollectorService* service_;
+  std::string peer_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  bool counted_ = false;
+  absl::Mutex mu_;
+  std::pair<std::string, std::string> key_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t sent_interval_ms_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+CollectorService::CollectorService(Registry* registry, const CallAuth* auth, CollectorOptions options)
+    : registry_(registry), auth_(auth), options_(options), log_window_start_(absl::Now()) {}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* CollectorService::Stream(
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor(this, context);
+}
+
+grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status auth = auth_->Check(*context);
+  if (!auth.ok()) {
+    Log()->warn("refused report from {}: {}", context->peer(), auth.error_message());
+    reactor->Finish(auth);
+    return reactor;
+  }
+  corral::v1::ReportRequest parsed;
+  if (!Parse(*request, &parsed)) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    LogRejection(context->peer(), "malformed message");
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed ReportRequest"));
+    return reactor;
+  }
+  auto snapshot = std::make_shared<corral::v1::Snapshot>(std::move(*parsed.mutable_snapshot()));
+  grpc::Status status = Accept(std::move(snapshot), context->peer());
+  if (status.ok()) {
+    corral::v1::ReportResponse reply;
+    reply.set_interval_ms(absl::ToInt64Milliseconds(options_.agent_interval));
+    Serialize(reply, response);
+  }
+  reactor->Finish(status);
+  return reactor;
+}
+
+grpc::Status CollectorService::Accept(std::shared_ptr<corral::v1::Snapshot> snapshot, const std::string& peer) {
+  absl::Status valid = ValidateSnapshot(*snapshot);
+  if (!valid.ok()) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    std::string why(valid.message());
+    LogRejection(peer, why);
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
+  }
+  reports_.fetch_add(1, std::memory_order_relaxed);
+  std::string service = snapshot->agent().service();
+  std::string instance = snapshot->agent().instance();
+  if (registry_->Record(std::move(snapshot))) Log()->info("instance {}/{} reporting from {}", service, instance, peer);
+  return grpc::Status::OK;
+}
+
+void CollectorService::LogRejection(const std::string& peer, const std::string& why) {
+  // One line per refusal, but a flood must not flood the log: at most 5 per
+  // 10 s, then one line counting the rest.
+  absl::MutexLock lock(&log_mu_);
+  absl::Time now = absl::Now();
+  if (now - log_window_start_ >= absl::Seconds(10)) {
+    if (suppressed_ > 0) Log()->warn("{} more invalid reports refused in the last 10s", suppressed_);
+    log_window_start_ = now;
+    logged_in_window_ = 0;
+    suppressed_ = 0;
+  }
+  if (logged_in_window_ < 5) {
+    ++logged_in_window_;
+    Log()->warn("refused report from {}: {}", peer, why);
+  } else {
+    ++suppressed_;
+  }
+}
+
+}  // namespace corral::server

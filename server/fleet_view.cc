@@ -1,0 +1,110 @@
+#include "server/fleet_view.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace corral::server {
+namespace {
+
+// Calls `f(service, instances)` for each service's run of views.
+template <typename F>
+void ForEachService(const std::vector<InstanceView>& views, F&& f) {
+  size_t i = 0;
+  while (i < views.size()) {
+    size_t j = i;
+    while (j < views.size() && views[j].service == views[i].service) ++j;
+    std::vector<InstanceView> group(views.begin() + static_cast<std::ptrdiff_t>(i),
+                                    views.begin() + static_cast<std::ptrdiff_t>(j));
+    f(views[i].service, group);
+    i = j;
+  }
+}
+
+corral::v1::ServiceSummary Summary(const std::string& service, const std::vector<InstanceView>& instances,
+                                   const ServiceEvaluation& evaluation) {
+  corral::v1::ServiceSummary s;
+  s.set_service(service);
+  s.set_replicas_total(static_cast<int32_t>(instances.size()));
+  std::set<int64_t> configured;
+  int online = 0;
+  for (const InstanceView& v : instances) {
+    bool is_online = v.state == InstanceState::kOnline;
+    if (is_online) ++online;
+    s.add_live_workers(is_online ? v.digest->live_workers : -1);
+    if (is_online && v.digest->configured_workers) configured.insert(*v.digest->configured_workers);
+  }
+  s.set_replicas_online(online);
+  s.set_configured_workers(configured.empty() ? "unknown" : absl::StrJoin(configured, ","));
+  s.set_status(evaluation.status);
+  s.set_findings(static_cast<int32_t>(evaluation.findings.size()));
+  if (!evaluation.findings.empty()) *s.mutable_top_finding() = evaluation.findings.front();
+  return s;
+}
+
+}  // namespace
+
+corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) {
+  corral::v1::InstanceSummary s;
+  s.set_service(view.service);
+  s.set_instance(view.instance);
+  s.set_hostname(view.snapshot->agent().hostname());
+  s.set_state(StateName(view.state));
+  s.set_last_report_unix_ms(absl::ToUnixMillis(view.last_report));
+  s.set_last_report_age_seconds(absl::ToDoubleSeconds(now - view.last_report));
+  s.set_interval_ms(absl::ToInt64Milliseconds(view.interval));
+  s.set_agent_version(view.snapshot->agent().agent_version());
+  const InstanceDigest& d = *view.digest;
+  s.set_masters(d.masters);
+  s.set_live_workers(d.live_workers);
+  if (d.configured_workers) s.set_configured_workers(absl::StrCat(*d.configured_workers));
+  s.set_workers_source(d.workers_source);
+  s.set_app_uri(d.app_uri);
+  s.set_master_age_seconds(d.master_age_seconds);
+  s.set_worker_restarts(d.worker_restarts);
+  return s;
+}
+
+corral::v1::FleetStatus BuildFleetStatus(const std::vector<InstanceView>& views, absl::Time now) {
+  corral::v1::FleetStatus status;
+  status.set_generated_at_unix_ms(absl::ToUnixMillis(now));
+  ForEachService(views, [&](const std::string& service, const std::vector<InstanceView>& instances) {
+    *status.add_services() = Summary(service, instances, EvaluateService(service, instances, now));
+  });
+  return status;
+}
+
+absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& service,
+                                                             const std::vector<InstanceView>& views, absl::Time now) {
+  std::vector<InstanceView> instances;
+  for (const InstanceView& v : views) {
+    if (v.service == service) instances.push_back(v);
+  }
+  if (instances.empty())
+    return absl::NotFoundError(absl::StrCat("no instance of service '", service, "' has reported"));
+  ServiceEvaluation evaluation = EvaluateService(service, instances, now);
+  corral::v1::ServiceDetail detail;
+  *detail.mutable_summary() = Summary(service, instances, evaluation);
+  for (const InstanceView& v : instances) *detail.add_replicas() = Summarize(v, now);
+  for (auto& c : evaluation.differing_settings) *detail.add_differing_settings() = std::move(c);
+  for (auto& f : evaluation.findings) *detail.add_findings() = std::move(f);
+  return detail;
+}
+
+corral::v1::InstanceList BuildInstanceList(const std::vector<InstanceView>& views, absl::Time now) {
+  corral::v1::InstanceList list;
+  for (const InstanceView& v : views) *list.add_instances() = Summarize(v, now);
+  return list;
+}
+
+corral::v1::CheckResponse BuildCheck(const std::vector<InstanceView>& views, absl::Time now) {
+  corral::v1::CheckResponse response;
+  ForEachService(views, [&](const std::string& service, const std::vector<InstanceView>& instances) {
+    response.add_services(service);
+    for (auto& f : EvaluateService(service, instances, now).findings) *response.add_findings() = std::move(f);
+  });
+  return response;
+}
+
+}  // namespace corral::server

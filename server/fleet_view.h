@@ -1,0 +1,32 @@
+// Answers to the CLI's questions, built from the registry's views and the
+// rules. Pure: views and a time in, messages out.
+#ifndef CORRAL_SERVER_FLEET_VIEW_H_
+#define CORRAL_SERVER_FLEET_VIEW_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "corral/v1/fleet.pb.h"
+#include "server/registry.h"
+#include "server/rules.h"
+
+namespace corral::server {
+
+// `views` ordered by (service, instance), as Registry::Instances returns.
+corral::v1::FleetStatus BuildFleetStatus(const std::vector<InstanceView>& views, absl::Time now);
+
+// NotFound naming the service when it has no instance.
+absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& service,
+                                                             const std::vector<InstanceView>& views, absl::Time now);
+
+corral::v1::InstanceList BuildInstanceList(const std::vector<InstanceView>& views, absl::Time now);
+
+corral::v1::CheckResponse BuildCheck(const std::vector<InstanceView>& views, absl::Time now);
+
+// One instance's row.
+corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now);
+
+}  // namespace corral::server
+
+#endif  // CORRAL_SERVER_FLEET_VIEW_H_

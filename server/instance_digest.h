@@ -1,0 +1,43 @@
+// What the server needs from a snapshot, computed once when it arrives so
+// that queries and rules never walk the whole snapshot again.
+#ifndef CORRAL_SERVER_INSTANCE_DIGEST_H_
+#define CORRAL_SERVER_INSTANCE_DIGEST_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "corral/v1/snapshot.pb.h"
+
+namespace corral::server {
+
+// Settings that replicas of one service are not compared on: they name
+// per-process files.
+bool IsPerReplicaSetting(const std::string& name);
+
+struct InstanceDigest {
+  int masters = 0;
+  // The primary master: the oldest one that is not a USR2 child; -1 when
+  // the snapshot has no master.
+  int primary = -1;
+  // Over every master of the instance.
+  int live_workers = 0;
+  // The primary master's effective workers setting.
+  std::optional<int64_t> configured_workers;
+  std::string workers_source;
+  std::string app_uri;
+  // Hash of the primary master's compared settings (value and whether it
+  // is known): equal hashes mean nothing to compare.
+  uint64_t settings_fingerprint = 0;
+  bool settings_unknowable = false;
+  int64_t worker_restarts = 0;
+  double worker_restarts_per_minute = 0;
+  double observed_seconds = 0;
+  double master_age_seconds = 0;
+};
+
+InstanceDigest Digest(const corral::v1::Snapshot& snapshot);
+
+}  // namespace corral::server
+
+#endif  // CORRAL_SERVER_INSTANCE_DIGEST_H_

@@ -1,0 +1,157 @@
+// corral-server: collects agents' snapshots and answers fleet queries.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "common/flags.h"
+#include "common/grpc_security.h"
+#include "common/version.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/call_auth.h"
+#include "server/collector_service.h"
+#include "server/fleet_service.h"
+#include "server/registry.h"
+#include "server/server_options.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+// Holds an exclusive lock on DIR/corral-server.lock for the process's life,
+// so two servers never share one data directory.
+bool LockDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data directory {}: {}", dir, ec.message());
+    return false;
+  }
+  std::string path = dir + "/corral-server.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    spdlog::error("cannot open {}: {}", path, std::strerror(errno));
+    return false;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    spdlog::error("data directory {} is in use by another corral-server", dir);
+    return false;
+  }
+  return true;  // the descriptor stays open until exit
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::StatusOr<corral::server::ServerOptions> options =
+      corral::server::ParseServerOptions(std::vector<std::string>(argv + 1, argv + argc), corral::GetEnv);
+  if (!options.ok()) {
+    std::cerr << "corral-server: " << options.status().message() << "\n(see 'corral-server --help')\n";
+    return kExitUsage;
+  }
+  if (options->help) {
+    std::cout << corral::server::ServerHelp();
+    return 0;
+  }
+  spdlog::set_default_logger(spdlog::default_logger()->clone("server"));
+  spdlog::set_level(spdlog::level::from_str(options->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+
+  // Signals are taken by one thread with sigwait; block them everywhere else.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (!LockDataDir(options->data_dir)) return kExitUsage;
+  std::optional<std::string> token;
+  if (!options->token_file.empty()) {
+    absl::StatusOr<std::string> t = corral::ReadTokenFile(options->token_file);
+    if (!t.ok()) {
+      std::cerr << "corral-server: " << t.status().message() << "\n";
+      return kExitUsage;
+    }
+    token = *t;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = corral::MakeServerCredentials(options->tls);
+  if (!credentials.ok()) {
+    std::cerr << "corral-server: " << credentials.status().message() << "\n";
+    return kExitUsage;
+  }
+
+  corral::server::RegistryOptions registry_options;
+  registry_options.expire = options->expire;
+  corral::server::Registry registry(registry_options);
+  corral::server::CallAuth auth(token);
+  corral::server::CollectorService collector(&registry, &auth, {options->agent_interval});
+  corral::server::FleetService fleet(&registry, &auth);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  std::vector<int> ports(options->listen.size(), 0);
+  for (size_t i = 0; i < options->listen.size(); ++i) {
+    builder.AddListeningPort(options->listen[i], *credentials, &ports[i]);
+  }
+  builder.RegisterService(&collector);
+  builder.RegisterService(&fleet);
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    spdlog::error("cannot listen on {} (address in use, or not an address)", absl::StrJoin(options->listen, ", "));
+    return kExitUsage;
+  }
+  for (size_t i = 0; i < options->listen.size(); ++i) {
+    const std::string& address = options->listen[i];
+    std::string shown = absl::StartsWith(address, "unix:")
+                            ? address
+                            : absl::StrCat(address.substr(0, address.rfind(':')), ":", ports[i]);
+    spdlog::info("corral-server {} listening on {} ({}{})", corral::kCorralVersion, shown,
+                 options->tls.cert.empty() ? "plaintext" : (options->tls.ca.empty() ? "TLS" : "mutual TLS"),
+                 token ? ", bearer token required" : "");
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+
+  absl::Notification stopping;
+  std::thread sweeper([&] {
+    while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
+      for (const corral::server::StateChange& change : registry.Sweep()) {
+        if (change.forgotten) {
+          spdlog::info("instance {}/{} forgotten after {} offline", change.service, change.instance,
+                       absl::FormatDuration(options->expire));
+        } else {
+          spdlog::info("instance {}/{} is {}", change.service, change.instance,
+                       corral::server::StateName(change.state));
+        }
+      }
+    }
+  });
+  std::thread signal_waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    server->GetHealthCheckService()->SetServingStatus(false);
+    stopping.Notify();
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  });
+  server->Wait();
+  sweeper.join();
+  signal_waiter.join();
+  spdlog::info("stopped after {} reports ({} refused)", collector.reports(), collector.rejected());
+  return 0;
+}

@@ -1,0 +1,101 @@
+// The server's memory of the fleet: the latest snapshot of every instance,
+// when it last reported, and whether its stream is open. Thread-safe; the
+// clock is injected so liveness is tested without sleeping.
+//
+// Liveness of an instance (its own interval decides):
+//   online        reported within 3 intervals, stream open (or a unary
+//                 reporter);
+//   disconnected  its stream closed, at once, until it reports again;
+//   offline       no report for 3 intervals -- shown, never dropped
+//                 silently; forgotten only after `expire`.
+#ifndef CORRAL_SERVER_REGISTRY_H_
+#define CORRAL_SERVER_REGISTRY_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "corral/v1/snapshot.pb.h"
+#include "server/instance_digest.h"
+
+namespace corral::server {
+
+enum class InstanceState { kOnline, kDisconnected, kOffline };
+
+// "online", "disconnected", "offline".
+const char* StateName(InstanceState state);
+
+struct InstanceView {
+  std::string service;
+  std::string instance;
+  InstanceState state = InstanceState::kOnline;
+  absl::Time last_report;
+  absl::Duration interval;
+  std::shared_ptr<const corral::v1::Snapshot> snapshot;
+  std::shared_ptr<const InstanceDigest> digest;
+};
+
+struct RegistryOptions {
+  absl::Duration expire = absl::Hours(1);
+  int offline_after_intervals = 3;
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+// A change worth one log line, reported by Sweep().
+struct StateChange {
+  std::string service;
+  std::string instance;
+  InstanceState state;
+  bool forgotten = false;
+};
+
+class Registry {
+ public:
+  explicit Registry(RegistryOptions options);
+
+  // Keeps `snapshot` as the latest of its instance. Returns true when the
+  // instance is new (or comes back after being forgotten).
+  bool Record(std::shared_ptr<const corral::v1::Snapshot> snapshot);
+
+  // A stream started or ended carrying reports for (service, instance).
+  void StreamOpened(const std::string& service, const std::string& instance);
+  void StreamClosed(const std::string& service, const std::string& instance);
+
+  // Forgets instances offline for longer than `expire`; returns state
+  // changes since the last sweep (instances gone offline or forgotten).
+  std::vector<StateChange> Sweep();
+
+  // Current views, ordered by (service, instance). With `service` set, only
+  // that service's instances.
+  std::vector<InstanceView> Instances(const std::optional<std::string>& service = std::nullopt) const;
+
+  size_t size() const;
+  absl::Time Now() const { return options_.now(); }
+
+ private:
+  struct Record_ {
+    std::shared_ptr<const corral::v1::Snapshot> snapshot;
+    std::shared_ptr<const InstanceDigest> digest;
+    absl::Time last_report;
+    absl::Duration interval;
+    int open_streams = 0;
+    bool streamed = false;  // reports have come by stream
+    InstanceState last_swept_state = InstanceState::kOnline;
+  };
+  using Key = std::pair<std::string, std::string>;
+
+  InstanceState StateOf(const Record_& r, absl::Time now) const;
+
+  RegistryOptions options_;
+  mutable absl::Mutex mu_;
+  std::map<Key, Record_> records_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace corral::server
+
+#endif  // CORRAL_SERVER_REGISTRY_H_

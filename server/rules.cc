@@ -1,0 +1,276 @@
+#include "server/rules.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/duration.h"
+#include "common/snapshot_facts.h"
+
+namespace corral::server {
+
+const char* SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kCritical:
+      return "critical";
+  }
+  return "info";
+}
+
+std::optional<Severity> ParseSeverity(const std::string& name) {
+  if (name == "info") return Severity::kInfo;
+  if (name == "warning") return Severity::kWarning;
+  if (name == "critical") return Severity::kCritical;
+  return std::nullopt;
+}
+
+namespace {
+
+int Rank(const std::string& severity) {
+  std::optional<Severity> s = ParseSeverity(severity);
+  return s ? static_cast<int>(*s) : 0;
+}
+
+class Evaluator {
+ public:
+  Evaluator(const std::string& service, const std::vector<InstanceView>& instances, absl::Time now)
+      : service_(service), instances_(instances), now_(now) {}
+
+  ServiceEvaluation Run() {
+    for (const InstanceView& view : instances_) {
+      if (view.state == InstanceState::kOffline) {
+        Offline(view);
+        continue;
+      }
+      if (view.state != InstanceState::kOnline) continue;
+      if (view.digest->masters == 0) {
+        Add("NO_GUNICORN", Severity::kCritical, view.instance,
+            absl::StrCat(
+                Name(view), ": the agent reports no Gunicorn master (",
+                view.snapshot->scan_errors().empty() ? "none running in its view" : view.snapshot->scan_errors(0),
+                ")"));
+        continue;
+      }
+      for (const corral::v1::GunicornInstance& master : view.snapshot->instances()) WorkerCount(view, master);
+      const corral::v1::GunicornInstance& primary = view.snapshot->instances(view.digest->primary);
+      DevSettings(view, primary);
+      if (view.digest->settings_unknowable) Unknowable(view, primary);
+    }
+    ReplicasDisagree();
+    std::stable_sort(out_.findings.begin(), out_.findings.end(),
+                     [](const corral::v1::Finding& a, const corral::v1::Finding& b) {
+                       return Rank(a.severity()) > Rank(b.severity());
+                     });
+    int worst = out_.findings.empty() ? 0 : Rank(out_.findings.front().severity());
+    out_.status = worst >= static_cast<int>(Severity::kCritical)  ? "critical"
+                  : worst >= static_cast<int>(Severity::kWarning) ? "degraded"
+                                                                  : "ok";
+    return std::move(out_);
+  }
+
+ private:
+  std::string Name(const InstanceView& v) const { return absl::StrCat(service_, "/", v.instance); }
+
+  corral::v1::Finding& Add(const char* rule, Severity severity, const std::string& instance, std::string message) {
+    corral::v1::Finding& f = out_.findings.emplace_back();
+    f.set_rule(rule);
+    f.set_severity(SeverityName(severity));
+    f.set_service(service_);
+    f.set_instance(instance);
+    f.set_message(std::move(message));
+    return f;
+  }
+
+  void Offline(const InstanceView& view) {
+    Add("AGENT_OFFLINE", Severity::kCritical, view.instance,
+        absl::StrCat(Name(view), ": no report for ", FormatDurationShort(now_ - view.last_report), " (its interval is ",
+                     FormatDurationShort(view.interval), ")"));
+  }
+
+  void WorkerCount(const InstanceView& view, const corral::v1::GunicornInstance& master) {
+    std::optional<int64_t> configured = ConfiguredWorkers(master);
+    if (!configured) return;
+    int live = LiveWorkers(master);
+    if (live == *configured) return;
+    const corral::v1::Setting& workers = master.config().at("workers");
+    std::string where = absl::StrCat("master ", master.master().pid(), " runs ", live,
+                                     " worker(s), its workers setting is ", *configured, " (", workers.source(), ")");
+    double observed = master.observed_seconds();
+    bool churning = master.worker_restarts_per_minute() > 0;
+    bool settled = observed >= 2 * absl::ToDoubleSeconds(view.interval);
+    if (live < *configured && (churning || !settled)) {
+      std::string why = churning
+                            ? absl::StrFormat("workers are restarting (%.1f/min)", master.worker_restarts_per_minute())
+                            : std::string("just seen; no restart history yet");
+      Add("WORKERS_BELOW_CONFIG", Severity::kCritical, view.instance, absl::StrCat(Name(view), ": ", where, "; ", why));
+      return;
+    }
+    Add("RUNTIME_SCALED", Severity::kInfo, view.instance,
+        absl::StrCat(Name(view), ": ", where, "; no worker restarts, so it was scaled at runtime (",
+                     live > *configured ? "TTIN" : "TTOU", ")"));
+  }
+
+  void DevSettings(const InstanceView& view, const corral::v1::GunicornInstance& primary) {
+    std::vector<std::string> dev;
+    auto reload = primary.config().find("reload");
+    if (reload != primary.config().end() && reload->second.source() != "unknown" && reload->second.value() == "true") {
+      dev.push_back(absl::StrCat("reload=true (", reload->second.source(), ")"));
+    }
+    auto loglevel = primary.config().find("loglevel");
+    if (loglevel != primary.config().end() && loglevel->second.source() != "unknown" &&
+        loglevel->second.value() == "debug") {
+      dev.push_back(absl::StrCat("loglevel=debug (", loglevel->second.source(), ")"));
+    }
+    if (dev.empty()) return;
+    Add("DEV_SETTING", Severity::kWarning, view.instance,
+        absl::StrCat(Name(view), ": development settings in use: ", absl::StrJoin(dev, ", ")));
+  }
+
+  void Unknowable(const InstanceView& view, const corral::v1::GunicornInstance& primary) {
+    std::string what = primary.inputs().argv_erased() && primary.inputs().environ_erased()
+                           ? "command line and environment"
+                           : (primary.inputs().argv_erased() ? "command line" : "environment");
+    Add("SETTINGS_UNKNOWABLE", Severity::kInfo, view.instance,
+        absl::StrCat(Name(view), ": setproctitle erased the master's ", what,
+                     "; settings from there are unknown (set SPT_NOENV=1 and pass flags through "
+                     "GUNICORN_CMD_ARGS or a config file)"));
+  }
+
+  static std::string SourceText(const corral::v1::Setting& s) {
+    if (s.source() == "config_file" && !s.file().empty()) return absl::StrCat("config_file ", s.file(), ":", s.line());
+    return s.source();
+  }
+
+  // Replicas are grouped by (live workers, settings fingerprint); replicas
+  // outside the largest group are the minority. With no single largest
+  // group, nobody can be called the odd one out.
+  void ReplicasDisagree() {
+    std::vector<const InstanceView*> online;
+    for (const InstanceView& v : instances_) {
+      if (v.state == InstanceState::kOnline && v.digest->primary >= 0) online.push_back(&v);
+    }
+    if (online.size() < 2) return;
+    CollectDifferingSettings(online);
+    std::map<std::pair<int, uint64_t>, std::vector<const InstanceView*>> groups;
+    for (const InstanceView* v : online)
+      groups[{v->digest->live_workers, v->digest->settings_fingerprint}].push_back(v);
+    if (groups.size() < 2) return;
+    size_t largest = 0;
+    int largest_count = 0;
+    for (const auto& [key, members] : groups) {
+      if (members.size() > largest) {
+        largest = members.size();
+        largest_count = 1;
+      } else if (members.size() == largest) {
+        ++largest_count;
+      }
+    }
+    if (largest_count > 1) {
+      std::vector<std::string> sides;
+      for (const auto& [key, members] : groups) {
+        std::vector<std::string> names;
+        for (const InstanceView* v : members) names.push_back(v->instance);
+        sides.push_back(absl::StrCat(absl::StrJoin(names, ","), " (", key.first, " live workers)"));
+      }
+      corral::v1::Finding& f =
+          Add("REPLICAS_DISAGREE", Severity::kCritical, "",
+              absl::StrCat(service_, ": replicas disagree with no majority: ", absl::StrJoin(sides, " vs ")));
+      for (const auto& c : out_.differing_settings) *f.add_differences() = c;
+      return;
+    }
+    const std::vector<const InstanceView*>* majority = nullptr;
+    for (const auto& [key, members] : groups) {
+      if (members.size() == largest) majority = &members;
+    }
+    const InstanceView& reference = *majority->front();
+    for (const auto& [key, members] : groups) {
+      if (&members == majority) continue;
+      for (const InstanceView* v : members) Minority(*v, reference, majority->size());
+    }
+  }
+
+  void Minority(const InstanceView& odd, const InstanceView& reference, size_t majority_size) {
+    const corral::v1::GunicornInstance& a = odd.snapshot->instances(odd.digest->primary);
+    const corral::v1::GunicornInstance& b = reference.snapshot->instances(reference.digest->primary);
+    std::vector<std::string> parts;
+    if (odd.digest->live_workers != reference.digest->live_workers) {
+      parts.push_back(absl::StrCat("live workers ", odd.digest->live_workers, " vs ", reference.digest->live_workers));
+    }
+    std::vector<corral::v1::SettingComparison> differences;
+    std::set<std::string> names;
+    for (const auto& [name, s] : a.config()) names.insert(name);
+    for (const auto& [name, s] : b.config()) names.insert(name);
+    for (const std::string& name : names) {
+      if (IsPerReplicaSetting(name)) continue;
+      auto x = a.config().find(name);
+      auto y = b.config().find(name);
+      if (x == a.config().end() || y == b.config().end()) continue;
+      if (x->second.source() == "unknown" || y->second.source() == "unknown") continue;
+      if (x->second.value() == y->second.value()) continue;
+      parts.push_back(absl::StrCat(
+          name, " ", x->second.value().empty() ? "unset" : x->second.value(), " (", SourceText(x->second), ") vs ",
+          y->second.value().empty() ? "unset" : y->second.value(), " (", SourceText(y->second), ")"));
+      corral::v1::SettingComparison& c = differences.emplace_back();
+      c.set_setting(name);
+      for (const auto& [view, setting] : {std::pair{&odd, &x->second}, std::pair{&reference, &y->second}}) {
+        corral::v1::ReplicaValue* rv = c.add_values();
+        rv->set_instance(view->instance);
+        rv->set_value(setting->value());
+        rv->set_source(SourceText(*setting));
+      }
+    }
+    if (parts.empty()) return;  // differed only in what is unknown
+    corral::v1::Finding& f = Add("REPLICAS_DISAGREE", Severity::kCritical, odd.instance,
+                                 absl::StrCat(Name(odd), " differs from ", majority_size, " other replica(s) (as ",
+                                              reference.instance, "): ", absl::StrJoin(parts, "; ")));
+    for (auto& c : differences) *f.add_differences() = std::move(c);
+  }
+
+  void CollectDifferingSettings(const std::vector<const InstanceView*>& online) {
+    std::set<uint64_t> fingerprints;
+    for (const InstanceView* v : online) fingerprints.insert(v->digest->settings_fingerprint);
+    if (fingerprints.size() < 2) return;
+    std::set<std::string> names;
+    for (const InstanceView* v : online) {
+      for (const auto& [name, s] : v->snapshot->instances(v->digest->primary).config()) names.insert(name);
+    }
+    for (const std::string& name : names) {
+      if (IsPerReplicaSetting(name)) continue;
+      std::set<std::string> values;
+      corral::v1::SettingComparison c;
+      c.set_setting(name);
+      for (const InstanceView* v : online) {
+        const auto& config = v->snapshot->instances(v->digest->primary).config();
+        auto it = config.find(name);
+        if (it == config.end()) continue;
+        corral::v1::ReplicaValue* rv = c.add_values();
+        rv->set_instance(v->instance);
+        rv->set_value(it->second.value());
+        rv->set_source(SourceText(it->second));
+        if (it->second.source() != "unknown") values.insert(it->second.value());
+      }
+      if (values.size() > 1) out_.differing_settings.push_back(std::move(c));
+    }
+  }
+
+  const std::string& service_;
+  const std::vector<InstanceView>& instances_;
+  absl::Time now_;
+  ServiceEvaluation out_;
+};
+
+}  // namespace
+
+ServiceEvaluation EvaluateService(const std::string& service, const std::vector<InstanceView>& instances,
+                                  absl::Time now) {
+  return Evaluator(service, instances, now).Run();
+}
+
+}  // namespace corral::server

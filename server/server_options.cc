@@ -1,0 +1,71 @@
+#include "server/server_options.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/duration.h"
+#include "common/flags.h"
+
+namespace corral::server {
+namespace {
+
+const std::vector<FlagSpec>& Specs() {
+  static const auto* specs = new std::vector<FlagSpec>{
+      {"listen", "HOST:PORT", "Serve gRPC here (HOST:PORT, or unix:PATH)", "0.0.0.0:7400", "CORRAL_LISTEN", true},
+      {"data-dir", "DIR", "Directory for the server's state (created if missing)", "/var/lib/corral",
+       "CORRAL_DATA_DIR"},
+      {"expire", "DURATION", "Forget instances offline for this long", "1h", "CORRAL_EXPIRE"},
+      {"agent-interval", "DURATION", "Tell agents to sample at this interval", "", "CORRAL_AGENT_INTERVAL"},
+      {"token-file", "FILE", "Require this bearer token on every call", "", "CORRAL_TOKEN_FILE"},
+      {"tls-cert", "FILE", "Serve TLS with this certificate chain (PEM)", "", "CORRAL_TLS_CERT"},
+      {"tls-key", "FILE", "Private key of --tls-cert (PEM)", "", "CORRAL_TLS_KEY"},
+      {"tls-ca", "FILE", "Require client certificates signed by this CA (mutual TLS)", "", "CORRAL_TLS_CA"},
+      {"log-level", "LEVEL", "debug, info, warn or error", "info", "CORRAL_LOG_LEVEL"},
+  };
+  return *specs;
+}
+
+}  // namespace
+
+std::string ServerHelp() {
+  return absl::StrCat(
+      "Usage: corral-server [FLAGS]\n\n"
+      "Collects snapshots from corral-agents (gRPC Collector service), keeps the latest per\n"
+      "instance, evaluates consistency rules per service, and answers `corral` (Fleet service).\n"
+      "The standard grpc.health.v1 health service and server reflection are enabled.\n\n"
+      "Flags:\n",
+      FlagsHelp(Specs()), "\nDurations are written 500ms, 5s, 1m30s, 1h. SIGTERM or SIGINT shuts down gracefully.\n");
+}
+
+absl::StatusOr<ServerOptions> ParseServerOptions(
+    const std::vector<std::string>& args, const std::function<std::optional<std::string>(const std::string&)>& getenv) {
+  absl::StatusOr<Flags> flags = ParseFlags(Specs(), args, getenv);
+  if (!flags.ok()) return flags.status();
+  ServerOptions options;
+  options.help = flags->help_requested();
+  if (!flags->positionals().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", flags->positionals()[0], "'"));
+  }
+  options.listen = flags->GetAll("listen");
+  if (options.listen.empty()) return absl::InvalidArgumentError("--listen needs at least one address");
+  options.data_dir = flags->Get("data-dir");
+  absl::StatusOr<absl::Duration> expire = ParseDuration(flags->Get("expire"));
+  if (!expire.ok()) return absl::InvalidArgumentError(absl::StrCat("--expire: ", expire.status().message()));
+  options.expire = *expire;
+  if (!flags->Get("agent-interval").empty()) {
+    absl::StatusOr<absl::Duration> interval = ParseDuration(flags->Get("agent-interval"));
+    if (!interval.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--agent-interval: ", interval.status().message()));
+    }
+    options.agent_interval = *interval;
+  }
+  options.token_file = flags->Get("token-file");
+  options.tls = {flags->Get("tls-ca"), flags->Get("tls-cert"), flags->Get("tls-key")};
+  options.log_level = flags->Get("log-level");
+  if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
+      options.log_level != "error") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log-level '", options.log_level, "' is not one of debug, info, warn, error"));
+  }
+  return options;
+}
+
+}  // namespace corral::server
