@@ -15,6 +15,7 @@
 #include "common/flags.h"
 #include "common/grpc_security.h"
 #include "common/version.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
     std::cout << corral::agent::AgentHelp();
     return 0;
   }
-  spdlog::set_default_logger(spdlog::default_logger()->clone("agent"));
+  // Logs go to stderr; stdout stays free for what a caller may parse.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
   spdlog::set_level(spdlog::level::from_str(options->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 

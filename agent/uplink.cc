@@ -31,12 +31,18 @@ std::string Describe(const grpc::Status& status) {
 
 }  // namespace
 
-Uplink::Uplink(UplinkOptions options) : options_(std::move(options)) {
+Uplink::Uplink(UplinkOptions options) : options_(std::move(options)) {}
+
+void Uplink::Connect() {
   grpc::ChannelArguments args;
   // Keep the idle stream alive through NATs and notice dead peers.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // A fresh channel with its own subchannels for each stream: a channel that
+  // failed to connect keeps failing calls fast until its own reconnection
+  // backoff (seconds, growing) expires, which would override ours.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   channel_ = grpc::CreateCustomChannel(options_.address, options_.credentials, args);
   stub_ = corral::v1::Collector::NewStub(channel_);
 }
@@ -110,6 +116,7 @@ void Uplink::Run() {
 }
 
 grpc::Status Uplink::RunStream(bool* delivered) {
+  Connect();
   grpc::ClientContext context;
   if (options_.token) context.AddMetadata(kAuthorizationHeader, BearerValue(*options_.token));
   {
@@ -156,7 +163,9 @@ grpc::Status Uplink::RunStream(bool* delivered) {
     *delivered = true;
     if (!connected_.exchange(true)) Log()->info("connected to server {}", options_.address);
   }
-  context.TryCancel();
+  // Cancel only to stop: a stream that ended or failed a write is over, and
+  // Finish() then says why (UNAVAILABLE, INVALID_ARGUMENT, ...).
+  if (Stopping()) context.TryCancel();
   reader.join();
   grpc::Status status = stream->Finish();
   absl::MutexLock lock(&mu_);

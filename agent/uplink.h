@@ -52,6 +52,7 @@ class Uplink {
 
  private:
   void Run();
+  void Connect();
   bool Stopping();
   // One stream's life: returns its final status; `delivered` says whether
   // at least one snapshot went through.

@@ -51,6 +51,13 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       FinishOnce(grpc::Status::OK);
       return;
     }
+    if (request_.Length() > kMaxSnapshotBytes + 1024) {
+      service_->rejected_.fetch_add(1, std::memory_order_relaxed);
+      std::string why = absl::StrCat("message of ", request_.Length(), " bytes exceeds ", kMaxSnapshotBytes);
+      service_->LogRejection(peer_, why);
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why));
+      return;
+    }
     corral::v1::AgentMessage message;
     bool parsed = Parse(request_, &message);
     request_.Clear();
@@ -138,6 +145,13 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
   if (!auth.ok()) {
     Log()->warn("refused report from {}: {}", context->peer(), auth.error_message());
     reactor->Finish(auth);
+    return reactor;
+  }
+  if (request->Length() > kMaxSnapshotBytes + 1024) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    std::string why = absl::StrCat("message of ", request->Length(), " bytes exceeds ", kMaxSnapshotBytes);
+    LogRejection(context->peer(), why);
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why));
     return reactor;
   }
   corral::v1::ReportRequest parsed;

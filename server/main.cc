@@ -26,6 +26,7 @@
 #include "server/fleet_service.h"
 #include "server/registry.h"
 #include "server/server_options.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -67,7 +68,8 @@ int main(int argc, char** argv) {
     std::cout << corral::server::ServerHelp();
     return 0;
   }
-  spdlog::set_default_logger(spdlog::default_logger()->clone("server"));
+  // Logs go to stderr; stdout stays free for what a caller may parse.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("server"));
   spdlog::set_level(spdlog::level::from_str(options->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 
@@ -110,7 +112,9 @@ int main(int argc, char** argv) {
   }
   builder.RegisterService(&collector);
   builder.RegisterService(&fleet);
-  builder.SetMaxReceiveMessageSize(4 << 20);
+  // Above kMaxSnapshotBytes the collector refuses a report itself, with
+  // INVALID_ARGUMENT; gRPC's own limit only stops absurd transfers.
+  builder.SetMaxReceiveMessageSize(16 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     spdlog::error("cannot listen on {} (address in use, or not an address)", absl::StrJoin(options->listen, ", "));

@@ -3,6 +3,8 @@
 #ifndef CORRAL_TESTS_SUPPORT_SUBPROCESS_H_
 #define CORRAL_TESTS_SUPPORT_SUBPROCESS_H_
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +39,35 @@ void WriteFile(const std::string& path, const std::string& content);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
+
+}  // namespace corral::testing
+
+namespace corral::testing {
+
+// A long-running child (server, agent, container) in its own process group,
+// with stdout and stderr in a log file. The destructor kills the group.
+class Process {
+ public:
+  static std::unique_ptr<Process> Start(const std::vector<std::string>& argv,
+                                        const std::vector<std::pair<std::string, std::string>>& env,
+                                        const std::string& log_path);
+  ~Process();
+
+  int pid() const { return pid_; }
+  void Signal(int signal) const;
+  // Waits for the exit; returns its code, 128+signal when killed, or -1 on
+  // timeout (the process is left running).
+  int Wait(absl::Duration timeout);
+  std::string Log() const;
+
+ private:
+  int pid_ = -1;
+  bool reaped_ = false;
+  std::string log_path_;
+};
+
+// Polls `condition` every 20 ms until it holds or `timeout` passes.
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout);
 
 }  // namespace corral::testing
 

@@ -1,0 +1,223 @@
+// corral-server as a process: security (bearer token, TLS, mutual TLS),
+// refusal of bad input while others keep being served, stock gRPC tooling,
+// and graceful shutdown. Agents here read the fixture proc tree.
+#include <signal.h>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "corral/v1/collector.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/support/fleet_harness.h"
+#include "tests/support/subprocess.h"
+
+namespace corral {
+namespace {
+
+using corral::testing::BinPath;
+using corral::testing::Corral;
+using corral::testing::OnlineInstances;
+using corral::testing::Process;
+using corral::testing::RunCommand;
+using corral::testing::RunResult;
+using corral::testing::ServerProcess;
+using corral::testing::WaitFor;
+
+std::string Fixture() { return corral::testing::SourceDir() + "/tests/fixtures/proc-fleet"; }
+
+RunResult AgentOnce(const std::string& server, const std::string& instance, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {
+      BinPath("corral-agent"), "--once",  "--server",   server, "--service", "api", "--instance", instance,
+      "--proc-root",           Fixture(), "--interval", "1s"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return RunCommand(argv);
+}
+
+TEST(ServerE2E, BearerTokenIsRequiredOnReportsAndQueries) {
+  std::string dir = corral::testing::MakeTempDir("token");
+  corral::testing::WriteFile(dir + "/token", "s3cret\n");
+  corral::testing::WriteFile(dir + "/wrong", "guess\n");
+  auto server = ServerProcess::Start(dir, {"--token-file", dir + "/token"});
+
+  RunResult refused = AgentOnce(server->address(), "intruder", {"--token-file", dir + "/wrong"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("UNAUTHENTICATED: wrong bearer token"), std::string::npos) << refused.err;
+  RunResult anonymous = AgentOnce(server->address(), "anonymous");
+  EXPECT_EQ(anonymous.exit_code, 1);
+  EXPECT_NE(anonymous.err.find("missing bearer token"), std::string::npos) << anonymous.err;
+  RunResult welcome = AgentOnce(server->address(), "member", {"--token-file", dir + "/token"});
+  EXPECT_EQ(welcome.exit_code, 0) << welcome.err;
+
+  RunResult no_token = Corral({"instances"}, server->address());
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_NE(no_token.err.find("corral-server at " + server->address() + " refused the call: missing bearer token"),
+            std::string::npos)
+      << no_token.err;
+  EXPECT_EQ(Corral({"instances", "--token-file", dir + "/wrong"}, server->address()).exit_code, 2);
+  RunResult listed = Corral({"instances", "--token-file", dir + "/token"}, server->address());
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("member"), std::string::npos);
+  EXPECT_EQ(listed.out.find("intruder"), std::string::npos);
+  EXPECT_EQ(listed.out.find("anonymous"), std::string::npos);
+
+  // A streaming agent with the wrong token never shows up either.
+  auto agent =
+      Process::Start({BinPath("corral-agent"), "--server", server->address(), "--service", "api", "--instance",
+                      "streamer", "--proc-root", Fixture(), "--interval", "200ms", "--token-file", dir + "/wrong"},
+                     {}, dir + "/agent.log");
+  EXPECT_TRUE(WaitFor([&] { return absl::StrContains(agent->Log(), "UNAUTHENTICATED"); }, absl::Seconds(10)))
+      << agent->Log();
+  EXPECT_EQ(Corral({"instances", "--token-file", dir + "/token"}, server->address()).out.find("streamer"),
+            std::string::npos);
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made
+// with openssl for this test.
+struct Pki {
+  std::string dir;
+  std::string ca, server_cert, server_key, client_cert, client_key;
+};
+
+Pki MakePki(const std::string& dir) {
+  auto run = [&](const std::string& script) {
+    RunResult r = RunCommand({"/bin/sh", "-c", script}, {}, dir);
+    EXPECT_EQ(r.exit_code, 0) << script << "\n" << r.err;
+  };
+  const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  run("openssl req -x509 " + ec + " -keyout ca.key -out ca.pem -days 1 -subj /CN=corral-test-ca 2>/dev/null");
+  for (const std::string& who : {std::string("server"), std::string("client")}) {
+    run("openssl req " + ec + " -keyout " + who + ".key -out " + who + ".csr -subj /CN=" + who + " 2>/dev/null");
+    corral::testing::WriteFile(dir + "/" + who + ".ext", who == "server" ? "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                                                         : "extendedKeyUsage=clientAuth\n");
+    run("openssl x509 -req -in " + who + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " + who +
+        ".pem -days 1 -extfile " + who + ".ext 2>/dev/null");
+  }
+  return {dir, dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/client.pem", dir + "/client.key"};
+}
+
+TEST(ServerE2E, TlsAndMutualTlsWithACaMadeAtTestTime) {
+  std::string dir = corral::testing::MakeTempDir("tls");
+  Pki pki = MakePki(dir);
+
+  auto tls = ServerProcess::Start(dir + "", {"--tls-cert", pki.server_cert, "--tls-key", pki.server_key});
+  EXPECT_EQ(Corral({"instances"}, tls->address()).exit_code, 2);  // plaintext client, TLS server
+  EXPECT_EQ(AgentOnce(tls->address(), "tls-agent", {"--tls-ca", pki.ca}).exit_code, 0);
+  RunResult listed = Corral({"instances", "--tls-ca", pki.ca}, tls->address());
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("tls-agent"), std::string::npos);
+  tls.reset();
+
+  std::string mdir = corral::testing::MakeTempDir("mtls");
+  auto mtls =
+      ServerProcess::Start(mdir, {"--tls-cert", pki.server_cert, "--tls-key", pki.server_key, "--tls-ca", pki.ca});
+  EXPECT_EQ(Corral({"instances", "--tls-ca", pki.ca}, mtls->address()).exit_code, 2);  // no client certificate
+  EXPECT_EQ(AgentOnce(mtls->address(), "no-cert", {"--tls-ca", pki.ca}).exit_code, 1);
+  EXPECT_EQ(AgentOnce(mtls->address(), "with-cert",
+                      {"--tls-ca", pki.ca, "--tls-cert", pki.client_cert, "--tls-key", pki.client_key})
+                .exit_code,
+            0);
+  RunResult mlisted = Corral(
+      {"instances", "--tls-ca", pki.ca, "--tls-cert", pki.client_cert, "--tls-key", pki.client_key}, mtls->address());
+  EXPECT_EQ(mlisted.exit_code, 0) << mlisted.err;
+  EXPECT_NE(mlisted.out.find("with-cert"), std::string::npos);
+  EXPECT_EQ(mlisted.out.find("no-cert"), std::string::npos);
+}
+
+corral::v1::Snapshot Valid(const std::string& instance) {
+  corral::v1::Snapshot s;
+  s.mutable_agent()->set_service("api");
+  s.mutable_agent()->set_instance(instance);
+  s.mutable_agent()->set_interval_ms(60000);
+  corral::v1::GunicornInstance* inst = s.add_instances();
+  inst->mutable_master()->set_pid(10);
+  return s;
+}
+
+TEST(ServerE2E, BadReportsAreRefusedAndEveryoneElseKeepsBeingServed) {
+  std::string dir = corral::testing::MakeTempDir("bad");
+  auto server = ServerProcess::Start(dir);
+  auto stub =
+      corral::v1::Collector::NewStub(grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  auto report = [&](const corral::v1::Snapshot& s) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    corral::v1::ReportRequest request;
+    *request.mutable_snapshot() = s;
+    corral::v1::ReportResponse response;
+    return stub->Report(&context, request, &response);
+  };
+  // A healthy agent streams throughout.
+  auto agent = Process::Start({BinPath("corral-agent"), "--server", server->address(), "--service", "api", "--instance",
+                               "steady", "--proc-root", Fixture(), "--interval", "200ms"},
+                              {}, dir + "/agent.log");
+  ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 1; }, absl::Seconds(10)));
+
+  corral::v1::Snapshot negative = Valid("bad1");
+  negative.mutable_instances(0)->mutable_master()->set_pid(-1);
+  corral::v1::Snapshot crowd = Valid("bad2");
+  for (int i = 0; i < 1000000; ++i) crowd.mutable_instances(0)->add_workers()->set_pid(100 + (i % 1000));
+  corral::v1::Snapshot megabyte = Valid("bad3");
+  megabyte.mutable_agent()->set_hostname(std::string(1 << 20, 'h'));
+  for (const corral::v1::Snapshot* s : {&negative, &crowd, &megabyte}) {
+    grpc::Status status = report(*s);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  }
+  // Bytes that are not a message at all, through stock gRPC (Python).
+  RunResult garbage = RunCommand({"/usr/bin/python3", "-c",
+                                  "import grpc, sys\n"
+                                  "ch = grpc.insecure_channel(sys.argv[1])\n"
+                                  "try:\n"
+                                  "    ch.unary_unary('/corral.v1.Collector/Report')(b'\\xff\\xff\\xff', timeout=5)\n"
+                                  "except grpc.RpcError as e:\n"
+                                  "    print(e.code().name, e.details())\n",
+                                  server->address()});
+  EXPECT_EQ(garbage.out, "INVALID_ARGUMENT malformed ReportRequest\n") << garbage.err;
+
+  EXPECT_TRUE(report(Valid("good")).ok());
+  EXPECT_EQ(OnlineInstances(server->address()), 2);  // steady and good; none of the bad ones
+  std::string log = server->process().Log();
+  EXPECT_NE(log.find("refused report from"), std::string::npos);
+  EXPECT_NE(log.find("pid -1 is out of range"), std::string::npos) << log;
+}
+
+TEST(ServerE2E, HealthAndReflectionWorkWithStockGrpcTooling) {
+  std::string dir = corral::testing::MakeTempDir("health");
+  auto server = ServerProcess::Start(dir);
+  RunResult r =
+      RunCommand({"/usr/bin/python3", "-c",
+                  "import grpc, sys\n"
+                  "ch = grpc.insecure_channel(sys.argv[1])\n"
+                  "print('health', ch.unary_unary('/grpc.health.v1.Health/Check')(b'', timeout=5).hex())\n"
+                  "call = ch.stream_stream('/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo')\n"
+                  "for reply in call(iter([b'\\x3a\\x00']), timeout=5):\n"
+                  "    print(reply)\n",
+                  server->address()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("health 0801"), std::string::npos) << r.out;  // status: SERVING
+  EXPECT_NE(r.out.find("corral.v1.Collector"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("corral.v1.Fleet"), std::string::npos) << r.out;
+}
+
+TEST(ServerE2E, SigtermStopsServerAndAgentWithinASecond) {
+  std::string dir = corral::testing::MakeTempDir("stop");
+  auto server = ServerProcess::Start(dir);
+  auto agent = Process::Start({BinPath("corral-agent"), "--server", server->address(), "--service", "api", "--instance",
+                               "stopper", "--proc-root", Fixture(), "--interval", "5s"},
+                              {}, dir + "/agent.log");
+  ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 1; }, absl::Seconds(10)));
+  absl::Time start = absl::Now();
+  agent->Signal(SIGTERM);
+  EXPECT_EQ(agent->Wait(absl::Seconds(5)), 0) << agent->Log();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  // Its stream closed: the server says so at once.
+  EXPECT_TRUE(WaitFor([&] { return corral::testing::InstanceState(server->address(), "stopper") == "disconnected"; },
+                      absl::Seconds(2)));
+  start = absl::Now();
+  server->process().Signal(SIGTERM);
+  EXPECT_EQ(server->process().Wait(absl::Seconds(5)), 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_NE(server->process().Log().find("received SIGTERM, shutting down"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral

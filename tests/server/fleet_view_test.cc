@@ -1,0 +1,86 @@
+#include "server/fleet_view.h"
+
+#include "gtest/gtest.h"
+#include "tests/server/snapshot_builder.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::SnapshotBuilder;
+
+class FleetViewTest : public ::testing::Test {
+ protected:
+  FleetViewTest() {
+    RegistryOptions options;
+    options.now = [this] { return now_; };
+    registry_ = std::make_unique<Registry>(options);
+    for (const auto& [instance, live, configured] :
+         std::vector<std::tuple<std::string, int, int>>{{"r1", 3, 3}, {"r2", 3, 3}, {"r3", 1, 1}}) {
+      SnapshotBuilder b("api-backend", instance);
+      b.Master(10, live, configured);
+      registry_->Record(b.Shared());
+    }
+    registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Shared());
+  }
+  absl::Time now_ = absl::FromUnixSeconds(1000);
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(FleetViewTest, StatusHasOneRowPerService) {
+  corral::v1::FleetStatus status = BuildFleetStatus(registry_->Instances(), now_);
+  ASSERT_EQ(status.services_size(), 2);
+  const corral::v1::ServiceSummary& api = status.services(0);
+  EXPECT_EQ(api.service(), "api-backend");
+  EXPECT_EQ(api.replicas_online(), 3);
+  EXPECT_EQ(api.replicas_total(), 3);
+  EXPECT_EQ(std::vector<int>(api.live_workers().begin(), api.live_workers().end()), (std::vector<int>{3, 3, 1}));
+  EXPECT_EQ(api.configured_workers(), "1,3");
+  EXPECT_EQ(api.status(), "critical");
+  EXPECT_EQ(api.top_finding().rule(), "REPLICAS_DISAGREE");
+  EXPECT_EQ(api.top_finding().instance(), "r3");
+  EXPECT_EQ(status.services(1).status(), "ok");
+  EXPECT_FALSE(status.services(1).has_top_finding());
+  EXPECT_EQ(status.generated_at_unix_ms(), 1000000);
+}
+
+TEST_F(FleetViewTest, OfflineReplicasShowAsDash) {
+  now_ += absl::Seconds(2);
+  registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Shared());
+  now_ += absl::Seconds(2);  // api-backend's replicas are 4 s old: offline at 1 s intervals
+  corral::v1::FleetStatus status = BuildFleetStatus(registry_->Instances(), now_);
+  const corral::v1::ServiceSummary& api = status.services(0);
+  EXPECT_EQ(api.replicas_online(), 0);
+  EXPECT_EQ(std::vector<int>(api.live_workers().begin(), api.live_workers().end()), (std::vector<int>{-1, -1, -1}));
+  EXPECT_EQ(api.configured_workers(), "unknown");
+  EXPECT_EQ(api.top_finding().rule(), "AGENT_OFFLINE");
+}
+
+TEST_F(FleetViewTest, ServiceDetailAndUnknownService) {
+  absl::StatusOr<corral::v1::ServiceDetail> detail =
+      BuildServiceDetail("api-backend", registry_->Instances(std::string("api-backend")), now_);
+  ASSERT_TRUE(detail.ok());
+  ASSERT_EQ(detail->replicas_size(), 3);
+  EXPECT_EQ(detail->replicas(2).instance(), "r3");
+  EXPECT_EQ(detail->replicas(2).configured_workers(), "1");
+  EXPECT_EQ(detail->replicas(2).workers_source(), "cmdline");
+  EXPECT_EQ(detail->replicas(2).state(), "online");
+  ASSERT_EQ(detail->differing_settings_size(), 1);
+  EXPECT_EQ(detail->differing_settings(0).setting(), "workers");
+  absl::StatusOr<corral::v1::ServiceDetail> missing = BuildServiceDetail("nope", {}, now_);
+  EXPECT_TRUE(absl::IsNotFound(missing.status()));
+  EXPECT_EQ(missing.status().message(), "no instance of service 'nope' has reported");
+}
+
+TEST_F(FleetViewTest, CheckCoversEveryService) {
+  corral::v1::CheckResponse check = BuildCheck(registry_->Instances(), now_);
+  EXPECT_EQ(check.services_size(), 2);
+  ASSERT_EQ(check.findings_size(), 1);
+  EXPECT_EQ(check.findings(0).instance(), "r3");
+  corral::v1::InstanceList list = BuildInstanceList(registry_->Instances(), now_);
+  ASSERT_EQ(list.instances_size(), 4);
+  EXPECT_EQ(list.instances(3).hostname(), "host-b1");
+  EXPECT_EQ(list.instances(3).interval_ms(), 1000);
+}
+
+}  // namespace
+}  // namespace corral::server

@@ -1,0 +1,100 @@
+#include "server/registry.h"
+
+#include "gtest/gtest.h"
+#include "tests/server/snapshot_builder.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::SnapshotBuilder;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  RegistryTest() {
+    RegistryOptions options;
+    options.expire = absl::Minutes(10);
+    options.now = [this] { return now_; };
+    registry_ = std::make_unique<Registry>(options);
+  }
+  InstanceState StateOf(const std::string& instance) {
+    for (const InstanceView& v : registry_->Instances()) {
+      if (v.instance == instance) return v.state;
+    }
+    ADD_FAILURE() << instance << " not found";
+    return InstanceState::kOffline;
+  }
+  absl::Time now_ = absl::FromUnixSeconds(1000);
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(RegistryTest, StreamedInstanceIsOnlineThenDisconnectedAtOnceThenOffline) {
+  EXPECT_TRUE(registry_->Record(SnapshotBuilder("api", "r1", 5000).Master(10, 3, 3).Shared()));
+  registry_->StreamOpened("api", "r1");
+  EXPECT_EQ(StateOf("r1"), InstanceState::kOnline);
+  registry_->StreamClosed("api", "r1");
+  EXPECT_EQ(StateOf("r1"), InstanceState::kDisconnected);
+  now_ += absl::Seconds(14);
+  EXPECT_EQ(StateOf("r1"), InstanceState::kDisconnected);
+  now_ += absl::Seconds(1);  // 3 intervals of 5 s
+  EXPECT_EQ(StateOf("r1"), InstanceState::kOffline);
+}
+
+TEST_F(RegistryTest, OpenStreamWithoutReportsStillGoesOffline) {
+  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared());
+  registry_->StreamOpened("api", "r1");
+  now_ += absl::Milliseconds(2999);
+  EXPECT_EQ(StateOf("r1"), InstanceState::kOnline);
+  now_ += absl::Milliseconds(1);
+  EXPECT_EQ(StateOf("r1"), InstanceState::kOffline);
+}
+
+TEST_F(RegistryTest, UnaryReporterIsOnlineUntilThreeIntervalsPass) {
+  registry_->Record(SnapshotBuilder("api", "once", 2000).Master(10, 1, 1).Shared());
+  EXPECT_EQ(StateOf("once"), InstanceState::kOnline);
+  now_ += absl::Seconds(6);
+  EXPECT_EQ(StateOf("once"), InstanceState::kOffline);
+}
+
+TEST_F(RegistryTest, AReportBringsAnInstanceBack) {
+  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared());
+  now_ += absl::Seconds(10);
+  EXPECT_EQ(StateOf("r1"), InstanceState::kOffline);
+  EXPECT_FALSE(registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared()));
+  EXPECT_EQ(StateOf("r1"), InstanceState::kOnline);
+}
+
+TEST_F(RegistryTest, SweepReportsEachChangeOnceAndForgetsAfterExpire) {
+  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared());
+  registry_->Record(SnapshotBuilder("api", "r2", 1000).Master(20, 3, 3).Shared());
+  EXPECT_TRUE(registry_->Sweep().empty());
+  now_ += absl::Seconds(3);
+  registry_->Record(SnapshotBuilder("api", "r2", 1000).Master(20, 3, 3).Shared());
+  std::vector<StateChange> changes = registry_->Sweep();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].instance, "r1");
+  EXPECT_EQ(changes[0].state, InstanceState::kOffline);
+  EXPECT_TRUE(registry_->Sweep().empty());  // said once
+  now_ += absl::Minutes(10);
+  changes = registry_->Sweep();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_TRUE(changes[0].forgotten);
+  EXPECT_TRUE(changes[1].forgotten);
+  EXPECT_EQ(registry_->size(), 0u);
+}
+
+TEST_F(RegistryTest, InstancesAreOrderedAndFilteredByService) {
+  registry_->Record(SnapshotBuilder("web", "b", 1000).Master(1, 1, 1).Shared());
+  registry_->Record(SnapshotBuilder("api", "z", 1000).Master(1, 1, 1).Shared());
+  registry_->Record(SnapshotBuilder("api", "a", 1000).Master(1, 1, 1).Shared());
+  std::vector<InstanceView> all = registry_->Instances();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].instance, "a");
+  EXPECT_EQ(all[1].instance, "z");
+  EXPECT_EQ(all[2].service, "web");
+  std::vector<InstanceView> api = registry_->Instances(std::string("api"));
+  ASSERT_EQ(api.size(), 2u);
+  EXPECT_EQ(registry_->Instances(std::string("nope")).size(), 0u);
+}
+
+}  // namespace
+}  // namespace corral::server

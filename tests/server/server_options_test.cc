@@ -1,0 +1,48 @@
+#include "server/server_options.h"
+
+#include <map>
+
+#include "gtest/gtest.h"
+
+namespace corral::server {
+namespace {
+
+auto NoEnv() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+TEST(ParseServerOptions, Defaults) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, NoEnv());
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen, std::vector<std::string>{"0.0.0.0:7400"});
+  EXPECT_EQ(o->data_dir, "/var/lib/corral");
+  EXPECT_EQ(o->expire, absl::Hours(1));
+  EXPECT_EQ(o->agent_interval, absl::ZeroDuration());
+}
+
+TEST(ParseServerOptions, FlagsAndEnvironment) {
+  std::map<std::string, std::string> env = {{"CORRAL_EXPIRE", "10m"}, {"CORRAL_LISTEN", "127.0.0.1:1,unix:/s"}};
+  absl::StatusOr<ServerOptions> o =
+      ParseServerOptions({"--data-dir", "/tmp/d", "--agent-interval=2s", "--tls-cert", "c", "--tls-key", "k"},
+                         [&](const std::string& name) -> std::optional<std::string> {
+                           auto it = env.find(name);
+                           if (it == env.end()) return std::nullopt;
+                           return it->second;
+                         });
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen, (std::vector<std::string>{"127.0.0.1:1", "unix:/s"}));
+  EXPECT_EQ(o->expire, absl::Minutes(10));
+  EXPECT_EQ(o->agent_interval, absl::Seconds(2));
+  EXPECT_EQ(o->tls.cert, "c");
+}
+
+TEST(ParseServerOptions, UsageErrorsNameTheFlag) {
+  EXPECT_EQ(ParseServerOptions({"--expire", "soon"}, NoEnv()).status().message(),
+            "--expire: invalid duration 'soon': expected a number at 'soon' (examples: 500ms, 5s, 1m30s, 2h)");
+  EXPECT_EQ(ParseServerOptions({"--log-level", "loud"}, NoEnv()).status().message(),
+            "--log-level 'loud' is not one of debug, info, warn, error");
+  EXPECT_EQ(ParseServerOptions({"extra"}, NoEnv()).status().message(), "unexpected argument 'extra'");
+}
+
+}  // namespace
+}  // namespace corral::server

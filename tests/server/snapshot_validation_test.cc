@@ -1,0 +1,54 @@
+#include "server/snapshot_validation.h"
+
+#include "gtest/gtest.h"
+#include "tests/server/snapshot_builder.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::SnapshotBuilder;
+
+std::string Why(const corral::v1::Snapshot& s) { return std::string(ValidateSnapshot(s).message()); }
+
+TEST(ValidateSnapshot, AcceptsAnOrdinarySnapshot) {
+  EXPECT_TRUE(ValidateSnapshot(SnapshotBuilder("api", "r1").Master(10, 3, 3).Build()).ok());
+}
+
+TEST(ValidateSnapshot, RefusesAbsurdValues) {
+  SnapshotBuilder negative("api", "r1");
+  negative.Master(10, 1, 1).last()->mutable_master()->set_pid(-5);
+  EXPECT_EQ(Why(negative.Build()), "instances[0].master: pid -5 is out of range");
+
+  SnapshotBuilder crowd("api", "r1");
+  crowd.Master(10, 0, 1);
+  for (int i = 0; i < 5000; ++i) {
+    corral::v1::ProcessFacts* w = crowd.last()->add_workers();
+    w->set_pid(100 + i);
+  }
+  EXPECT_EQ(Why(crowd.Build()), "instances[0]: 5000 workers exceed 4096");
+
+  SnapshotBuilder huge("api", "r1");
+  huge.Master(10, 1, 1).last()->mutable_master()->add_argv(std::string(1 << 17, 'x'));
+  EXPECT_EQ(Why(huge.Build()), "instances[0].master.argv: string of 131072 bytes exceeds 16384");
+
+  SnapshotBuilder nan("api", "r1");
+  nan.Master(10, 1, 1).last()->mutable_master()->set_age_seconds(std::nan(""));
+  EXPECT_NE(Why(nan.Build()).find("bad value"), std::string::npos);
+}
+
+TEST(ValidateSnapshot, RefusesMissingIdentityAndBadIntervals) {
+  EXPECT_EQ(Why(SnapshotBuilder("", "r1").Build()), "agent.service is empty");
+  EXPECT_NE(Why(SnapshotBuilder("api", "has space").Build()).find("printable ASCII without spaces"), std::string::npos);
+  EXPECT_EQ(Why(SnapshotBuilder("api", "r1", 0).Build()), "agent.interval_ms 0 is outside [50, 3600000]");
+  EXPECT_EQ(Why(SnapshotBuilder("api", std::string(300, 'i')).Build()), "agent.instance is longer than 253 bytes");
+}
+
+TEST(ValidateSnapshot, RefusesOversizedSnapshots) {
+  SnapshotBuilder big("api", "r1");
+  big.Master(10, 1, 1);
+  for (int i = 0; i < 100; ++i) big.last()->mutable_master()->add_argv(std::string(15000, 'a'));
+  EXPECT_NE(Why(big.Build()).find("exceeds 1048576"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral::server
