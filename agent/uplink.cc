@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "agent/config_delta.h"
 #include "common/duration.h"
 #include "common/grpc_security.h"
 #include "spdlog/spdlog.h"
@@ -127,6 +128,7 @@ grpc::Status Uplink::RunStream(bool* delivered) {
   }
   std::unique_ptr<grpc::ClientReaderWriter<corral::v1::AgentMessage, corral::v1::ServerMessage>> stream =
       stub_->Stream(&context);
+  ConfigDelta delta;  // a new stream carries every configuration first
   std::thread reader([&] {
     corral::v1::ServerMessage message;
     while (stream->Read(&message)) {
@@ -153,6 +155,7 @@ grpc::Status Uplink::RunStream(bool* delivered) {
     }
     corral::v1::AgentMessage message;
     *message.mutable_snapshot() = *snapshot;
+    delta.Apply(*message.mutable_snapshot());
     if (!stream->Write(message)) {
       // Keep it for the next stream unless a newer one arrived meanwhile.
       absl::MutexLock lock(&mu_);

@@ -24,6 +24,25 @@ bool Parse(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
   return message->ParseFromZeroCopyStream(&reader);
 }
 
+// A snapshot parsed into its own arena: one allocation pattern per report
+// instead of one per string and map node, freed at once when the registry
+// drops it. The returned pointer keeps the arena alive.
+template <typename Request>
+std::shared_ptr<const corral::v1::Snapshot> ParseSnapshot(const grpc::ByteBuffer& buffer) {
+  struct Holder {
+    google::protobuf::Arena arena{[] {
+      google::protobuf::ArenaOptions options;
+      options.start_block_size = 4096;
+      options.max_block_size = 16384;
+      return options;
+    }()};
+  };
+  auto holder = std::make_shared<Holder>();
+  Request* request = google::protobuf::Arena::CreateMessage<Request>(&holder->arena);
+  if (!Parse(buffer, request)) return nullptr;
+  return std::shared_ptr<const corral::v1::Snapshot>(holder, &request->snapshot());
+}
+
 void Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
   bool own_buffer = false;
   (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
@@ -51,27 +70,24 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       FinishOnce(grpc::Status::OK);
       return;
     }
-    if (request_.Length() > kMaxSnapshotBytes + 1024) {
+    if (absl::Status size = ValidateWireSize(request_.Length()); !size.ok()) {
       service_->rejected_.fetch_add(1, std::memory_order_relaxed);
-      std::string why = absl::StrCat("message of ", request_.Length(), " bytes exceeds ", kMaxSnapshotBytes);
-      service_->LogRejection(peer_, why);
-      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why));
+      service_->LogRejection(peer_, std::string(size.message()));
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(size.message())));
       return;
     }
-    corral::v1::AgentMessage message;
-    bool parsed = Parse(request_, &message);
+    std::shared_ptr<const corral::v1::Snapshot> snapshot = ParseSnapshot<corral::v1::AgentMessage>(request_);
     request_.Clear();
-    if (!parsed) {
+    if (snapshot == nullptr) {
       service_->rejected_.fetch_add(1, std::memory_order_relaxed);
       service_->LogRejection(peer_, "malformed message");
       FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed AgentMessage"));
       return;
     }
-    auto snapshot = std::make_shared<corral::v1::Snapshot>(std::move(*message.mutable_snapshot()));
     std::string service = snapshot->agent().service();
     std::string instance = snapshot->agent().instance();
     int64_t interval_ms = snapshot->agent().interval_ms();
-    grpc::Status accepted = service_->Accept(std::move(snapshot), peer_);
+    grpc::Status accepted = service_->Accept(std::move(snapshot), &carriers_, peer_);
     if (!accepted.ok()) {
       FinishOnce(accepted);
       return;
@@ -120,6 +136,7 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
 
   CollectorService* service_;
   std::string peer_;
+  ConfigCarriers carriers_;  // only touched by OnReadDone, one read at a time
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   bool counted_ = false;
@@ -147,22 +164,20 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
     reactor->Finish(auth);
     return reactor;
   }
-  if (request->Length() > kMaxSnapshotBytes + 1024) {
+  if (absl::Status size = ValidateWireSize(request->Length()); !size.ok()) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
-    std::string why = absl::StrCat("message of ", request->Length(), " bytes exceeds ", kMaxSnapshotBytes);
-    LogRejection(context->peer(), why);
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why));
+    LogRejection(context->peer(), std::string(size.message()));
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(size.message())));
     return reactor;
   }
-  corral::v1::ReportRequest parsed;
-  if (!Parse(*request, &parsed)) {
+  std::shared_ptr<const corral::v1::Snapshot> snapshot = ParseSnapshot<corral::v1::ReportRequest>(*request);
+  if (snapshot == nullptr) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     LogRejection(context->peer(), "malformed message");
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed ReportRequest"));
     return reactor;
   }
-  auto snapshot = std::make_shared<corral::v1::Snapshot>(std::move(*parsed.mutable_snapshot()));
-  grpc::Status status = Accept(std::move(snapshot), context->peer());
+  grpc::Status status = Accept(std::move(snapshot), nullptr, context->peer());
   if (status.ok()) {
     corral::v1::ReportResponse reply;
     reply.set_interval_ms(absl::ToInt64Milliseconds(options_.agent_interval));
@@ -172,8 +187,14 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
   return reactor;
 }
 
-grpc::Status CollectorService::Accept(std::shared_ptr<corral::v1::Snapshot> snapshot, const std::string& peer) {
+grpc::Status CollectorService::Accept(std::shared_ptr<const corral::v1::Snapshot> snapshot, ConfigCarriers* carriers,
+                                      const std::string& peer) {
   absl::Status valid = ValidateSnapshot(*snapshot);
+  absl::StatusOr<corral::server::Report> report = absl::InternalError("unset");
+  if (valid.ok()) {
+    report = carriers != nullptr ? carriers->Resolve(snapshot) : corral::server::Report::Complete(snapshot);
+    valid = report.status();
+  }
   if (!valid.ok()) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     std::string why(valid.message());
@@ -183,7 +204,7 @@ grpc::Status CollectorService::Accept(std::shared_ptr<corral::v1::Snapshot> snap
   reports_.fetch_add(1, std::memory_order_relaxed);
   std::string service = snapshot->agent().service();
   std::string instance = snapshot->agent().instance();
-  if (registry_->Record(std::move(snapshot))) Log()->info("instance {}/{} reporting from {}", service, instance, peer);
+  if (registry_->Record(*std::move(report))) Log()->info("instance {}/{} reporting from {}", service, instance, peer);
   return grpc::Status::OK;
 }
 

@@ -13,6 +13,7 @@
 #include "corral/v1/collector.grpc.pb.h"
 #include "server/call_auth.h"
 #include "server/registry.h"
+#include "server/report.h"
 
 namespace corral::server {
 
@@ -40,7 +41,10 @@ class CollectorService final
   class StreamReactor;
 
   // Validates and records one snapshot; logs a refusal (rate-limited).
-  grpc::Status Accept(std::shared_ptr<corral::v1::Snapshot> snapshot, const std::string& peer);
+  // `carriers` is the stream's (nullptr for unary reports, which must be
+  // complete).
+  grpc::Status Accept(std::shared_ptr<const corral::v1::Snapshot> snapshot, ConfigCarriers* carriers,
+                      const std::string& peer);
   void LogRejection(const std::string& peer, const std::string& why);
 
   Registry* registry_;

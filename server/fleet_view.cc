@@ -14,15 +14,13 @@ void ForEachService(const std::vector<InstanceView>& views, F&& f) {
   size_t i = 0;
   while (i < views.size()) {
     size_t j = i;
-    while (j < views.size() && views[j].service == views[i].service) ++j;
-    std::vector<InstanceView> group(views.begin() + static_cast<std::ptrdiff_t>(i),
-                                    views.begin() + static_cast<std::ptrdiff_t>(j));
-    f(views[i].service, group);
+    while (j < views.size() && views[j].service() == views[i].service()) ++j;
+    f(views[i].service(), absl::MakeConstSpan(views).subspan(i, j - i));
     i = j;
   }
 }
 
-corral::v1::ServiceSummary Summary(const std::string& service, const std::vector<InstanceView>& instances,
+corral::v1::ServiceSummary Summary(const std::string& service, absl::Span<const InstanceView> instances,
                                    const ServiceEvaluation& evaluation) {
   corral::v1::ServiceSummary s;
   s.set_service(service);
@@ -47,14 +45,14 @@ corral::v1::ServiceSummary Summary(const std::string& service, const std::vector
 
 corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) {
   corral::v1::InstanceSummary s;
-  s.set_service(view.service);
-  s.set_instance(view.instance);
-  s.set_hostname(view.snapshot->agent().hostname());
+  s.set_service(view.service());
+  s.set_instance(view.instance());
+  s.set_hostname(view.snapshot().agent().hostname());
   s.set_state(StateName(view.state));
   s.set_last_report_unix_ms(absl::ToUnixMillis(view.last_report));
   s.set_last_report_age_seconds(absl::ToDoubleSeconds(now - view.last_report));
   s.set_interval_ms(absl::ToInt64Milliseconds(view.interval));
-  s.set_agent_version(view.snapshot->agent().agent_version());
+  s.set_agent_version(view.snapshot().agent().agent_version());
   const InstanceDigest& d = *view.digest;
   s.set_masters(d.masters);
   s.set_live_workers(d.live_workers);
@@ -69,7 +67,7 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
 corral::v1::FleetStatus BuildFleetStatus(const std::vector<InstanceView>& views, absl::Time now) {
   corral::v1::FleetStatus status;
   status.set_generated_at_unix_ms(absl::ToUnixMillis(now));
-  ForEachService(views, [&](const std::string& service, const std::vector<InstanceView>& instances) {
+  ForEachService(views, [&](const std::string& service, absl::Span<const InstanceView> instances) {
     *status.add_services() = Summary(service, instances, EvaluateService(service, instances, now));
   });
   return status;
@@ -79,7 +77,7 @@ absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& 
                                                              const std::vector<InstanceView>& views, absl::Time now) {
   std::vector<InstanceView> instances;
   for (const InstanceView& v : views) {
-    if (v.service == service) instances.push_back(v);
+    if (v.service() == service) instances.push_back(v);
   }
   if (instances.empty())
     return absl::NotFoundError(absl::StrCat("no instance of service '", service, "' has reported"));
@@ -100,7 +98,7 @@ corral::v1::InstanceList BuildInstanceList(const std::vector<InstanceView>& view
 
 corral::v1::CheckResponse BuildCheck(const std::vector<InstanceView>& views, absl::Time now) {
   corral::v1::CheckResponse response;
-  ForEachService(views, [&](const std::string& service, const std::vector<InstanceView>& instances) {
+  ForEachService(views, [&](const std::string& service, absl::Span<const InstanceView> instances) {
     response.add_services(service);
     for (auto& f : EvaluateService(service, instances, now).findings) *response.add_findings() = std::move(f);
   });

@@ -6,14 +6,26 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "corral/v1/snapshot.pb.h"
+#include "server/report.h"
 
 namespace corral::server {
 
 // Settings that replicas of one service are not compared on: they name
 // per-process files.
 bool IsPerReplicaSetting(const std::string& name);
+
+// What the worker-count rules need of one master.
+struct MasterDigest {
+  int pid = 0;
+  int live = 0;
+  std::optional<int64_t> configured;
+  std::string workers_source;
+  double restarts_per_minute = 0;
+  double observed_seconds = 0;
+};
 
 struct InstanceDigest {
   int masters = 0;
@@ -30,13 +42,19 @@ struct InstanceDigest {
   // is known): equal hashes mean nothing to compare.
   uint64_t settings_fingerprint = 0;
   bool settings_unknowable = false;
+  // "command line", "environment" or "command line and environment".
+  std::string erased;
+  std::vector<MasterDigest> master_digests;
+  // Development settings in effect on the primary master, as "reload=true
+  // (cmdline)".
+  std::vector<std::string> dev_settings;
   int64_t worker_restarts = 0;
   double worker_restarts_per_minute = 0;
   double observed_seconds = 0;
   double master_age_seconds = 0;
 };
 
-InstanceDigest Digest(const corral::v1::Snapshot& snapshot);
+InstanceDigest Digest(const Report& report);
 
 }  // namespace corral::server
 

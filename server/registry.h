@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "corral/v1/snapshot.pb.h"
 #include "server/instance_digest.h"
+#include "server/report.h"
 
 namespace corral::server {
 
@@ -30,13 +31,16 @@ enum class InstanceState { kOnline, kDisconnected, kOffline };
 // "online", "disconnected", "offline".
 const char* StateName(InstanceState state);
 
+// One instance as a query sees it. Cheap to copy: it shares the snapshot.
 struct InstanceView {
-  std::string service;
-  std::string instance;
+  const std::string& service() const { return snapshot().agent().service(); }
+  const std::string& instance() const { return snapshot().agent().instance(); }
+  const corral::v1::Snapshot& snapshot() const { return report->snapshot(); }
+
   InstanceState state = InstanceState::kOnline;
   absl::Time last_report;
   absl::Duration interval;
-  std::shared_ptr<const corral::v1::Snapshot> snapshot;
+  std::shared_ptr<const Report> report;
   std::shared_ptr<const InstanceDigest> digest;
 };
 
@@ -58,9 +62,9 @@ class Registry {
  public:
   explicit Registry(RegistryOptions options);
 
-  // Keeps `snapshot` as the latest of its instance. Returns true when the
+  // Keeps `report` as the latest of its instance. Returns true when the
   // instance is new (or comes back after being forgotten).
-  bool Record(std::shared_ptr<const corral::v1::Snapshot> snapshot);
+  bool Record(Report report);
 
   // A stream started or ended carrying reports for (service, instance).
   void StreamOpened(const std::string& service, const std::string& instance);
@@ -79,7 +83,7 @@ class Registry {
 
  private:
   struct Record_ {
-    std::shared_ptr<const corral::v1::Snapshot> snapshot;
+    std::shared_ptr<const Report> report;
     std::shared_ptr<const InstanceDigest> digest;
     absl::Time last_report;
     absl::Duration interval;
@@ -89,11 +93,20 @@ class Registry {
   };
   using Key = std::pair<std::string, std::string>;
 
+  // Reports from thousands of streams arrive on several threads: the
+  // records are spread over shards by key hash, each with its own lock.
+  // Each shard is ordered, so queries merge them without sorting.
+  struct Shard {
+    mutable absl::Mutex mu;
+    std::map<Key, Record_> records ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 16;
+
   InstanceState StateOf(const Record_& r, absl::Time now) const;
+  Shard& ShardFor(const Key& key) const;
 
   RegistryOptions options_;
-  mutable absl::Mutex mu_;
-  std::map<Key, Record_> records_ ABSL_GUARDED_BY(mu_);
+  mutable Shard shards_[kShards];
 };
 
 }  // namespace corral::server

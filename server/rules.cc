@@ -40,7 +40,7 @@ int Rank(const std::string& severity) {
 
 class Evaluator {
  public:
-  Evaluator(const std::string& service, const std::vector<InstanceView>& instances, absl::Time now)
+  Evaluator(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now)
       : service_(service), instances_(instances), now_(now) {}
 
   ServiceEvaluation Run() {
@@ -51,17 +51,25 @@ class Evaluator {
       }
       if (view.state != InstanceState::kOnline) continue;
       if (view.digest->masters == 0) {
-        Add("NO_GUNICORN", Severity::kCritical, view.instance,
+        Add("NO_GUNICORN", Severity::kCritical, view.instance(),
             absl::StrCat(
                 Name(view), ": the agent reports no Gunicorn master (",
-                view.snapshot->scan_errors().empty() ? "none running in its view" : view.snapshot->scan_errors(0),
+                view.snapshot().scan_errors().empty() ? "none running in its view" : view.snapshot().scan_errors(0),
                 ")"));
         continue;
       }
-      for (const corral::v1::GunicornInstance& master : view.snapshot->instances()) WorkerCount(view, master);
-      const corral::v1::GunicornInstance& primary = view.snapshot->instances(view.digest->primary);
-      DevSettings(view, primary);
-      if (view.digest->settings_unknowable) Unknowable(view, primary);
+      for (const MasterDigest& master : view.digest->master_digests) WorkerCount(view, master);
+      if (!view.digest->dev_settings.empty()) {
+        Add("DEV_SETTING", Severity::kWarning, view.instance(),
+            absl::StrCat(Name(view),
+                         ": development settings in use: ", absl::StrJoin(view.digest->dev_settings, ", ")));
+      }
+      if (view.digest->settings_unknowable) {
+        Add("SETTINGS_UNKNOWABLE", Severity::kInfo, view.instance(),
+            absl::StrCat(Name(view), ": setproctitle erased the master's ", view.digest->erased,
+                         "; settings from there are unknown (set SPT_NOENV=1 and pass flags through "
+                         "GUNICORN_CMD_ARGS or a config file)"));
+      }
     }
     ReplicasDisagree();
     std::stable_sort(out_.findings.begin(), out_.findings.end(),
@@ -76,7 +84,7 @@ class Evaluator {
   }
 
  private:
-  std::string Name(const InstanceView& v) const { return absl::StrCat(service_, "/", v.instance); }
+  std::string Name(const InstanceView& v) const { return absl::StrCat(service_, "/", v.instance()); }
 
   corral::v1::Finding& Add(const char* rule, Severity severity, const std::string& instance, std::string message) {
     corral::v1::Finding& f = out_.findings.emplace_back();
@@ -89,58 +97,29 @@ class Evaluator {
   }
 
   void Offline(const InstanceView& view) {
-    Add("AGENT_OFFLINE", Severity::kCritical, view.instance,
+    Add("AGENT_OFFLINE", Severity::kCritical, view.instance(),
         absl::StrCat(Name(view), ": no report for ", FormatDurationShort(now_ - view.last_report), " (its interval is ",
                      FormatDurationShort(view.interval), ")"));
   }
 
-  void WorkerCount(const InstanceView& view, const corral::v1::GunicornInstance& master) {
-    std::optional<int64_t> configured = ConfiguredWorkers(master);
-    if (!configured) return;
-    int live = LiveWorkers(master);
-    if (live == *configured) return;
-    const corral::v1::Setting& workers = master.config().at("workers");
-    std::string where = absl::StrCat("master ", master.master().pid(), " runs ", live,
-                                     " worker(s), its workers setting is ", *configured, " (", workers.source(), ")");
-    double observed = master.observed_seconds();
-    bool churning = master.worker_restarts_per_minute() > 0;
-    bool settled = observed >= 2 * absl::ToDoubleSeconds(view.interval);
-    if (live < *configured && (churning || !settled)) {
-      std::string why = churning
-                            ? absl::StrFormat("workers are restarting (%.1f/min)", master.worker_restarts_per_minute())
-                            : std::string("just seen; no restart history yet");
-      Add("WORKERS_BELOW_CONFIG", Severity::kCritical, view.instance, absl::StrCat(Name(view), ": ", where, "; ", why));
+  void WorkerCount(const InstanceView& view, const MasterDigest& master) {
+    if (!master.configured || master.live == *master.configured) return;
+    int live = master.live;
+    int64_t configured = *master.configured;
+    std::string where = absl::StrCat("master ", master.pid, " runs ", live, " worker(s), its workers setting is ",
+                                     configured, " (", master.workers_source, ")");
+    bool churning = master.restarts_per_minute > 0;
+    bool settled = master.observed_seconds >= 2 * absl::ToDoubleSeconds(view.interval);
+    if (live < configured && (churning || !settled)) {
+      std::string why = churning ? absl::StrFormat("workers are restarting (%.1f/min)", master.restarts_per_minute)
+                                 : std::string("just seen; no restart history yet");
+      Add("WORKERS_BELOW_CONFIG", Severity::kCritical, view.instance(),
+          absl::StrCat(Name(view), ": ", where, "; ", why));
       return;
     }
-    Add("RUNTIME_SCALED", Severity::kInfo, view.instance,
+    Add("RUNTIME_SCALED", Severity::kInfo, view.instance(),
         absl::StrCat(Name(view), ": ", where, "; no worker restarts, so it was scaled at runtime (",
-                     live > *configured ? "TTIN" : "TTOU", ")"));
-  }
-
-  void DevSettings(const InstanceView& view, const corral::v1::GunicornInstance& primary) {
-    std::vector<std::string> dev;
-    auto reload = primary.config().find("reload");
-    if (reload != primary.config().end() && reload->second.source() != "unknown" && reload->second.value() == "true") {
-      dev.push_back(absl::StrCat("reload=true (", reload->second.source(), ")"));
-    }
-    auto loglevel = primary.config().find("loglevel");
-    if (loglevel != primary.config().end() && loglevel->second.source() != "unknown" &&
-        loglevel->second.value() == "debug") {
-      dev.push_back(absl::StrCat("loglevel=debug (", loglevel->second.source(), ")"));
-    }
-    if (dev.empty()) return;
-    Add("DEV_SETTING", Severity::kWarning, view.instance,
-        absl::StrCat(Name(view), ": development settings in use: ", absl::StrJoin(dev, ", ")));
-  }
-
-  void Unknowable(const InstanceView& view, const corral::v1::GunicornInstance& primary) {
-    std::string what = primary.inputs().argv_erased() && primary.inputs().environ_erased()
-                           ? "command line and environment"
-                           : (primary.inputs().argv_erased() ? "command line" : "environment");
-    Add("SETTINGS_UNKNOWABLE", Severity::kInfo, view.instance,
-        absl::StrCat(Name(view), ": setproctitle erased the master's ", what,
-                     "; settings from there are unknown (set SPT_NOENV=1 and pass flags through "
-                     "GUNICORN_CMD_ARGS or a config file)"));
+                     live > configured ? "TTIN" : "TTOU", ")"));
   }
 
   static std::string SourceText(const corral::v1::Setting& s) {
@@ -176,7 +155,7 @@ class Evaluator {
       std::vector<std::string> sides;
       for (const auto& [key, members] : groups) {
         std::vector<std::string> names;
-        for (const InstanceView* v : members) names.push_back(v->instance);
+        for (const InstanceView* v : members) names.push_back(v->instance());
         sides.push_back(absl::StrCat(absl::StrJoin(names, ","), " (", key.first, " live workers)"));
       }
       corral::v1::Finding& f =
@@ -197,8 +176,8 @@ class Evaluator {
   }
 
   void Minority(const InstanceView& odd, const InstanceView& reference, size_t majority_size) {
-    const corral::v1::GunicornInstance& a = odd.snapshot->instances(odd.digest->primary);
-    const corral::v1::GunicornInstance& b = reference.snapshot->instances(reference.digest->primary);
+    const corral::v1::GunicornInstance& a = odd.report->ConfigOf(odd.digest->primary);
+    const corral::v1::GunicornInstance& b = reference.report->ConfigOf(reference.digest->primary);
     std::vector<std::string> parts;
     if (odd.digest->live_workers != reference.digest->live_workers) {
       parts.push_back(absl::StrCat("live workers ", odd.digest->live_workers, " vs ", reference.digest->live_workers));
@@ -221,15 +200,15 @@ class Evaluator {
       c.set_setting(name);
       for (const auto& [view, setting] : {std::pair{&odd, &x->second}, std::pair{&reference, &y->second}}) {
         corral::v1::ReplicaValue* rv = c.add_values();
-        rv->set_instance(view->instance);
+        rv->set_instance(view->instance());
         rv->set_value(setting->value());
         rv->set_source(SourceText(*setting));
       }
     }
     if (parts.empty()) return;  // differed only in what is unknown
-    corral::v1::Finding& f = Add("REPLICAS_DISAGREE", Severity::kCritical, odd.instance,
+    corral::v1::Finding& f = Add("REPLICAS_DISAGREE", Severity::kCritical, odd.instance(),
                                  absl::StrCat(Name(odd), " differs from ", majority_size, " other replica(s) (as ",
-                                              reference.instance, "): ", absl::StrJoin(parts, "; ")));
+                                              reference.instance(), "): ", absl::StrJoin(parts, "; ")));
     for (auto& c : differences) *f.add_differences() = std::move(c);
   }
 
@@ -239,7 +218,7 @@ class Evaluator {
     if (fingerprints.size() < 2) return;
     std::set<std::string> names;
     for (const InstanceView* v : online) {
-      for (const auto& [name, s] : v->snapshot->instances(v->digest->primary).config()) names.insert(name);
+      for (const auto& [name, s] : v->report->ConfigOf(v->digest->primary).config()) names.insert(name);
     }
     for (const std::string& name : names) {
       if (IsPerReplicaSetting(name)) continue;
@@ -247,11 +226,11 @@ class Evaluator {
       corral::v1::SettingComparison c;
       c.set_setting(name);
       for (const InstanceView* v : online) {
-        const auto& config = v->snapshot->instances(v->digest->primary).config();
+        const auto& config = v->report->ConfigOf(v->digest->primary).config();
         auto it = config.find(name);
         if (it == config.end()) continue;
         corral::v1::ReplicaValue* rv = c.add_values();
-        rv->set_instance(v->instance);
+        rv->set_instance(v->instance());
         rv->set_value(it->second.value());
         rv->set_source(SourceText(it->second));
         if (it->second.source() != "unknown") values.insert(it->second.value());
@@ -261,14 +240,14 @@ class Evaluator {
   }
 
   const std::string& service_;
-  const std::vector<InstanceView>& instances_;
+  absl::Span<const InstanceView> instances_;
   absl::Time now_;
   ServiceEvaluation out_;
 };
 
 }  // namespace
 
-ServiceEvaluation EvaluateService(const std::string& service, const std::vector<InstanceView>& instances,
+ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances,
                                   absl::Time now) {
   return Evaluator(service, instances, now).Run();
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "corral/v1/fleet.pb.h"
 #include "server/registry.h"
 
@@ -39,8 +40,7 @@ struct ServiceEvaluation {
 };
 
 // `instances` are one service's, ordered by instance name.
-ServiceEvaluation EvaluateService(const std::string& service, const std::vector<InstanceView>& instances,
-                                  absl::Time now);
+ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now);
 
 }  // namespace corral::server
 

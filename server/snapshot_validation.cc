@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 
 namespace corral::server {
@@ -11,42 +12,48 @@ absl::Status Invalid(const std::string& where, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", why));
 }
 
-absl::Status CheckString(const std::string& where, const std::string& s) {
+// Where a problem is, built only when there is one: validation runs on
+// every report and must not allocate on the good path.
+using Where = absl::FunctionRef<std::string()>;
+
+absl::Status CheckString(Where where, const std::string& s) {
   if (s.size() > kMaxStringBytes) {
-    return Invalid(where, absl::StrCat("string of ", s.size(), " bytes exceeds ", kMaxStringBytes));
+    return Invalid(where(), absl::StrCat("string of ", s.size(), " bytes exceeds ", kMaxStringBytes));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckNumber(const std::string& where, double value) {
-  if (!std::isfinite(value) || value < 0) return Invalid(where, absl::StrCat("bad value ", value));
+absl::Status CheckNumber(Where where, double value) {
+  if (!std::isfinite(value) || value < 0) return Invalid(where(), absl::StrCat("bad value ", value));
   return absl::OkStatus();
 }
 
-absl::Status CheckProcess(const std::string& where, const corral::v1::ProcessFacts& p) {
-  if (p.pid() <= 0 || p.pid() > kMaxPid) return Invalid(where, absl::StrCat("pid ", p.pid(), " is out of range"));
-  if (p.ppid() < 0 || p.ppid() > kMaxPid) return Invalid(where, absl::StrCat("ppid ", p.ppid(), " is out of range"));
-  if (p.rss_bytes() < 0) return Invalid(where, "negative rss_bytes");
+absl::Status CheckProcess(Where where, const corral::v1::ProcessFacts& p) {
+  if (p.pid() <= 0 || p.pid() > kMaxPid) return Invalid(where(), absl::StrCat("pid ", p.pid(), " is out of range"));
+  if (p.ppid() < 0 || p.ppid() > kMaxPid) {
+    return Invalid(where(), absl::StrCat("ppid ", p.ppid(), " is out of range"));
+  }
+  if (p.rss_bytes() < 0) return Invalid(where(), "negative rss_bytes");
   for (double v : {p.age_seconds(), p.cpu_seconds()}) {
     absl::Status s = CheckNumber(where, v);
     if (!s.ok()) return s;
   }
   if (p.has_heartbeat_age_seconds()) {
-    absl::Status s = CheckNumber(where + ".heartbeat_age_seconds", p.heartbeat_age_seconds());
+    absl::Status s = CheckNumber([&] { return where() + ".heartbeat_age_seconds"; }, p.heartbeat_age_seconds());
     if (!s.ok()) return s;
   }
-  if (p.argv_size() > kMaxArgs) return Invalid(where, absl::StrCat(p.argv_size(), " argv entries"));
+  if (p.argv_size() > kMaxArgs) return Invalid(where(), absl::StrCat(p.argv_size(), " argv entries"));
   for (const std::string& a : p.argv()) {
-    absl::Status s = CheckString(where + ".argv", a);
+    absl::Status s = CheckString([&] { return where() + ".argv"; }, a);
     if (!s.ok()) return s;
   }
   for (const std::string* s : {&p.state(), &p.comm(), &p.cwd()}) {
     absl::Status st = CheckString(where, *s);
     if (!st.ok()) return st;
   }
-  if (p.read_errors_size() > 64) return Invalid(where, "too many read_errors");
+  if (p.read_errors_size() > 64) return Invalid(where(), "too many read_errors");
   for (const std::string& e : p.read_errors()) {
-    absl::Status s = CheckString(where + ".read_errors", e);
+    absl::Status s = CheckString([&] { return where() + ".read_errors"; }, e);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -68,11 +75,14 @@ absl::Status ValidateName(const std::string& what, const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
-  size_t bytes = snapshot.ByteSizeLong();
+absl::Status ValidateWireSize(size_t bytes) {
   if (bytes > kMaxSnapshotBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("snapshot of ", bytes, " bytes exceeds ", kMaxSnapshotBytes));
+    return absl::InvalidArgumentError(absl::StrCat("message of ", bytes, " bytes exceeds ", kMaxSnapshotBytes));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
   const corral::v1::AgentIdentity& agent = snapshot.agent();
   absl::Status s = ValidateName("agent.service", agent.service());
   if (!s.ok()) return s;
@@ -80,7 +90,7 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
   if (!s.ok()) return s;
   for (const std::string* field :
        {&agent.hostname(), &agent.agent_version(), &agent.container_id(), &agent.proc_root()}) {
-    s = CheckString("agent", *field);
+    s = CheckString([] { return std::string("agent"); }, *field);
     if (!s.ok()) return s;
   }
   if (agent.interval_ms() < kMinIntervalMs || agent.interval_ms() > kMaxIntervalMs) {
@@ -93,27 +103,27 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
   if (snapshot.scan_errors_size() > 64) return absl::InvalidArgumentError("too many scan_errors");
   for (int i = 0; i < snapshot.instances_size(); ++i) {
     const corral::v1::GunicornInstance& inst = snapshot.instances(i);
-    std::string where = absl::StrCat("instances[", i, "]");
+    auto where = [i] { return absl::StrCat("instances[", i, "]"); };
     if (inst.workers_size() > kMaxWorkersPerMaster) {
-      return Invalid(where, absl::StrCat(inst.workers_size(), " workers exceed ", kMaxWorkersPerMaster));
+      return Invalid(where(), absl::StrCat(inst.workers_size(), " workers exceed ", kMaxWorkersPerMaster));
     }
-    if (inst.other_children_size() > kMaxOtherChildren) return Invalid(where, "too many other_children");
-    if (inst.config_size() > kMaxSettings) return Invalid(where, absl::StrCat(inst.config_size(), " settings"));
-    s = CheckProcess(where + ".master", inst.master());
+    if (inst.other_children_size() > kMaxOtherChildren) return Invalid(where(), "too many other_children");
+    if (inst.config_size() > kMaxSettings) return Invalid(where(), absl::StrCat(inst.config_size(), " settings"));
+    s = CheckProcess([&] { return where() + ".master"; }, inst.master());
     if (!s.ok()) return s;
     for (int w = 0; w < inst.workers_size(); ++w) {
-      s = CheckProcess(absl::StrCat(where, ".workers[", w, "]"), inst.workers(w));
+      s = CheckProcess([&] { return absl::StrCat(where(), ".workers[", w, "]"); }, inst.workers(w));
       if (!s.ok()) return s;
     }
     for (const auto& child : inst.other_children()) {
-      s = CheckProcess(where + ".other_children", child);
+      s = CheckProcess([&] { return where() + ".other_children"; }, child);
       if (!s.ok()) return s;
     }
     for (const auto& [name, setting] : inst.config()) {
-      if (name.size() > 128) return Invalid(where, "setting name too long");
+      if (name.size() > 128) return Invalid(where(), "setting name too long");
       for (const std::string* f : {&setting.value(), &setting.source(), &setting.file(), &setting.expression(),
                                    &setting.note(), &setting.default_value()}) {
-        s = CheckString(absl::StrCat(where, ".config[", name.substr(0, 64), "]"), *f);
+        s = CheckString([&] { return absl::StrCat(where(), ".config[", name.substr(0, 64), "]"); }, *f);
         if (!s.ok()) return s;
       }
     }
@@ -121,8 +131,8 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
       s = CheckNumber(where, v);
       if (!s.ok()) return s;
     }
-    if (inst.worker_restarts() < 0) return Invalid(where, "negative worker_restarts");
-    if (inst.warnings_size() > 256) return Invalid(where, "too many warnings");
+    if (inst.worker_restarts() < 0) return Invalid(where(), "negative worker_restarts");
+    if (inst.warnings_size() > 256) return Invalid(where(), "too many warnings");
   }
   return absl::OkStatus();
 }

@@ -23,6 +23,10 @@ inline constexpr int kMaxPid = 1 << 22;  // the kernel's pid_max ceiling
 inline constexpr int64_t kMinIntervalMs = 50;
 inline constexpr int64_t kMaxIntervalMs = 3600 * 1000;
 
+// Checked on the bytes before parsing: a report larger than
+// kMaxSnapshotBytes is refused without being parsed.
+absl::Status ValidateWireSize(size_t bytes);
+
 absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot);
 
 // Service and instance names: 1 to 253 printable ASCII characters without

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "agent/probe.h"
 #include "common/snapshot_facts.h"
@@ -207,18 +209,42 @@ TEST(GunicornProbe, TtinAndTtouChangeTheLiveCount) {
   EXPECT_TRUE(HasWarning(*down, "FEWER_WORKERS_THAN_CONFIGURED"));
 }
 
+// The pid of host process `pid` inside its own PID namespace (last NSpid).
+int InnerPid(int pid) {
+  std::string status;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  int inner = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("NSpid:", 0) == 0) {
+      std::istringstream fields(line.substr(6));
+      int value;
+      while (fields >> value) inner = value;
+    }
+  }
+  return inner;
+}
+
 TEST(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
+  // In its own PID namespace, read through that namespace's /proc, so other
+  // tests' processes coming and going cannot trigger a rediscovery.
   GunicornOptions options;
   options.setproctitle = false;
+  options.own_pid_namespace = true;
   options.args = {"-w", "2", "-b", Bind(), "app:app"};
   auto g = StartOrDie(options);
   ASSERT_NE(g, nullptr);
   absl::StatusOr<std::vector<int>> before = g->WaitForWorkers(2);
   ASSERT_TRUE(before.ok());
-  Probe probe(ProbeOptions{});
-  probe.Discover();
+  ProbeOptions probe_options;
+  probe_options.proc_root = "/proc/" + std::to_string(g->master_pid()) + "/root/proc";
+  Probe probe(probe_options);
+  corral::v1::Snapshot first = probe.Discover();
+  ASSERT_EQ(first.instances_size(), 1);
+  EXPECT_EQ(first.instances(0).master().pid(), 1);
 
   int victim = (*before)[0];
+  int inner_victim = InnerPid(victim);
   ::kill(victim, SIGKILL);
   std::vector<int> after;
   for (int i = 0; i < 200; ++i) {
@@ -227,16 +253,15 @@ TEST(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   ASSERT_EQ(after.size(), 2u);
+  std::vector<int> inner_after;
+  for (int pid : after) inner_after.push_back(InnerPid(pid));
+  std::sort(inner_after.begin(), inner_after.end());
+
   corral::v1::Snapshot s = probe.Sample();
   EXPECT_EQ(s.scan_kind(), corral::v1::STEADY_STATE);
-  const corral::v1::GunicornInstance* inst = nullptr;
-  for (const auto& i : s.instances()) {
-    if (i.master().pid() == g->master_pid()) inst = &i;
-  }
-  ASSERT_NE(inst, nullptr);
-  std::sort(after.begin(), after.end());
-  EXPECT_EQ(Pids(inst->workers()), after);
-  EXPECT_EQ(std::find(after.begin(), after.end(), victim), after.end());
+  ASSERT_EQ(s.instances_size(), 1);
+  EXPECT_EQ(Pids(s.instances(0).workers()), inner_after);
+  EXPECT_EQ(std::find(inner_after.begin(), inner_after.end(), inner_victim), inner_after.end());
 }
 
 TEST(GunicornProbe, AppSubprocessesAreNotWorkers) {

@@ -18,9 +18,9 @@ class FleetViewTest : public ::testing::Test {
          std::vector<std::tuple<std::string, int, int>>{{"r1", 3, 3}, {"r2", 3, 3}, {"r3", 1, 1}}) {
       SnapshotBuilder b("api-backend", instance);
       b.Master(10, live, configured);
-      registry_->Record(b.Shared());
+      registry_->Record(b.Report());
     }
-    registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Shared());
+    registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Report());
   }
   absl::Time now_ = absl::FromUnixSeconds(1000);
   std::unique_ptr<Registry> registry_;
@@ -45,7 +45,7 @@ TEST_F(FleetViewTest, StatusHasOneRowPerService) {
 
 TEST_F(FleetViewTest, OfflineReplicasShowAsDash) {
   now_ += absl::Seconds(2);
-  registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Shared());
+  registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Report());
   now_ += absl::Seconds(2);  // api-backend's replicas are 4 s old: offline at 1 s intervals
   corral::v1::FleetStatus status = BuildFleetStatus(registry_->Instances(), now_);
   const corral::v1::ServiceSummary& api = status.services(0);

@@ -18,7 +18,7 @@ class RegistryTest : public ::testing::Test {
   }
   InstanceState StateOf(const std::string& instance) {
     for (const InstanceView& v : registry_->Instances()) {
-      if (v.instance == instance) return v.state;
+      if (v.instance() == instance) return v.state;
     }
     ADD_FAILURE() << instance << " not found";
     return InstanceState::kOffline;
@@ -28,7 +28,7 @@ class RegistryTest : public ::testing::Test {
 };
 
 TEST_F(RegistryTest, StreamedInstanceIsOnlineThenDisconnectedAtOnceThenOffline) {
-  EXPECT_TRUE(registry_->Record(SnapshotBuilder("api", "r1", 5000).Master(10, 3, 3).Shared()));
+  EXPECT_TRUE(registry_->Record(SnapshotBuilder("api", "r1", 5000).Master(10, 3, 3).Report()));
   registry_->StreamOpened("api", "r1");
   EXPECT_EQ(StateOf("r1"), InstanceState::kOnline);
   registry_->StreamClosed("api", "r1");
@@ -40,7 +40,7 @@ TEST_F(RegistryTest, StreamedInstanceIsOnlineThenDisconnectedAtOnceThenOffline) 
 }
 
 TEST_F(RegistryTest, OpenStreamWithoutReportsStillGoesOffline) {
-  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared());
+  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Report());
   registry_->StreamOpened("api", "r1");
   now_ += absl::Milliseconds(2999);
   EXPECT_EQ(StateOf("r1"), InstanceState::kOnline);
@@ -49,26 +49,26 @@ TEST_F(RegistryTest, OpenStreamWithoutReportsStillGoesOffline) {
 }
 
 TEST_F(RegistryTest, UnaryReporterIsOnlineUntilThreeIntervalsPass) {
-  registry_->Record(SnapshotBuilder("api", "once", 2000).Master(10, 1, 1).Shared());
+  registry_->Record(SnapshotBuilder("api", "once", 2000).Master(10, 1, 1).Report());
   EXPECT_EQ(StateOf("once"), InstanceState::kOnline);
   now_ += absl::Seconds(6);
   EXPECT_EQ(StateOf("once"), InstanceState::kOffline);
 }
 
 TEST_F(RegistryTest, AReportBringsAnInstanceBack) {
-  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared());
+  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Report());
   now_ += absl::Seconds(10);
   EXPECT_EQ(StateOf("r1"), InstanceState::kOffline);
-  EXPECT_FALSE(registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared()));
+  EXPECT_FALSE(registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Report()));
   EXPECT_EQ(StateOf("r1"), InstanceState::kOnline);
 }
 
 TEST_F(RegistryTest, SweepReportsEachChangeOnceAndForgetsAfterExpire) {
-  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Shared());
-  registry_->Record(SnapshotBuilder("api", "r2", 1000).Master(20, 3, 3).Shared());
+  registry_->Record(SnapshotBuilder("api", "r1", 1000).Master(10, 3, 3).Report());
+  registry_->Record(SnapshotBuilder("api", "r2", 1000).Master(20, 3, 3).Report());
   EXPECT_TRUE(registry_->Sweep().empty());
   now_ += absl::Seconds(3);
-  registry_->Record(SnapshotBuilder("api", "r2", 1000).Master(20, 3, 3).Shared());
+  registry_->Record(SnapshotBuilder("api", "r2", 1000).Master(20, 3, 3).Report());
   std::vector<StateChange> changes = registry_->Sweep();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].instance, "r1");
@@ -83,14 +83,14 @@ TEST_F(RegistryTest, SweepReportsEachChangeOnceAndForgetsAfterExpire) {
 }
 
 TEST_F(RegistryTest, InstancesAreOrderedAndFilteredByService) {
-  registry_->Record(SnapshotBuilder("web", "b", 1000).Master(1, 1, 1).Shared());
-  registry_->Record(SnapshotBuilder("api", "z", 1000).Master(1, 1, 1).Shared());
-  registry_->Record(SnapshotBuilder("api", "a", 1000).Master(1, 1, 1).Shared());
+  registry_->Record(SnapshotBuilder("web", "b", 1000).Master(1, 1, 1).Report());
+  registry_->Record(SnapshotBuilder("api", "z", 1000).Master(1, 1, 1).Report());
+  registry_->Record(SnapshotBuilder("api", "a", 1000).Master(1, 1, 1).Report());
   std::vector<InstanceView> all = registry_->Instances();
   ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[0].instance, "a");
-  EXPECT_EQ(all[1].instance, "z");
-  EXPECT_EQ(all[2].service, "web");
+  EXPECT_EQ(all[0].instance(), "a");
+  EXPECT_EQ(all[1].instance(), "z");
+  EXPECT_EQ(all[2].service(), "web");
   std::vector<InstanceView> api = registry_->Instances(std::string("api"));
   ASSERT_EQ(api.size(), 2u);
   EXPECT_EQ(registry_->Instances(std::string("nope")).size(), 0u);

@@ -13,15 +13,12 @@ const absl::Time kNow = absl::FromUnixSeconds(5000);
 
 InstanceView View(const SnapshotBuilder& b, InstanceState state = InstanceState::kOnline,
                   absl::Duration since_report = absl::Seconds(1)) {
-  auto snapshot = b.Shared();
   InstanceView v;
-  v.service = snapshot->agent().service();
-  v.instance = snapshot->agent().instance();
+  v.report = std::make_shared<const Report>(b.Report());
   v.state = state;
   v.last_report = kNow - since_report;
-  v.interval = absl::Milliseconds(snapshot->agent().interval_ms());
-  v.digest = std::make_shared<const InstanceDigest>(Digest(*snapshot));
-  v.snapshot = std::move(snapshot);
+  v.interval = absl::Milliseconds(v.snapshot().agent().interval_ms());
+  v.digest = std::make_shared<const InstanceDigest>(Digest(*v.report));
   return v;
 }
 
@@ -149,12 +146,12 @@ TEST(Digest, PicksTheOldestTopLevelMasterAndSumsWorkers) {
   b.Master(30, 3, 3);
   b.last()->set_upgrade_parent_pid(20);
   b.last()->mutable_master()->set_age_seconds(5000);
-  InstanceDigest d = Digest(b.Build());
+  InstanceDigest d = Digest(b.Report());
   EXPECT_EQ(d.masters, 3);
   EXPECT_EQ(d.primary, 1);
   EXPECT_EQ(d.live_workers, 6);
   EXPECT_EQ(d.configured_workers, 2);
-  EXPECT_EQ(Digest(SnapshotBuilder("api", "x").Build()).primary, -1);
+  EXPECT_EQ(Digest(SnapshotBuilder("api", "x").Report()).primary, -1);
 }
 
 TEST(Digest, FingerprintIgnoresPerReplicaSettingsAndOrder) {
@@ -162,9 +159,9 @@ TEST(Digest, FingerprintIgnoresPerReplicaSettingsAndOrder) {
   a.Master(1, 1, 1).Set("pidfile", "/run/a.pid", "cmdline");
   SnapshotBuilder b("api", "b");
   b.Master(2, 1, 1).Set("pidfile", "/run/b.pid", "cmdline");
-  EXPECT_EQ(Digest(a.Build()).settings_fingerprint, Digest(b.Build()).settings_fingerprint);
+  EXPECT_EQ(Digest(a.Report()).settings_fingerprint, Digest(b.Report()).settings_fingerprint);
   b.Set("timeout", "31", "cmdline");
-  EXPECT_NE(Digest(a.Build()).settings_fingerprint, Digest(b.Build()).settings_fingerprint);
+  EXPECT_NE(Digest(a.Report()).settings_fingerprint, Digest(b.Report()).settings_fingerprint);
 }
 
 }  // namespace

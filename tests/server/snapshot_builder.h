@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "corral/v1/snapshot.pb.h"
+#include "server/report.h"
 
 namespace corral::testing {
 
@@ -68,6 +69,8 @@ class SnapshotBuilder {
   std::shared_ptr<const corral::v1::Snapshot> Shared() const {
     return std::make_shared<const corral::v1::Snapshot>(snapshot_);
   }
+  // A complete report (every master carries its configuration).
+  corral::server::Report Report() const { return corral::server::Report::Complete(Shared()).value(); }
 
  private:
   corral::v1::Snapshot snapshot_;

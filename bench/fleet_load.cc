@@ -1,0 +1,510 @@
+// Load generator for corral-server: N simulated agents, each with its own
+// long-lived Collector.Stream, multiplexed over a few HTTP/2 connections
+// (--connections, default 16; streams are spread round-robin), all sending
+// realistic snapshots built by the probe from the fixture proc tree.
+//
+// For each N it starts a fresh corral-server (the real binary) and prints:
+//   - server RSS before and after N agents connected, and per agent;
+//   - `corral status --json` wall time and the GetFleetStatus RPC alone;
+//   - sustained reports/s with every stream writing back to back, measured
+//     until the server has read every message (WritesDone, then Finish);
+//   - unary Report round-trip p50/p99 taken during that load.
+// It also prints the floor: a minimal gRPC server (callback API, generic
+// methods that read and drop the same bytes) under the same client, unary
+// and streaming.
+//
+//   build/bench/fleet_load [--instances 1000,10000] [--seconds 5] [--connections 16]
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "agent/config_delta.h"
+#include "agent/probe.h"
+#include "corral/v1/collector.pb.h"
+#include "corral/v1/fleet.grpc.pb.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "tests/support/subprocess.h"
+
+namespace {
+
+using corral::testing::FreePort;
+
+struct Options {
+  std::vector<int> instances = {1000, 10000};
+  int seconds = 5;
+  int connections = 16;
+};
+
+grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
+  grpc::ByteBuffer buffer;
+  bool own = false;
+  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(m, &buffer, &own);
+  return buffer;
+}
+
+// A realistic snapshot: the fixture's stale-replica master, with 3 workers.
+corral::v1::Snapshot Template() {
+  corral::agent::ProbeOptions options;
+  options.proc_root = std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet";
+  corral::v1::Snapshot s = corral::agent::Probe(options).Discover();
+  corral::v1::Snapshot out;
+  *out.add_instances() = s.instances(0);
+  corral::v1::GunicornInstance* inst = out.mutable_instances(0);
+  while (inst->workers_size() < 3) *inst->add_workers() = inst->workers(0);
+  out.mutable_agent()->set_service("svc");
+  out.mutable_agent()->set_hostname("bench-host");
+  out.mutable_agent()->set_agent_version("bench");
+  out.mutable_agent()->set_interval_ms(5000);
+  return out;
+}
+
+std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& address, int n) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("corral.bench.connection", i);  // a distinct connection each
+    channels.push_back(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
+  return channels;
+}
+
+int64_t RssKb(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      int64_t kb = 0;
+      if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &kb)) return kb;
+    }
+  }
+  return 0;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// N streams on a generic stub, driven by completion queues. Each stream
+// writes its own first message, then (in the load phase) the shared one
+// back to back until told to stop, then half-closes and waits for Finish.
+class StreamLoad {
+ public:
+  // Stream i sends first[i], then repeat[i] (or repeat[0] when there is
+  // only one) as often as it may.
+  StreamLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels, const std::string& method,
+             std::vector<grpc::ByteBuffer> first, std::vector<grpc::ByteBuffer> repeat) {
+    for (auto& c : channels) stubs_.push_back(std::make_unique<grpc::GenericStub>(c));
+    for (size_t i = 0; i < first.size(); ++i) {
+      streams_.push_back(std::make_unique<Stream>());
+      Stream& s = *streams_[i];
+      s.first = std::move(first[i]);
+      s.repeat = repeat.size() == 1 ? repeat[0] : std::move(repeat[i]);
+      s.call = stubs_[i % stubs_.size()]->PrepareCall(&s.context, method, &cqs_[i % kQueues]);
+    }
+    for (int q = 0; q < kQueues; ++q) threads_.emplace_back([this, q] { Poll(q); });
+    for (auto& s : streams_) s->call->StartCall(Tag(s.get(), kStarted));
+  }
+
+  ~StreamLoad() {
+    for (auto& cq : cqs_) cq.Shutdown();
+    for (auto& t : threads_) t.join();
+  }
+
+  // Blocks until every stream's first message is written.
+  void WaitConnected() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](StreamLoad* self) { return self->first_done_ == self->streams_.size(); }, this));
+  }
+
+  // Writes for `duration` -- back to back, or once per `pace` per stream
+  // like real agents -- then, unless `keep_open`, closes every stream;
+  // returns the messages written and the time until the server had read
+  // them all.
+  std::pair<uint64_t, absl::Duration> Run(absl::Duration duration, absl::Duration pace = absl::ZeroDuration(),
+                                          bool keep_open = false) {
+    absl::Time start = absl::Now();
+    written_.store(0);
+    pace_ = pace;
+    loading_.store(true);
+    for (auto& s : streams_) {
+      if (pace > absl::ZeroDuration()) {
+        // Spread the agents over the interval, as independent agents are.
+        absl::Duration offset = pace * (static_cast<double>(&s - &streams_[0]) / streams_.size());
+        s->alarm.Set(&cqs_[(&s - &streams_[0]) % kQueues], absl::ToChronoTime(absl::Now() + offset),
+                     Tag(s.get(), kTimer));
+      } else {
+        s->call->Write(s->repeat, Tag(s.get(), kWritten));
+      }
+    }
+    absl::SleepFor(duration);
+    if (keep_open) {
+      loading_.store(false);
+      absl::SleepFor(pace);
+      return {written_.load(), absl::Now() - start};
+    }
+    loading_.store(false);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](StreamLoad* self) { return self->finished_ == self->streams_.size(); }, this));
+    return {written_.load(), absl::Now() - start};
+  }
+
+ private:
+  static constexpr int kQueues = 2;
+  enum Step { kStarted, kFirstWritten, kWritten, kTimer, kClosed, kFinished };
+  struct Stream {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call;
+    grpc::ByteBuffer first;
+    grpc::ByteBuffer repeat;
+    grpc::Alarm alarm;
+    bool closing = false;
+    grpc::Status status;
+  };
+  struct TagData {
+    Stream* stream;
+    Step step;
+  };
+
+  void* Tag(Stream* s, Step step) {
+    auto* t = new TagData{s, step};
+    return t;
+  }
+
+  void Poll(int q) {
+    void* tag;
+    bool ok;
+    while (cqs_[q].Next(&tag, &ok)) {
+      std::unique_ptr<TagData> t(static_cast<TagData*>(tag));
+      Stream* s = t->stream;
+      switch (t->step) {
+        case kStarted:
+          s->call->Write(s->first, Tag(s, kFirstWritten));
+          break;
+        case kFirstWritten: {
+          absl::MutexLock lock(&mu_);
+          ++first_done_;
+          break;
+        }
+        case kWritten:
+          if (ok) written_.fetch_add(1, std::memory_order_relaxed);
+          if (ok && loading_.load() && pace_ > absl::ZeroDuration()) {
+            s->alarm.Set(&cqs_[q], absl::ToChronoTime(absl::Now() + pace_), Tag(s, kTimer));
+          } else if (ok && loading_.load()) {
+            s->call->Write(s->repeat, Tag(s, kWritten));
+          } else if (!s->closing) {
+            s->closing = true;
+            s->call->WritesDone(Tag(s, kClosed));
+          }
+          break;
+        case kTimer:
+          if (ok && loading_.load()) {
+            s->call->Write(s->repeat, Tag(s, kWritten));
+          } else if (!s->closing) {
+            s->closing = true;
+            s->call->WritesDone(Tag(s, kClosed));
+          }
+          break;
+        case kClosed:
+          s->call->Finish(&s->status, Tag(s, kFinished));
+          break;
+        case kFinished: {
+          absl::MutexLock lock(&mu_);
+          ++finished_;
+          break;
+        }
+      }
+    }
+  }
+
+  absl::Duration pace_ = absl::ZeroDuration();
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  grpc::CompletionQueue cqs_[kQueues];
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> loading_{false};
+  std::atomic<uint64_t> written_{0};
+  absl::Mutex mu_;
+  size_t first_done_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t finished_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Unary calls with `concurrency` outstanding at once for `duration`;
+// returns calls completed and each call's latency in ms.
+std::pair<uint64_t, std::vector<double>> UnaryLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                                                   const std::string& method, const grpc::ByteBuffer& request,
+                                                   int concurrency, absl::Duration duration) {
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  for (auto& c : channels) stubs.push_back(std::make_unique<grpc::GenericStub>(c));
+  std::atomic<uint64_t> done{0};
+  absl::Mutex mu;
+  std::vector<double> latencies;
+  absl::Time end = absl::Now() + duration;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < concurrency; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::GenericStub& stub = *stubs[static_cast<size_t>(i) % stubs.size()];
+      std::vector<double> mine;
+      while (absl::Now() < end) {
+        grpc::ClientContext context;
+        grpc::ByteBuffer response;
+        absl::Notification finished;
+        grpc::Status status;
+        absl::Time start = absl::Now();
+        stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+          status = s;
+          finished.Notify();
+        });
+        finished.WaitForNotification();
+        if (status.ok()) {
+          done.fetch_add(1);
+          mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+        }
+      }
+      absl::MutexLock lock(&mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  return {done.load(), latencies};
+}
+
+// The floor: a server that reads and drops messages.
+class FloorService : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override {
+    class Reactor : public grpc::ServerGenericBidiReactor {
+     public:
+      explicit Reactor(bool unary) : unary_(unary) {
+        grpc::Slice empty("");
+        out_ = grpc::ByteBuffer(&empty, 1);  // an empty message, as a proto would encode it
+        StartRead(&in_);
+      }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status::OK);
+          return;
+        }
+        if (unary_) {
+          StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+          return;
+        }
+        in_.Clear();
+        StartRead(&in_);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      bool unary_;
+      grpc::ByteBuffer in_;
+      grpc::ByteBuffer out_;
+    };
+    return new Reactor(context->method() == "/floor/Unary");
+  }
+};
+
+void Floor(const Options& o, const corral::v1::Snapshot& snapshot) {
+  FloorService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterCallbackGenericService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::string address = absl::StrCat("127.0.0.1:", port);
+  corral::v1::AgentMessage message;
+  *message.mutable_snapshot() = snapshot;
+  grpc::ByteBuffer bytes = Serialize(message);
+  auto channels = Channels(address, o.connections);
+
+  auto [calls, latencies] = UnaryLoad(channels, "/floor/Unary", bytes, 64, absl::Seconds(o.seconds));
+  std::printf("floor  unary       %9.0f calls/s (64 in flight, p99 %.2f ms)\n", calls / static_cast<double>(o.seconds),
+              Percentile(latencies, 0.99));
+  std::vector<grpc::ByteBuffer> first(1000, bytes);
+  StreamLoad load(channels, "/floor/Stream", std::move(first), {bytes});
+  load.WaitConnected();
+  auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
+  std::printf("floor  streaming   %9.0f msgs/s  (1000 streams)\n", messages / absl::ToDoubleSeconds(elapsed));
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
+int64_t CpuTicks(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> fields = absl::StrSplit(text.substr(text.rfind(')') + 2), ' ');
+  int64_t utime = 0, stime = 0;
+  if (fields.size() > 12) {
+    (void)absl::SimpleAtoi(fields[11], &utime);
+    (void)absl::SimpleAtoi(fields[12], &stime);
+  }
+  return utime + stime;
+}
+
+void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
+  std::string dir = corral::testing::MakeTempDir("load");
+  int port = FreePort();
+  std::string address = absl::StrCat("127.0.0.1:", port);
+  auto server = corral::testing::Process::Start(
+      {corral::testing::BinPath("corral-server"), "--listen", address, "--data-dir", dir, "--log-level", "warn"}, {},
+      dir + "/server.log");
+  auto channels = Channels(address, o.connections);
+  auto fleet = corral::v1::Fleet::NewStub(channels[0]);
+  corral::testing::WaitFor(
+      [&] {
+        grpc::ClientContext c;
+        corral::v1::FleetStatus s;
+        return fleet->GetFleetStatus(&c, {}, &s).ok();
+      },
+      absl::Seconds(10));
+  int64_t rss_before = RssKb(server->pid());
+
+  // What each simulated agent sends: its full snapshot first, then the
+  // steady-state message an agent's uplink sends (configuration omitted).
+  std::vector<grpc::ByteBuffer> first, steady, full;
+  size_t first_bytes = 0, steady_bytes = 0;
+  for (int i = 0; i < n; ++i) {
+    corral::v1::AgentMessage message;
+    *message.mutable_snapshot() = snapshot;
+    message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
+    message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
+    full.push_back(Serialize(message));
+    corral::agent::ConfigDelta delta;
+    delta.Apply(*message.mutable_snapshot());
+    first.push_back(Serialize(message));
+    first_bytes = message.ByteSizeLong();
+    *message.mutable_snapshot() = snapshot;
+    message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
+    message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
+    delta.Apply(*message.mutable_snapshot());
+    steady.push_back(Serialize(message));
+    steady_bytes = message.ByteSizeLong();
+  }
+  std::vector<grpc::ByteBuffer> first_again = first;
+  std::printf("corral %5d agents over %d connections; messages: %zu bytes full, %zu bytes steady state\n", n,
+              o.connections, first_bytes, steady_bytes);
+
+  // Production load first: every agent every 5 s, and the unary Report
+  // round trip meanwhile.
+  {
+    StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(first_again), std::move(steady));
+    load.WaitConnected();
+    absl::SleepFor(absl::Milliseconds(500));
+    int64_t rss_connected = RssKb(server->pid());
+    std::printf(
+        "  server RSS           %lld KiB idle, %lld KiB with %d agents connected: %.1f KiB per agent "
+        "(%.1f KiB total/agent)\n",
+        static_cast<long long>(rss_before), static_cast<long long>(rss_connected), n,
+        static_cast<double>(rss_connected - rss_before) / n, static_cast<double>(rss_connected) / n);
+
+    std::vector<double> rpc_ms;
+    for (int i = 0; i < 10; ++i) {
+      grpc::ClientContext c;
+      corral::v1::FleetStatus s;
+      absl::Time start = absl::Now();
+      (void)fleet->GetFleetStatus(&c, {}, &s);
+      rpc_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    }
+    std::vector<double> cli_ms;
+    for (int i = 0; i < 5; ++i) {
+      absl::Time start = absl::Now();
+      corral::testing::RunResult r =
+          corral::testing::RunCommand({corral::testing::BinPath("corral"), "status", "--json", "--server", address});
+      cli_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      if (r.exit_code != 0) std::printf("corral status failed: %s\n", r.err.c_str());
+    }
+    std::printf("  corral status --json median %.1f ms (whole process); GetFleetStatus RPC median %.1f ms\n",
+                Percentile(cli_ms, 0.5), Percentile(rpc_ms, 0.5));
+
+    corral::v1::ReportRequest probe_request;
+    *probe_request.mutable_snapshot() = snapshot;
+    probe_request.mutable_snapshot()->mutable_agent()->set_instance("latency-probe");
+    std::vector<double> latencies;
+    auto probe_channels = Channels(address, 1);
+    std::thread prober([&] {
+      latencies = UnaryLoad(probe_channels, "/corral.v1.Collector/Report", Serialize(probe_request), 1,
+                            absl::Seconds(o.seconds * 2))
+                      .second;
+    });
+    auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds * 2), absl::Seconds(5));
+    prober.join();
+    std::printf("  at 5 s per agent (%.0f reports/s): unary Report round trip p50 %.2f ms, p99 %.2f ms\n",
+                messages / absl::ToDoubleSeconds(elapsed), Percentile(latencies, 0.5), Percentile(latencies, 0.99));
+  }
+
+  // Saturation: every stream writes back to back.
+  for (bool steady_state : {true, false}) {
+    std::vector<grpc::ByteBuffer> firsts = first;
+    std::vector<grpc::ByteBuffer> repeats;
+    for (int i = 0; i < n; ++i) {
+      corral::v1::AgentMessage message;
+      *message.mutable_snapshot() = snapshot;
+      message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
+      message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
+      if (steady_state) {
+        corral::agent::ConfigDelta delta;
+        corral::v1::AgentMessage copy = message;
+        delta.Apply(*copy.mutable_snapshot());
+        delta.Apply(*message.mutable_snapshot());
+      }
+      repeats.push_back(Serialize(message));
+    }
+    StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(firsts), std::move(repeats));
+    load.WaitConnected();
+    int64_t cpu_before = CpuTicks(server->pid());
+    auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
+    double cpu_seconds = static_cast<double>(CpuTicks(server->pid()) - cpu_before) / sysconf(_SC_CLK_TCK);
+    std::printf("  saturated, %s: %9.0f reports/s over %.1f s; server CPU %.1f us per report\n",
+                steady_state ? "steady-state messages" : "full snapshots every time",
+                messages / absl::ToDoubleSeconds(elapsed), absl::ToDoubleSeconds(elapsed),
+                cpu_seconds * 1e6 / static_cast<double>(messages));
+  }
+  server->Signal(SIGTERM);
+  server->Wait(absl::Seconds(10));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--instances") {
+      o.instances.clear();
+      for (absl::string_view n : absl::StrSplit(argv[i + 1], ',')) {
+        int v = 0;
+        if (absl::SimpleAtoi(n, &v)) o.instances.push_back(v);
+      }
+    } else if (flag == "--seconds") {
+      o.seconds = std::atoi(argv[i + 1]);
+    } else if (flag == "--connections") {
+      o.connections = std::atoi(argv[i + 1]);
+    }
+  }
+  corral::v1::Snapshot snapshot = Template();
+  std::printf("$ build/bench/fleet_load --seconds %d --connections %d (%u cores)\n", o.seconds, o.connections,
+              std::thread::hardware_concurrency());
+  Floor(o, snapshot);
+  for (int n : o.instances) Corral(o, snapshot, n);
+  return 0;
+}

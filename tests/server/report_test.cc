@@ -1,0 +1,104 @@
+#include "server/report.h"
+
+#include "agent/config_delta.h"
+#include "gtest/gtest.h"
+#include "server/instance_digest.h"
+#include "tests/server/snapshot_builder.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::SnapshotBuilder;
+
+std::shared_ptr<const corral::v1::Snapshot> Shared(corral::v1::Snapshot s) {
+  return std::make_shared<const corral::v1::Snapshot>(std::move(s));
+}
+
+TEST(ConfigCarriers, OmittedConfigurationResolvesToTheMessageThatCarriedIt) {
+  ConfigCarriers carriers;
+  corral::v1::Snapshot full = SnapshotBuilder("api", "r1").Master(10, 3, 3).Set("timeout", "120", "cmdline").Build();
+  absl::StatusOr<Report> first = carriers.Resolve(Shared(full));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->ConfigOf(0).config().at("timeout").value(), "120");
+
+  corral::v1::Snapshot delta = full;
+  delta.mutable_instances(0)->clear_config();
+  delta.mutable_instances(0)->set_config_omitted(true);
+  delta.mutable_instances(0)->mutable_workers()->RemoveLast();  // a worker died meanwhile
+  absl::StatusOr<Report> second = carriers.Resolve(Shared(delta));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->snapshot().instances(0).workers_size(), 2);
+  EXPECT_EQ(second->ConfigOf(0).config().at("timeout").value(), "120");
+  InstanceDigest d = Digest(*second);
+  EXPECT_EQ(d.live_workers, 2);
+  EXPECT_EQ(d.configured_workers, 3);
+  EXPECT_EQ(d.settings_fingerprint, Digest(*first).settings_fingerprint);
+}
+
+TEST(ConfigCarriers, OmittingWhatWasNeverSentIsRefused) {
+  ConfigCarriers carriers;
+  corral::v1::Snapshot delta = SnapshotBuilder("api", "r1").Master(10, 3, 3).Build();
+  delta.mutable_instances(0)->set_config_omitted(true);
+  absl::StatusOr<Report> r = carriers.Resolve(Shared(delta));
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status()));
+  EXPECT_EQ(r.status().message(), "instances[0]: master 10's configuration was omitted but never sent on this stream");
+  EXPECT_TRUE(absl::IsInvalidArgument(Report::Complete(Shared(delta)).status()));
+}
+
+TEST(ConfigCarriers, AMasterThatLeftIsForgotten) {
+  ConfigCarriers carriers;
+  ASSERT_TRUE(carriers.Resolve(Shared(SnapshotBuilder("api", "r1").Master(10, 1, 1).Build())).ok());
+  ASSERT_TRUE(carriers.Resolve(Shared(SnapshotBuilder("api", "r1").Build())).ok());  // master 10 gone
+  corral::v1::Snapshot delta = SnapshotBuilder("api", "r1").Master(10, 1, 1).Build();
+  delta.mutable_instances(0)->set_config_omitted(true);
+  EXPECT_FALSE(carriers.Resolve(Shared(delta)).ok());
+}
+
+TEST(ConfigDeltaRoundTrip, WhatTheAgentLeavesOutTheServerRestores) {
+  corral::agent::ConfigDelta delta;
+  ConfigCarriers carriers;
+  corral::v1::Snapshot sample = SnapshotBuilder("api", "r1").Master(10, 3, 3).Set("reload", "true", "cmdline").Build();
+  sample.mutable_instances(0)->mutable_master()->add_argv("gunicorn");
+  sample.mutable_instances(0)->mutable_master()->set_cwd("/app");
+
+  corral::v1::Snapshot first = sample;
+  delta.Apply(first);
+  EXPECT_FALSE(first.instances(0).config_omitted());
+  EXPECT_EQ(first.instances(0).config_size(), sample.instances(0).config_size());
+
+  corral::v1::Snapshot second = sample;
+  delta.Apply(second);
+  EXPECT_TRUE(second.instances(0).config_omitted());
+  EXPECT_EQ(second.instances(0).config_size(), 0);
+  EXPECT_EQ(second.instances(0).master().argv_size(), 0);
+  EXPECT_LT(second.ByteSizeLong(), first.ByteSizeLong() / 2);
+
+  ASSERT_TRUE(carriers.Resolve(Shared(first)).ok());
+  absl::StatusOr<Report> restored = carriers.Resolve(Shared(second));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->ConfigOf(0).config().at("reload").value(), "true");
+  EXPECT_EQ(restored->ConfigOf(0).master().cwd(), "/app");
+  EXPECT_EQ(Digest(*restored).dev_settings, std::vector<std::string>{"reload=true (cmdline)"});
+
+  // A changed configuration is carried again.
+  corral::v1::Snapshot third = sample;
+  (*third.mutable_instances(0)->mutable_config())["reload"].set_value("false");
+  delta.Apply(third);
+  EXPECT_FALSE(third.instances(0).config_omitted());
+  EXPECT_EQ(third.instances(0).config().at("reload").value(), "false");
+}
+
+TEST(ConfigFingerprint, IgnoresMapOrderButNotContent) {
+  corral::v1::GunicornInstance a;
+  (*a.mutable_config())["workers"].set_value("3");
+  (*a.mutable_config())["timeout"].set_value("30");
+  corral::v1::GunicornInstance b;
+  (*b.mutable_config())["timeout"].set_value("30");
+  (*b.mutable_config())["workers"].set_value("3");
+  EXPECT_EQ(corral::agent::ConfigFingerprint(a), corral::agent::ConfigFingerprint(b));
+  (*b.mutable_config())["workers"].set_source("cmdline");
+  EXPECT_NE(corral::agent::ConfigFingerprint(a), corral::agent::ConfigFingerprint(b));
+}
+
+}  // namespace
+}  // namespace corral::server
