@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/probe.h"
+#include "server/fleet_evaluator.h"
 #include "server/fleet_view.h"
 #include "server/registry.h"
 
@@ -39,11 +40,20 @@ void BM_Instances(benchmark::State& state) {
 }
 BENCHMARK(BM_Instances)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
-void BM_FleetStatus(benchmark::State& state) {
+void BM_FleetStatusComputed(benchmark::State& state) {
   auto registry = Fleet(static_cast<int>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(BuildFleetStatus(registry->Instances(), absl::Now()));
 }
-BENCHMARK(BM_FleetStatus)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FleetStatusComputed)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// What GetFleetStatus costs once the evaluator has caught up.
+void BM_FleetStatusEvaluated(benchmark::State& state) {
+  auto registry = Fleet(static_cast<int>(state.range(0)));
+  FleetEvaluator evaluator(registry.get());
+  evaluator.Refresh();
+  for (auto _ : state) benchmark::DoNotOptimize(evaluator.Status());
+}
+BENCHMARK(BM_FleetStatusEvaluated)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_Record(benchmark::State& state) {
   auto registry = Fleet(10000);

@@ -9,9 +9,12 @@
 
 namespace corral {
 
-// Prints `message` as one JSON object. Fields holding their default value
-// are printed too, so scripts never see a key come and go; unset `optional`
-// fields (unknown values) are left out.
+// Prints `message` as one JSON object (the proto3 JSON mapping: int64 as
+// strings, enums by name). Fields holding their default value are printed
+// too, so scripts never see a key come and go; unset `optional` fields
+// (unknown values) and unset sub-messages are left out. Map entries are
+// sorted by key. Bytes that are not UTF-8 (argv read from /proc can hold
+// anything) are replaced with U+FFFD, so the output always parses.
 std::string ToJson(const google::protobuf::Message& message, bool pretty = true);
 
 }  // namespace corral

@@ -27,7 +27,7 @@ grpc::ServerUnaryReactor* FleetService::GetFleetStatus(grpc::CallbackServerConte
                                                        const corral::v1::FleetStatusRequest* request,
                                                        corral::v1::FleetStatus* response) {
   return Answer(context, auth_, [&] {
-    *response = BuildFleetStatus(registry_->Instances(), registry_->Now());
+    *response = evaluator_->Status();
     return grpc::Status::OK;
   });
 }
@@ -59,12 +59,11 @@ grpc::ServerUnaryReactor* FleetService::Check(grpc::CallbackServerContext* conte
                                               const corral::v1::CheckRequest* request,
                                               corral::v1::CheckResponse* response) {
   return Answer(context, auth_, [&] {
-    std::vector<InstanceView> views = registry_->Instances(Filter(request->service()));
-    if (!request->service().empty() && views.empty()) {
+    *response = evaluator_->Check(Filter(request->service()));
+    if (!request->service().empty() && response->services().empty()) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           absl::StrCat("no instance of service '", request->service(), "' has reported"));
     }
-    *response = BuildCheck(views, registry_->Now());
     return grpc::Status::OK;
   });
 }

@@ -4,13 +4,15 @@
 
 #include "corral/v1/fleet.grpc.pb.h"
 #include "server/call_auth.h"
+#include "server/fleet_evaluator.h"
 #include "server/registry.h"
 
 namespace corral::server {
 
 class FleetService final : public corral::v1::Fleet::CallbackService {
  public:
-  FleetService(const Registry* registry, const CallAuth* auth) : registry_(registry), auth_(auth) {}
+  FleetService(const Registry* registry, FleetEvaluator* evaluator, const CallAuth* auth)
+      : registry_(registry), evaluator_(evaluator), auth_(auth) {}
 
   grpc::ServerUnaryReactor* GetFleetStatus(grpc::CallbackServerContext* context,
                                            const corral::v1::FleetStatusRequest* request,
@@ -25,6 +27,7 @@ class FleetService final : public corral::v1::Fleet::CallbackService {
 
  private:
   const Registry* registry_;
+  FleetEvaluator* evaluator_;
   const CallAuth* auth_;
 };
 

@@ -20,8 +20,10 @@ void ForEachService(const std::vector<InstanceView>& views, F&& f) {
   }
 }
 
-corral::v1::ServiceSummary Summary(const std::string& service, absl::Span<const InstanceView> instances,
-                                   const ServiceEvaluation& evaluation) {
+}  // namespace
+
+corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<const InstanceView> instances,
+                                     const ServiceEvaluation& evaluation) {
   corral::v1::ServiceSummary s;
   s.set_service(service);
   s.set_replicas_total(static_cast<int32_t>(instances.size()));
@@ -40,8 +42,6 @@ corral::v1::ServiceSummary Summary(const std::string& service, absl::Span<const 
   if (!evaluation.findings.empty()) *s.mutable_top_finding() = evaluation.findings.front();
   return s;
 }
-
-}  // namespace
 
 corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) {
   corral::v1::InstanceSummary s;
@@ -68,7 +68,7 @@ corral::v1::FleetStatus BuildFleetStatus(const std::vector<InstanceView>& views,
   corral::v1::FleetStatus status;
   status.set_generated_at_unix_ms(absl::ToUnixMillis(now));
   ForEachService(views, [&](const std::string& service, absl::Span<const InstanceView> instances) {
-    *status.add_services() = Summary(service, instances, EvaluateService(service, instances, now));
+    *status.add_services() = Summarize(service, instances, EvaluateService(service, instances, now));
   });
   return status;
 }
@@ -83,7 +83,7 @@ absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& 
     return absl::NotFoundError(absl::StrCat("no instance of service '", service, "' has reported"));
   ServiceEvaluation evaluation = EvaluateService(service, instances, now);
   corral::v1::ServiceDetail detail;
-  *detail.mutable_summary() = Summary(service, instances, evaluation);
+  *detail.mutable_summary() = Summarize(service, instances, evaluation);
   for (const InstanceView& v : instances) *detail.add_replicas() = Summarize(v, now);
   for (auto& c : evaluation.differing_settings) *detail.add_differing_settings() = std::move(c);
   for (auto& f : evaluation.findings) *detail.add_findings() = std::move(f);

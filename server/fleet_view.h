@@ -27,6 +27,10 @@ corral::v1::CheckResponse BuildCheck(const std::vector<InstanceView>& views, abs
 // One instance's row.
 corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now);
 
+// One service's row, from its instances and their evaluation.
+corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<const InstanceView> instances,
+                                     const ServiceEvaluation& evaluation);
+
 }  // namespace corral::server
 
 #endif  // CORRAL_SERVER_FLEET_VIEW_H_

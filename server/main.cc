@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   corral::server::Registry registry(registry_options);
   corral::server::CallAuth auth(token);
   corral::server::CollectorService collector(&registry, &auth, {options->agent_interval});
-  corral::server::FleetService fleet(&registry, &auth);
+  corral::server::FleetEvaluator evaluator(&registry);
+  corral::server::FleetService fleet(&registry, &evaluator, &auth);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -136,6 +137,10 @@ int main(int argc, char** argv) {
   server->GetHealthCheckService()->SetServingStatus(true);
 
   absl::Notification stopping;
+  std::thread evaluating([&] {
+    // Keeps the rules' results current shortly after every report.
+    while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(200))) evaluator.Refresh();
+  });
   std::thread sweeper([&] {
     while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
       for (const corral::server::StateChange& change : registry.Sweep()) {
@@ -159,6 +164,7 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   sweeper.join();
+  evaluating.join();
   signal_waiter.join();
   spdlog::info("stopped after {} reports ({} refused)", collector.reports(), collector.rejected());
   return 0;

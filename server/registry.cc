@@ -1,6 +1,7 @@
 #include "server/registry.h"
 
 #include <algorithm>
+#include <atomic>
 #include <tuple>
 
 #include "absl/hash/hash.h"
@@ -27,21 +28,25 @@ InstanceState Registry::StateOf(const Record_& r, absl::Time now) const {
   return InstanceState::kOnline;
 }
 
-Registry::Shard& Registry::ShardFor(const Key& key) const { return shards_[absl::HashOf(key) % kShards]; }
+Registry::Shard& Registry::ShardFor(const std::string& service) const {
+  return shards_[absl::HashOf(service) % kShards];
+}
 
 bool Registry::Record(Report report) {
   // The digest is computed outside the lock: it is the expensive part.
   auto digest = std::make_shared<const InstanceDigest>(Digest(report));
   const corral::v1::AgentIdentity& agent = report.snapshot().agent();
-  Key key(agent.service(), agent.instance());
+  const std::string& service = agent.service();
   absl::Duration interval = absl::Milliseconds(agent.interval_ms());
   auto shared = std::make_shared<const Report>(std::move(report));
   absl::Time now = options_.now();
-  Shard& shard = ShardFor(key);
+  Shard& shard = ShardFor(service);
   bool inserted;
   {
     absl::MutexLock lock(&shard.mu);
-    auto [it, fresh] = shard.records.try_emplace(std::move(key));
+    Service_& entry = shard.services[service];
+    entry.version = NextVersion();
+    auto [it, fresh] = entry.instances.try_emplace(shared->snapshot().agent().instance());
     inserted = fresh;
     Record_& r = it->second;
     // The previous report is released after the lock, not under it.
@@ -55,22 +60,26 @@ bool Registry::Record(Report report) {
 }
 
 void Registry::StreamOpened(const std::string& service, const std::string& instance) {
-  Key key(service, instance);
-  Shard& shard = ShardFor(key);
+  Shard& shard = ShardFor(service);
   absl::MutexLock lock(&shard.mu);
-  auto it = shard.records.find(key);
-  if (it == shard.records.end()) return;
+  auto s = shard.services.find(service);
+  if (s == shard.services.end()) return;
+  auto it = s->second.instances.find(instance);
+  if (it == s->second.instances.end()) return;
   ++it->second.open_streams;
   it->second.streamed = true;
+  s->second.version = NextVersion();
 }
 
 void Registry::StreamClosed(const std::string& service, const std::string& instance) {
-  Key key(service, instance);
-  Shard& shard = ShardFor(key);
+  Shard& shard = ShardFor(service);
   absl::MutexLock lock(&shard.mu);
-  auto it = shard.records.find(key);
-  if (it == shard.records.end() || it->second.open_streams == 0) return;
+  auto s = shard.services.find(service);
+  if (s == shard.services.end()) return;
+  auto it = s->second.instances.find(instance);
+  if (it == s->second.instances.end() || it->second.open_streams == 0) return;
   --it->second.open_streams;
+  s->second.version = NextVersion();
 }
 
 std::vector<StateChange> Registry::Sweep() {
@@ -78,19 +87,28 @@ std::vector<StateChange> Registry::Sweep() {
   std::vector<StateChange> changes;
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    for (auto it = shard.records.begin(); it != shard.records.end();) {
-      Record_& r = it->second;
-      InstanceState state = StateOf(r, now);
-      if (state == InstanceState::kOffline && now - r.last_report >= options_.expire) {
-        changes.push_back({it->first.first, it->first.second, state, /*forgotten=*/true});
-        it = shard.records.erase(it);
-        continue;
+    for (auto s = shard.services.begin(); s != shard.services.end();) {
+      Instances_& instances = s->second.instances;
+      for (auto it = instances.begin(); it != instances.end();) {
+        Record_& r = it->second;
+        InstanceState state = StateOf(r, now);
+        if (state == InstanceState::kOffline && now - r.last_report >= options_.expire) {
+          changes.push_back({s->first, it->first, state, /*forgotten=*/true});
+          it = instances.erase(it);
+          s->second.version = NextVersion();
+          continue;
+        }
+        if (state != r.last_swept_state) {
+          changes.push_back({s->first, it->first, state, false});
+          r.last_swept_state = state;
+        }
+        ++it;
       }
-      if (state != r.last_swept_state) {
-        changes.push_back({it->first.first, it->first.second, state, false});
-        r.last_swept_state = state;
+      if (instances.empty()) {
+        shard.services.erase(s++);
+      } else {
+        ++s;
       }
-      ++it;
     }
   }
   std::sort(changes.begin(), changes.end(), [](const StateChange& a, const StateChange& b) {
@@ -99,39 +117,67 @@ std::vector<StateChange> Registry::Sweep() {
   return changes;
 }
 
-std::vector<InstanceView> Registry::Instances(const std::optional<std::string>& service) const {
+uint64_t Registry::NextVersion() {
+  static std::atomic<uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+std::pair<std::vector<InstanceView>, uint64_t> Registry::ServiceSnapshot(const std::string& service) const {
   absl::Time now = options_.now();
-  // Copies of the keys sort fast (names are short: no allocation); going
-  // through each view's snapshot to compare would chase pointers.
-  std::vector<std::pair<Key, InstanceView>> entries;
+  std::vector<InstanceView> views;
+  const Shard& shard = ShardFor(service);
+  absl::MutexLock lock(&shard.mu);
+  auto s = shard.services.find(service);
+  if (s == shard.services.end()) return {std::move(views), 0};
+  views.reserve(s->second.instances.size());
+  for (const auto& [name, r] : s->second.instances) {
+    InstanceView& v = views.emplace_back();
+    v.state = StateOf(r, now);
+    v.last_report = r.last_report;
+    v.interval = r.interval;
+    v.report = r.report;
+    v.digest = r.digest;
+  }
+  return {std::move(views), s->second.version};
+}
+
+std::vector<std::pair<std::string, uint64_t>> Registry::ServiceVersions() const {
+  std::vector<std::pair<std::string, uint64_t>> versions;
   for (const Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    auto begin = service ? shard.records.lower_bound(Key(*service, "")) : shard.records.begin();
-    if (!service) entries.reserve(entries.size() + shard.records.size());
-    for (auto it = begin; it != shard.records.end(); ++it) {
-      if (service && it->first.first != *service) break;
-      const Record_& r = it->second;
-      auto& [key, view] = entries.emplace_back();
-      key = it->first;
-      view.state = StateOf(r, now);
-      view.last_report = r.last_report;
-      view.interval = r.interval;
-      view.report = r.report;
-      view.digest = r.digest;
-    }
+    for (const auto& [name, entry] : shard.services) versions.emplace_back(name, entry.version);
   }
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<InstanceView> views;
-  views.reserve(entries.size());
-  for (auto& e : entries) views.push_back(std::move(e.second));
-  return views;
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
+void Registry::ForEachService(const std::optional<std::string>& service,
+                              const std::function<void(const std::string&, absl::Span<const InstanceView>)>& f) const {
+  std::vector<std::string> names;
+  if (service) {
+    names.push_back(*service);
+  } else {
+    for (auto& [name, version] : ServiceVersions()) names.push_back(std::move(name));
+  }
+  for (const std::string& name : names) {
+    std::vector<InstanceView> views = ServiceSnapshot(name).first;
+    if (!views.empty()) f(name, views);
+  }
+}
+
+std::vector<InstanceView> Registry::Instances(const std::optional<std::string>& service) const {
+  std::vector<InstanceView> all;
+  ForEachService(service, [&](const std::string&, absl::Span<const InstanceView> views) {
+    all.insert(all.end(), views.begin(), views.end());
+  });
+  return all;
 }
 
 size_t Registry::size() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    n += shard.records.size();
+    for (const auto& [name, entry] : shard.services) n += entry.instances.size();
   }
   return n;
 }

@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "corral/v1/snapshot.pb.h"
 #include "server/instance_digest.h"
 #include "server/report.h"
@@ -78,6 +80,22 @@ class Registry {
   // that service's instances.
   std::vector<InstanceView> Instances(const std::optional<std::string>& service = std::nullopt) const;
 
+  // Calls `f(service, instances)` for every service in name order (or only
+  // `service`), its instances in name order. The views are copied out of
+  // the lock first, so `f` may take its time.
+  void ForEachService(const std::optional<std::string>& service,
+                      const std::function<void(const std::string&, absl::Span<const InstanceView>)>& f) const;
+
+  // Every service with its version: a number that changes whenever anything
+  // about one of its instances changes, except the passing of time.
+  std::vector<std::pair<std::string, uint64_t>> ServiceVersions() const;
+  // One service's views and version, read together.
+  std::pair<std::vector<InstanceView>, uint64_t> ServiceSnapshot(const std::string& service) const;
+  // When an instance reporting at `view.interval` is offline without news.
+  absl::Time OfflineAt(const InstanceView& view) const {
+    return view.last_report + options_.offline_after_intervals * view.interval;
+  }
+
   size_t size() const;
   absl::Time Now() const { return options_.now(); }
 
@@ -91,19 +109,25 @@ class Registry {
     bool streamed = false;  // reports have come by stream
     InstanceState last_swept_state = InstanceState::kOnline;
   };
-  using Key = std::pair<std::string, std::string>;
-
-  // Reports from thousands of streams arrive on several threads: the
-  // records are spread over shards by key hash, each with its own lock.
-  // Each shard is ordered, so queries merge them without sorting.
+  // Reports from thousands of streams arrive on several threads: services
+  // are spread over shards by name hash, each shard with its own lock, and
+  // a service's instances are kept in name order, ready for the rules.
+  using Instances_ = std::map<std::string, Record_>;
+  struct Service_ {
+    Instances_ instances;
+    uint64_t version = 0;
+  };
   struct Shard {
     mutable absl::Mutex mu;
-    std::map<Key, Record_> records ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<std::string, Service_> services ABSL_GUARDED_BY(mu);
   };
   static constexpr size_t kShards = 16;
 
   InstanceState StateOf(const Record_& r, absl::Time now) const;
-  Shard& ShardFor(const Key& key) const;
+  Shard& ShardFor(const std::string& service) const;
+  // Versions come from one counter, so a service forgotten and re-created
+  // never repeats a version.
+  static uint64_t NextVersion();
 
   RegistryOptions options_;
   mutable Shard shards_[kShards];

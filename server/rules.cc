@@ -33,11 +33,6 @@ std::optional<Severity> ParseSeverity(const std::string& name) {
 
 namespace {
 
-int Rank(const std::string& severity) {
-  std::optional<Severity> s = ParseSeverity(severity);
-  return s ? static_cast<int>(*s) : 0;
-}
-
 class Evaluator {
  public:
   Evaluator(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now)
@@ -72,11 +67,15 @@ class Evaluator {
       }
     }
     ReplicasDisagree();
-    std::stable_sort(out_.findings.begin(), out_.findings.end(),
-                     [](const corral::v1::Finding& a, const corral::v1::Finding& b) {
-                       return Rank(a.severity()) > Rank(b.severity());
-                     });
-    int worst = out_.findings.empty() ? 0 : Rank(out_.findings.front().severity());
+    // Most severe first, in the order found within a severity.
+    std::vector<size_t> order(out_.findings.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranks_[a] > ranks_[b]; });
+    std::vector<corral::v1::Finding> sorted;
+    sorted.reserve(order.size());
+    for (size_t i : order) sorted.push_back(std::move(out_.findings[i]));
+    out_.findings = std::move(sorted);
+    int worst = ranks_.empty() ? 0 : *std::max_element(ranks_.begin(), ranks_.end());
     out_.status = worst >= static_cast<int>(Severity::kCritical)  ? "critical"
                   : worst >= static_cast<int>(Severity::kWarning) ? "degraded"
                                                                   : "ok";
@@ -87,6 +86,7 @@ class Evaluator {
   std::string Name(const InstanceView& v) const { return absl::StrCat(service_, "/", v.instance()); }
 
   corral::v1::Finding& Add(const char* rule, Severity severity, const std::string& instance, std::string message) {
+    ranks_.push_back(static_cast<int>(severity));
     corral::v1::Finding& f = out_.findings.emplace_back();
     f.set_rule(rule);
     f.set_severity(SeverityName(severity));
@@ -243,6 +243,7 @@ class Evaluator {
   absl::Span<const InstanceView> instances_;
   absl::Time now_;
   ServiceEvaluation out_;
+  std::vector<int> ranks_;  // parallel to out_.findings
 };
 
 }  // namespace

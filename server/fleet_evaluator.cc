@@ -1,0 +1,84 @@
+#include "server/fleet_evaluator.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "server/fleet_view.h"
+#include "server/rules.h"
+
+namespace corral::server {
+
+std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::Current(const std::string& service,
+                                                                          uint64_t version) {
+  absl::Time now = registry_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(service);
+    if (it != cache_.end() && it->second->version == version && now < it->second->valid_until) return it->second;
+  }
+  auto [views, current_version] = registry_->ServiceSnapshot(service);
+  if (views.empty()) return nullptr;
+  auto evaluation = std::make_shared<Evaluation>();
+  evaluation->version = current_version;
+  // Valid until the first instance that is not offline would become so.
+  evaluation->valid_until = absl::InfiniteFuture();
+  for (const InstanceView& v : views) {
+    if (v.state != InstanceState::kOffline) {
+      evaluation->valid_until = std::min(evaluation->valid_until, registry_->OfflineAt(v));
+    }
+  }
+  ServiceEvaluation result = EvaluateService(service, views, now);
+  evaluation->summary = Summarize(service, views, result);
+  evaluation->findings = std::move(result.findings);
+  std::shared_ptr<const Evaluation> shared = std::move(evaluation);
+  absl::MutexLock lock(&mu_);
+  cache_[service] = shared;
+  return shared;
+}
+
+int FleetEvaluator::Refresh() {
+  std::vector<std::pair<std::string, uint64_t>> versions = registry_->ServiceVersions();
+  absl::Time now = registry_->Now();
+  std::vector<std::pair<std::string, uint64_t>> stale;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::flat_hash_set<std::string> present;
+    for (const auto& [name, version] : versions) {
+      present.insert(name);
+      auto it = cache_.find(name);
+      if (it == cache_.end() || it->second->version != version || now >= it->second->valid_until) {
+        stale.emplace_back(name, version);
+      }
+    }
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (!present.count(it->first)) {
+        cache_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& [name, version] : stale) Current(name, version);
+  return static_cast<int>(stale.size());
+}
+
+corral::v1::FleetStatus FleetEvaluator::Status() {
+  corral::v1::FleetStatus status;
+  status.set_generated_at_unix_ms(absl::ToUnixMillis(registry_->Now()));
+  for (const auto& [name, version] : registry_->ServiceVersions()) {
+    if (std::shared_ptr<const Evaluation> e = Current(name, version)) *status.add_services() = e->summary;
+  }
+  return status;
+}
+
+corral::v1::CheckResponse FleetEvaluator::Check(const std::optional<std::string>& service) {
+  corral::v1::CheckResponse response;
+  for (const auto& [name, version] : registry_->ServiceVersions()) {
+    if (service && name != *service) continue;
+    std::shared_ptr<const Evaluation> e = Current(name, version);
+    if (e == nullptr) continue;
+    response.add_services(name);
+    for (const corral::v1::Finding& f : e->findings) *response.add_findings() = f;
+  }
+  return response;
+}
+
+}  // namespace corral::server

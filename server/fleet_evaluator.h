@@ -1,0 +1,57 @@
+// Keeps every service's evaluation current, so fleet-wide queries at ten
+// thousand instances read results instead of recomputing them.
+//
+// An evaluation is reused while it is exact: the service's version (which
+// changes with every report, stream open or close, or forgotten instance)
+// is the one it was computed from, and no instance has reached its offline
+// deadline since. A background Refresh() re-evaluates what changed, so the
+// rules run for every service shortly after every report; a query
+// re-evaluates on the spot whatever Refresh() has not reached yet, so
+// answers are never stale.
+#ifndef CORRAL_SERVER_FLEET_EVALUATOR_H_
+#define CORRAL_SERVER_FLEET_EVALUATOR_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "corral/v1/fleet.pb.h"
+#include "server/registry.h"
+
+namespace corral::server {
+
+class FleetEvaluator {
+ public:
+  explicit FleetEvaluator(const Registry* registry) : registry_(registry) {}
+
+  // Re-evaluates every service whose evaluation is no longer exact; returns
+  // how many it evaluated. Services that are gone are dropped.
+  int Refresh();
+
+  corral::v1::FleetStatus Status();
+  // Findings of every service, or of `service` (none when it is unknown).
+  corral::v1::CheckResponse Check(const std::optional<std::string>& service);
+
+ private:
+  struct Evaluation {
+    uint64_t version = 0;
+    absl::Time valid_until;
+    corral::v1::ServiceSummary summary;
+    std::vector<corral::v1::Finding> findings;
+  };
+
+  // The service's current evaluation, computed now if needed; nullptr when
+  // the service has no instance.
+  std::shared_ptr<const Evaluation> Current(const std::string& service, uint64_t version);
+
+  const Registry* registry_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Evaluation>> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace corral::server
+
+#endif  // CORRAL_SERVER_FLEET_EVALUATOR_H_

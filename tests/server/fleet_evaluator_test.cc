@@ -1,0 +1,77 @@
+#include "server/fleet_evaluator.h"
+
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "server/fleet_view.h"
+#include "tests/server/snapshot_builder.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::SnapshotBuilder;
+
+class FleetEvaluatorTest : public ::testing::Test {
+ protected:
+  FleetEvaluatorTest() {
+    RegistryOptions options;
+    options.now = [this] { return now_; };
+    registry_ = std::make_unique<Registry>(options);
+    for (const char* i : {"r1", "r2", "r3"}) registry_->Record(SnapshotBuilder("api", i).Master(10, 3, 3).Report());
+    registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Report());
+    evaluator_ = std::make_unique<FleetEvaluator>(registry_.get());
+  }
+  absl::Time now_ = absl::FromUnixSeconds(1000);
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<FleetEvaluator> evaluator_;
+};
+
+TEST_F(FleetEvaluatorTest, AnswersMatchAFullComputation) {
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(evaluator_->Status(),
+                                                                 BuildFleetStatus(registry_->Instances(), now_)));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(evaluator_->Check(std::nullopt),
+                                                                 BuildCheck(registry_->Instances(), now_)));
+}
+
+TEST_F(FleetEvaluatorTest, RefreshEvaluatesOnlyWhatChanged) {
+  EXPECT_EQ(evaluator_->Refresh(), 2);
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  registry_->Record(SnapshotBuilder("api", "r3").Master(10, 1, 1).Report());
+  EXPECT_EQ(evaluator_->Refresh(), 1);
+}
+
+TEST_F(FleetEvaluatorTest, ANewReportShowsAtOnceEvenBeforeARefresh) {
+  evaluator_->Refresh();
+  EXPECT_EQ(evaluator_->Status().services(0).status(), "ok");
+  registry_->Record(SnapshotBuilder("api", "r3").Master(10, 1, 1).Report());
+  corral::v1::FleetStatus status = evaluator_->Status();
+  EXPECT_EQ(status.services(0).status(), "critical");
+  EXPECT_EQ(status.services(0).top_finding().instance(), "r3");
+}
+
+TEST_F(FleetEvaluatorTest, TimeAloneTakesInstancesOffline) {
+  evaluator_->Refresh();
+  now_ += absl::Seconds(2);
+  registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Report());
+  now_ += absl::Seconds(1);  // api's replicas last reported 3 intervals ago
+  corral::v1::FleetStatus status = evaluator_->Status();
+  EXPECT_EQ(status.services(0).replicas_online(), 0);
+  EXPECT_EQ(status.services(0).top_finding().rule(), "AGENT_OFFLINE");
+  EXPECT_EQ(status.services(1).status(), "ok");
+}
+
+TEST_F(FleetEvaluatorTest, CheckOfOneServiceAndOfAnUnknownOne) {
+  corral::v1::CheckResponse billing = evaluator_->Check(std::string("billing"));
+  EXPECT_EQ(billing.services_size(), 1);
+  EXPECT_TRUE(evaluator_->Check(std::string("nope")).services().empty());
+}
+
+TEST_F(FleetEvaluatorTest, ForgottenServicesLeaveTheCache) {
+  evaluator_->Refresh();
+  now_ += absl::Hours(2);
+  registry_->Sweep();
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  EXPECT_EQ(evaluator_->Status().services_size(), 0);
+}
+
+}  // namespace
+}  // namespace corral::server
