@@ -325,7 +325,9 @@ class FloorService : public grpc::CallbackGenericService {
   }
 };
 
-void Floor(const Options& o, const corral::v1::Snapshot& snapshot) {
+// The floor for `streams` streams sending `bytes` back to back, and (once)
+// unary calls: what gRPC itself costs on this machine, with this client.
+void Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool unary) {
   FloorService service;
   grpc::ServerBuilder builder;
   int port = 0;
@@ -333,19 +335,18 @@ void Floor(const Options& o, const corral::v1::Snapshot& snapshot) {
   builder.RegisterCallbackGenericService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   std::string address = absl::StrCat("127.0.0.1:", port);
-  corral::v1::AgentMessage message;
-  *message.mutable_snapshot() = snapshot;
-  grpc::ByteBuffer bytes = Serialize(message);
   auto channels = Channels(address, o.connections);
-
-  auto [calls, latencies] = UnaryLoad(channels, "/floor/Unary", bytes, 64, absl::Seconds(o.seconds));
-  std::printf("floor  unary       %9.0f calls/s (64 in flight, p99 %.2f ms)\n", calls / static_cast<double>(o.seconds),
-              Percentile(latencies, 0.99));
-  std::vector<grpc::ByteBuffer> first(1000, bytes);
+  if (unary) {
+    auto [calls, latencies] = UnaryLoad(channels, "/floor/Unary", bytes, 64, absl::Seconds(o.seconds));
+    std::printf("floor  unary        %9.0f calls/s (%zu-byte requests, 64 in flight, p99 %.2f ms)\n",
+                calls / static_cast<double>(o.seconds), bytes.Length(), Percentile(latencies, 0.99));
+  }
+  std::vector<grpc::ByteBuffer> first(static_cast<size_t>(streams), bytes);
   StreamLoad load(channels, "/floor/Stream", std::move(first), {bytes});
   load.WaitConnected();
   auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
-  std::printf("floor  streaming   %9.0f msgs/s  (1000 streams)\n", messages / absl::ToDoubleSeconds(elapsed));
+  std::printf("floor  streaming    %9.0f msgs/s  (%zu-byte messages, %d streams over %d connections)\n",
+              messages / absl::ToDoubleSeconds(elapsed), bytes.Length(), streams, o.connections);
   server->Shutdown(std::chrono::system_clock::now());
 }
 
@@ -504,7 +505,18 @@ int main(int argc, char** argv) {
   corral::v1::Snapshot snapshot = Template();
   std::printf("$ build/bench/fleet_load --seconds %d --connections %d (%u cores)\n", o.seconds, o.connections,
               std::thread::hardware_concurrency());
-  Floor(o, snapshot);
-  for (int n : o.instances) Corral(o, snapshot, n);
+  corral::v1::AgentMessage message;
+  *message.mutable_snapshot() = snapshot;
+  corral::agent::ConfigDelta delta;
+  grpc::ByteBuffer full = Serialize(message);
+  delta.Apply(*message.mutable_snapshot());
+  *message.mutable_snapshot() = snapshot;
+  delta.Apply(*message.mutable_snapshot());
+  grpc::ByteBuffer steady = Serialize(message);
+  Floor(o, full, 1000, /*unary=*/true);
+  for (int n : o.instances) {
+    Floor(o, steady, n, /*unary=*/false);
+    Corral(o, snapshot, n);
+  }
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "server/collector_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "corral/v1/collector.pb.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -27,6 +29,14 @@ bool Parse(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
 // A snapshot parsed into its own arena: one allocation pattern per report
 // instead of one per string and map node, freed at once when the registry
 // drops it. The returned pointer keeps the arena alive.
+void Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
+}
+
+// A snapshot parsed into its own arena: one allocation pattern per report
+// instead of one per string and map node, freed at once when the registry
+// drops it. The returned pointer keeps the arena alive.
 template <typename Request>
 std::shared_ptr<const corral::v1::Snapshot> ParseSnapshot(const grpc::ByteBuffer& buffer) {
   struct Holder {
@@ -41,11 +51,6 @@ std::shared_ptr<const corral::v1::Snapshot> ParseSnapshot(const grpc::ByteBuffer
   Request* request = google::protobuf::Arena::CreateMessage<Request>(&holder->arena);
   if (!Parse(buffer, request)) return nullptr;
   return std::shared_ptr<const corral::v1::Snapshot>(holder, &request->snapshot());
-}
-
-void Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
-  bool own_buffer = false;
-  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
 }
 
 }  // namespace

@@ -33,7 +33,9 @@ corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<cons
     bool is_online = v.state == InstanceState::kOnline;
     if (is_online) ++online;
     s.add_live_workers(is_online ? v.digest->live_workers : -1);
-    if (is_online && v.digest->configured_workers) configured.insert(*v.digest->configured_workers);
+    if (is_online && v.digest->config && v.digest->config->configured_workers) {
+      configured.insert(*v.digest->config->configured_workers);
+    }
   }
   s.set_replicas_online(online);
   s.set_configured_workers(configured.empty() ? "unknown" : absl::StrJoin(configured, ","));
@@ -56,9 +58,11 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
   const InstanceDigest& d = *view.digest;
   s.set_masters(d.masters);
   s.set_live_workers(d.live_workers);
-  if (d.configured_workers) s.set_configured_workers(absl::StrCat(*d.configured_workers));
-  s.set_workers_source(d.workers_source);
-  s.set_app_uri(d.app_uri);
+  if (d.config != nullptr) {
+    if (d.config->configured_workers) s.set_configured_workers(absl::StrCat(*d.config->configured_workers));
+    s.set_workers_source(d.config->workers_source);
+    s.set_app_uri(d.config->app_uri);
+  }
   s.set_master_age_seconds(d.master_age_seconds);
   s.set_worker_restarts(d.worker_restarts);
   return s;

@@ -4,18 +4,16 @@
 #define CORRAL_SERVER_INSTANCE_DIGEST_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "corral/v1/snapshot.pb.h"
+#include "server/config_digest.h"
 #include "server/report.h"
 
 namespace corral::server {
-
-// Settings that replicas of one service are not compared on: they name
-// per-process files.
-bool IsPerReplicaSetting(const std::string& name);
 
 // What the worker-count rules need of one master.
 struct MasterDigest {
@@ -34,20 +32,9 @@ struct InstanceDigest {
   int primary = -1;
   // Over every master of the instance.
   int live_workers = 0;
-  // The primary master's effective workers setting.
-  std::optional<int64_t> configured_workers;
-  std::string workers_source;
-  std::string app_uri;
-  // Hash of the primary master's compared settings (value and whether it
-  // is known): equal hashes mean nothing to compare.
-  uint64_t settings_fingerprint = 0;
-  bool settings_unknowable = false;
-  // "command line", "environment" or "command line and environment".
-  std::string erased;
   std::vector<MasterDigest> master_digests;
-  // Development settings in effect on the primary master, as "reload=true
-  // (cmdline)".
-  std::vector<std::string> dev_settings;
+  // The primary master's configuration digest; nullptr without a master.
+  std::shared_ptr<const ConfigDigest> config;
   int64_t worker_restarts = 0;
   double worker_restarts_per_minute = 0;
   double observed_seconds = 0;

@@ -4,13 +4,17 @@
 
 namespace corral::server {
 
+Report::Ref Report::Carried(const std::shared_ptr<const corral::v1::Snapshot>& snapshot, int index) {
+  return Ref{snapshot, index, std::make_shared<const ConfigDigest>(DigestConfig(snapshot->instances(index)))};
+}
+
 absl::StatusOr<Report> Report::Complete(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
   Report report;
   for (int i = 0; i < snapshot->instances_size(); ++i) {
     if (snapshot->instances(i).config_omitted()) {
       return absl::InvalidArgumentError(absl::StrCat("instances[", i, "]: configuration omitted outside a stream"));
     }
-    report.config_.push_back({snapshot, i});
+    report.config_.push_back(Carried(snapshot, i));
   }
   report.snapshot_ = std::move(snapshot);
   return report;
@@ -27,7 +31,7 @@ absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1:
   for (int i = 0; i < snapshot->instances_size(); ++i) {
     const corral::v1::GunicornInstance& inst = snapshot->instances(i);
     int pid = inst.master().pid();
-    Report::Ref ref{snapshot, i};
+    Report::Ref ref;
     if (inst.config_omitted()) {
       auto it = by_pid_.find(pid);
       if (it == by_pid_.end()) {
@@ -35,6 +39,8 @@ absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1:
                                                        "'s configuration was omitted but never sent on this stream"));
       }
       ref = it->second;
+    } else {
+      ref = Report::Carried(snapshot, i);
     }
     next[pid] = ref;
     report.config_.push_back(std::move(ref));

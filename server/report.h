@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "corral/v1/snapshot.pb.h"
+#include "server/config_digest.h"
 
 namespace corral::server {
 
@@ -28,13 +29,20 @@ class Report {
   // The instance that carries master `i`'s configuration: the snapshot's
   // own instance, or the one of an earlier message.
   const corral::v1::GunicornInstance& ConfigOf(int i) const;
+  // What the server derives from that configuration, computed once.
+  const ConfigDigest& ConfigDigestOf(int i) const { return *config_[static_cast<size_t>(i)].digest; }
+  const std::shared_ptr<const ConfigDigest>& ConfigDigestPtr(int i) const {
+    return config_[static_cast<size_t>(i)].digest;
+  }
 
  private:
   friend class ConfigCarriers;
   struct Ref {
     std::shared_ptr<const corral::v1::Snapshot> owner;
     int index = 0;
+    std::shared_ptr<const ConfigDigest> digest;
   };
+  static Ref Carried(const std::shared_ptr<const corral::v1::Snapshot>& snapshot, int index);
   std::shared_ptr<const corral::v1::Snapshot> snapshot_;
   std::vector<Ref> config_;  // parallel to snapshot_->instances()
 };

@@ -54,14 +54,14 @@ class Evaluator {
         continue;
       }
       for (const MasterDigest& master : view.digest->master_digests) WorkerCount(view, master);
-      if (!view.digest->dev_settings.empty()) {
+      const ConfigDigest& config = *view.digest->config;
+      if (!config.dev_settings.empty()) {
         Add("DEV_SETTING", Severity::kWarning, view.instance(),
-            absl::StrCat(Name(view),
-                         ": development settings in use: ", absl::StrJoin(view.digest->dev_settings, ", ")));
+            absl::StrCat(Name(view), ": development settings in use: ", absl::StrJoin(config.dev_settings, ", ")));
       }
-      if (view.digest->settings_unknowable) {
+      if (config.settings_unknowable) {
         Add("SETTINGS_UNKNOWABLE", Severity::kInfo, view.instance(),
-            absl::StrCat(Name(view), ": setproctitle erased the master's ", view.digest->erased,
+            absl::StrCat(Name(view), ": setproctitle erased the master's ", config.erased,
                          "; settings from there are unknown (set SPT_NOENV=1 and pass flags through "
                          "GUNICORN_CMD_ARGS or a config file)"));
       }
@@ -139,7 +139,7 @@ class Evaluator {
     CollectDifferingSettings(online);
     std::map<std::pair<int, uint64_t>, std::vector<const InstanceView*>> groups;
     for (const InstanceView* v : online)
-      groups[{v->digest->live_workers, v->digest->settings_fingerprint}].push_back(v);
+      groups[{v->digest->live_workers, v->digest->config->settings_fingerprint}].push_back(v);
     if (groups.size() < 2) return;
     size_t largest = 0;
     int largest_count = 0;
@@ -214,7 +214,7 @@ class Evaluator {
 
   void CollectDifferingSettings(const std::vector<const InstanceView*>& online) {
     std::set<uint64_t> fingerprints;
-    for (const InstanceView* v : online) fingerprints.insert(v->digest->settings_fingerprint);
+    for (const InstanceView* v : online) fingerprints.insert(v->digest->config->settings_fingerprint);
     if (fingerprints.size() < 2) return;
     std::set<std::string> names;
     for (const InstanceView* v : online) {

@@ -31,8 +31,8 @@ TEST(ConfigCarriers, OmittedConfigurationResolvesToTheMessageThatCarriedIt) {
   EXPECT_EQ(second->ConfigOf(0).config().at("timeout").value(), "120");
   InstanceDigest d = Digest(*second);
   EXPECT_EQ(d.live_workers, 2);
-  EXPECT_EQ(d.configured_workers, 3);
-  EXPECT_EQ(d.settings_fingerprint, Digest(*first).settings_fingerprint);
+  EXPECT_EQ(d.config->configured_workers, 3);
+  EXPECT_EQ(d.config->settings_fingerprint, Digest(*first).config->settings_fingerprint);
 }
 
 TEST(ConfigCarriers, OmittingWhatWasNeverSentIsRefused) {
@@ -78,7 +78,7 @@ TEST(ConfigDeltaRoundTrip, WhatTheAgentLeavesOutTheServerRestores) {
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(restored->ConfigOf(0).config().at("reload").value(), "true");
   EXPECT_EQ(restored->ConfigOf(0).master().cwd(), "/app");
-  EXPECT_EQ(Digest(*restored).dev_settings, std::vector<std::string>{"reload=true (cmdline)"});
+  EXPECT_EQ(Digest(*restored).config->dev_settings, std::vector<std::string>{"reload=true (cmdline)"});
 
   // A changed configuration is carried again.
   corral::v1::Snapshot third = sample;

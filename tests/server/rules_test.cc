@@ -150,7 +150,7 @@ TEST(Digest, PicksTheOldestTopLevelMasterAndSumsWorkers) {
   EXPECT_EQ(d.masters, 3);
   EXPECT_EQ(d.primary, 1);
   EXPECT_EQ(d.live_workers, 6);
-  EXPECT_EQ(d.configured_workers, 2);
+  EXPECT_EQ(d.config->configured_workers, 2);
   EXPECT_EQ(Digest(SnapshotBuilder("api", "x").Report()).primary, -1);
 }
 
@@ -159,9 +159,9 @@ TEST(Digest, FingerprintIgnoresPerReplicaSettingsAndOrder) {
   a.Master(1, 1, 1).Set("pidfile", "/run/a.pid", "cmdline");
   SnapshotBuilder b("api", "b");
   b.Master(2, 1, 1).Set("pidfile", "/run/b.pid", "cmdline");
-  EXPECT_EQ(Digest(a.Report()).settings_fingerprint, Digest(b.Report()).settings_fingerprint);
+  EXPECT_EQ(Digest(a.Report()).config->settings_fingerprint, Digest(b.Report()).config->settings_fingerprint);
   b.Set("timeout", "31", "cmdline");
-  EXPECT_NE(Digest(a.Report()).settings_fingerprint, Digest(b.Report()).settings_fingerprint);
+  EXPECT_NE(Digest(a.Report()).config->settings_fingerprint, Digest(b.Report()).config->settings_fingerprint);
 }
 
 }  // namespace
