@@ -5,5 +5,12 @@ cd "$(dirname "$0")/.."
 echo "\$ build/bench/parsers_bench"
 build/bench/parsers_bench --benchmark_min_time=0.2
 echo
+echo "\$ build/bench/fleet_view_bench"
+build/bench/fleet_view_bench
+echo
 echo "\$ bash bench/compare_scan.sh"
 bash bench/compare_scan.sh
+echo
+build/bench/fleet_load --instances 1000,10000 --seconds 5 --connections 16
+echo
+bash bench/agent_footprint.sh build 60
