@@ -37,3 +37,38 @@ TEST(FormatBytes, PicksBinaryUnits) {
 
 }  // namespace
 }  // namespace corral::cli
+
+#include <pty.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace corral::cli {
+namespace {
+
+// Colour on a terminal, and never with NO_COLOR set or TERM=dumb.
+TEST(Style, ColourOnATerminalUnlessNoColor) {
+  int master = -1;
+  int slave = -1;
+  ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  const char* old_term = std::getenv("TERM");
+  std::string saved_term = old_term ? old_term : "";
+  ::unsetenv("NO_COLOR");
+  ::setenv("TERM", "xterm", 1);
+  EXPECT_TRUE(Style::ForFd(slave).color());
+  ::setenv("NO_COLOR", "1", 1);
+  EXPECT_FALSE(Style::ForFd(slave).color());
+  ::unsetenv("NO_COLOR");
+  ::setenv("TERM", "dumb", 1);
+  EXPECT_FALSE(Style::ForFd(slave).color());
+  if (old_term) {
+    ::setenv("TERM", saved_term.c_str(), 1);
+  } else {
+    ::unsetenv("TERM");
+  }
+  ::close(master);
+  ::close(slave);
+}
+
+}  // namespace
+}  // namespace corral::cli

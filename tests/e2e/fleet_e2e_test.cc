@@ -24,6 +24,12 @@ const std::vector<std::string> kGood = {"--workers", "3",      "--timeout",    "
                                         "--preload", "--bind", "0.0.0.0:8000", "wsgi:application"};
 const std::vector<std::string> kStale = {"--workers", "1", "--bind", "0.0.0.0:8000", "--reload", "app:app"};
 
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 // Process scheduling on a loaded CI machine, on top of the protocol's own
 // bound.
 const absl::Duration kSlack = absl::Milliseconds(400);
@@ -114,6 +120,13 @@ TEST(FleetE2E, ARestartedServerHasTheWholeFleetBackWithinTwoIntervals) {
   ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 3; }, absl::Seconds(10)))
       << server->process().Log();
   EXPECT_LE(absl::Now() - restarted, 2 * absl::Milliseconds(500) + kSlack);
+  // Each agent said it lost the server once, and came back once, however
+  // many attempts the outage took.
+  for (const char* name : {"s1", "s2", "s3"}) {
+    std::string log = corral::testing::ReadLog(dir + "/" + name + ".log");
+    EXPECT_EQ(Count(log, "lost server"), 1) << log;
+    EXPECT_EQ(Count(log, "connected to server"), 2) << log;
+  }
 }
 
 TEST(FleetE2E, TheServerCanChangeAnAgentsInterval) {

@@ -114,6 +114,13 @@ std::string MakeTempDir(const std::string& prefix) {
   return dir ? std::string(dir) : "";
 }
 
+std::string ReadLog(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 void WriteFile(const std::string& path, const std::string& content) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;

@@ -34,6 +34,9 @@ std::string SourceDir();
 // A fresh empty directory under the test's temp dir.
 std::string MakeTempDir(const std::string& prefix);
 
+// The content of a file ("" when unreadable).
+std::string ReadLog(const std::string& path);
+
 // Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content);
 

@@ -1,0 +1,64 @@
+// The uplink against a real in-process corral-server: offers never block,
+// only the latest snapshot waits while the server is away, and it is
+// delivered once the server comes.
+#include "agent/uplink.h"
+
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/call_auth.h"
+#include "server/collector_service.h"
+#include "server/registry.h"
+#include "tests/support/subprocess.h"
+
+namespace corral::agent {
+namespace {
+
+std::shared_ptr<const corral::v1::Snapshot> Snapshot(uint64_t sequence) {
+  auto s = std::make_shared<corral::v1::Snapshot>();
+  s->mutable_agent()->set_service("api");
+  s->mutable_agent()->set_instance("u1");
+  s->mutable_agent()->set_interval_ms(1000);
+  s->set_sequence(sequence);
+  s->add_instances()->mutable_master()->set_pid(10);
+  return s;
+}
+
+TEST(Uplink, OnlyTheLatestSnapshotWaitsForAServerThatIsAwayAndItArrivesLater) {
+  int port = corral::testing::FreePort();
+  std::string address = "127.0.0.1:" + std::to_string(port);
+  UplinkOptions options;
+  options.address = address;
+  options.credentials = grpc::InsecureChannelCredentials();
+  options.initial_backoff = absl::Milliseconds(50);
+  options.max_backoff = absl::Milliseconds(200);
+  Uplink uplink(options);
+  uplink.Start();
+  for (uint64_t i = 1; i <= 1000; ++i) uplink.Offer(Snapshot(i));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(uplink.sent(), 0u);
+  EXPECT_GE(uplink.replaced(), 999u);  // one pending snapshot at most
+  EXPECT_FALSE(uplink.connected());
+
+  server::Registry registry(server::RegistryOptions{});
+  server::CallAuth auth(std::nullopt);
+  server::CollectorService collector(&registry, &auth, {});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&collector);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(corral::testing::WaitFor([&] { return registry.size() == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(registry.Instances()[0].snapshot().sequence(), 1000u);
+  EXPECT_TRUE(uplink.connected());
+  EXPECT_EQ(uplink.sent(), 1u);
+
+  uplink.Offer(Snapshot(1001));
+  ASSERT_TRUE(corral::testing::WaitFor([&] { return registry.Instances()[0].snapshot().sequence() == 1001u; },
+                                       absl::Seconds(5)));
+  uplink.Stop();
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
+}  // namespace
+}  // namespace corral::agent

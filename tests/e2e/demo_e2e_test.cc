@@ -1,0 +1,45 @@
+// `make demo` is the README's main command: run its script and check what it
+// shows, then that `demo down` leaves nothing behind.
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/support/subprocess.h"
+
+namespace corral {
+namespace {
+
+TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
+  std::string port = std::to_string(corral::testing::FreePort());
+  std::string script = corral::testing::SourceDir() + "/scripts/demo.sh";
+  corral::testing::RunResult up =
+      corral::testing::RunCommand({"bash", script, "up"}, {{"CORRAL_DEMO_PORT", port}}, "", absl::Seconds(90));
+  std::string pids_file = corral::testing::SourceDir() + "/.demo/pids";
+  std::vector<int> pids;
+  {
+    std::ifstream in(pids_file);
+    int pid;
+    while (in >> pid) pids.push_back(pid);
+  }
+  corral::testing::RunResult down = corral::testing::RunCommand({"bash", script, "down"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_NE(up.out.find("api-backend  3/3       3,3,1         1,3         critical"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("billing      1/1       2             2           ok"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("Settings that differ between replicas:"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("make demo-down"), std::string::npos);
+  EXPECT_EQ(down.exit_code, 0);
+  ASSERT_EQ(pids.size(), 5u);  // server and four containers
+  for (int pid : pids) {
+    EXPECT_TRUE(corral::testing::WaitFor([&] { return ::kill(pid, 0) != 0; }, absl::Seconds(5))) << pid;
+  }
+  std::ifstream gone(pids_file);
+  EXPECT_FALSE(gone.good());
+}
+
+}  // namespace
+}  // namespace corral
