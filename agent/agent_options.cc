@@ -1,6 +1,7 @@
 #include "agent/agent_options.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/daemon.h"
 #include "common/duration.h"
 #include "common/flags.h"
 
@@ -68,11 +69,7 @@ absl::StatusOr<AgentOptions> ParseAgentOptions(
   options.tls = {flags->Get("tls-ca"), flags->Get("tls-cert"), flags->Get("tls-key")};
   options.once = flags->GetBool("once");
   options.log_level = flags->Get("log-level");
-  if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
-      options.log_level != "error") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--log-level '", options.log_level, "' is not one of debug, info, warn, error"));
-  }
+  if (absl::Status level = CheckLogLevel(options.log_level); !level.ok()) return level;
   return options;
 }
 

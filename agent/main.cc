@@ -11,6 +11,7 @@
 #include "agent/agent_runner.h"
 #include "agent/identity.h"
 #include "agent/uplink.h"
+#include "common/daemon.h"
 #include "common/file_util.h"
 #include "common/flags.h"
 #include "common/grpc_security.h"
@@ -29,25 +30,15 @@ int main(int argc, char** argv) {
     std::cout << corral::agent::AgentHelp();
     return 0;
   }
-  // Logs go to stderr; stdout stays free for what a caller may parse.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
-  spdlog::set_level(spdlog::level::from_str(options->log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  corral::SetUpLogging("agent", options->log_level);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals are taken by one thread with sigwait; block them everywhere else.
+  sigset_t signals = corral::BlockTerminationSignals();
 
-  std::optional<std::string> token;
-  if (!options->token_file.empty()) {
-    absl::StatusOr<std::string> t = corral::ReadTokenFile(options->token_file);
-    if (!t.ok()) {
-      std::cerr << "corral-agent: " << t.status().message() << "\n";
-      return 2;
-    }
-    token = *t;
+  absl::StatusOr<std::optional<std::string>> token = corral::ReadOptionalToken(options->token_file);
+  if (!token.ok()) {
+    std::cerr << "corral-agent: " << token.status().message() << "\n";
+    return 2;
   }
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = corral::MakeChannelCredentials(options->tls);
   if (!credentials.ok()) {
@@ -74,7 +65,7 @@ int main(int argc, char** argv) {
     corral::v1::Snapshot snapshot = runner.SampleOnce();
     int failures = 0;
     for (const std::string& server : options->servers) {
-      absl::Status status = corral::agent::ReportOnce(server, *credentials, token, snapshot, absl::Seconds(10));
+      absl::Status status = corral::agent::ReportOnce(server, *credentials, *token, snapshot, absl::Seconds(10));
       if (status.ok()) {
         spdlog::info("reported {} master(s) to {}", snapshot.instances_size(), server);
       } else {
@@ -93,7 +84,7 @@ int main(int argc, char** argv) {
     corral::agent::UplinkOptions u;
     u.address = server;
     u.credentials = *credentials;
-    u.token = token;
+    u.token = *token;
     u.on_interval = [&runner](absl::Duration d) { runner.SetInterval(d); };
     // Retrying at most once per interval brings the fleet back within two
     // intervals of a server restart; jitter keeps the reconnections spread.

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/daemon.h"
 #include "common/flags.h"
 #include "common/grpc_security.h"
 #include "common/version.h"
@@ -69,30 +70,19 @@ int main(int argc, char** argv) {
     std::cout << corral::server::ServerHelp();
     return 0;
   }
-  // Logs go to stderr; stdout stays free for what a caller may parse.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("server"));
-  spdlog::set_level(spdlog::level::from_str(options->log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  corral::SetUpLogging("server", options->log_level);
 
   // Signals are taken by one thread with sigwait; block them everywhere else.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = corral::BlockTerminationSignals();
 
   // Lock-order checking costs a graph update on every lock; the server takes
   // a lock per report.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (!LockDataDir(options->data_dir)) return kExitUsage;
-  std::optional<std::string> token;
-  if (!options->token_file.empty()) {
-    absl::StatusOr<std::string> t = corral::ReadTokenFile(options->token_file);
-    if (!t.ok()) {
-      std::cerr << "corral-server: " << t.status().message() << "\n";
-      return kExitUsage;
-    }
-    token = *t;
+  absl::StatusOr<std::optional<std::string>> token = corral::ReadOptionalToken(options->token_file);
+  if (!token.ok()) {
+    std::cerr << "corral-server: " << token.status().message() << "\n";
+    return kExitUsage;
   }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = corral::MakeServerCredentials(options->tls);
   if (!credentials.ok()) {
@@ -103,7 +93,7 @@ int main(int argc, char** argv) {
   corral::server::RegistryOptions registry_options;
   registry_options.expire = options->expire;
   corral::server::Registry registry(registry_options);
-  corral::server::CallAuth auth(token);
+  corral::server::CallAuth auth(*token);
   corral::server::CollectorService collector(&registry, &auth, {options->agent_interval});
   corral::server::FleetEvaluator evaluator(&registry);
   corral::server::FleetService fleet(&registry, &evaluator, &auth);
@@ -132,7 +122,7 @@ int main(int argc, char** argv) {
                             : absl::StrCat(address.substr(0, address.rfind(':')), ":", ports[i]);
     spdlog::info("corral-server {} listening on {} ({}{})", corral::kCorralVersion, shown,
                  options->tls.cert.empty() ? "plaintext" : (options->tls.ca.empty() ? "TLS" : "mutual TLS"),
-                 token ? ", bearer token required" : "");
+                 *token ? ", bearer token required" : "");
   }
   server->GetHealthCheckService()->SetServingStatus(true);
 

@@ -1,6 +1,7 @@
 #include "server/server_options.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/daemon.h"
 #include "common/duration.h"
 #include "common/flags.h"
 
@@ -60,11 +61,7 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
   options.token_file = flags->Get("token-file");
   options.tls = {flags->Get("tls-ca"), flags->Get("tls-cert"), flags->Get("tls-key")};
   options.log_level = flags->Get("log-level");
-  if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
-      options.log_level != "error") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--log-level '", options.log_level, "' is not one of debug, info, warn, error"));
-  }
+  if (absl::Status level = CheckLogLevel(options.log_level); !level.ok()) return level;
   return options;
 }
 

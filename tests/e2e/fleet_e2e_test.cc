@@ -24,12 +24,6 @@ const std::vector<std::string> kGood = {"--workers", "3",      "--timeout",    "
                                         "--preload", "--bind", "0.0.0.0:8000", "wsgi:application"};
 const std::vector<std::string> kStale = {"--workers", "1", "--bind", "0.0.0.0:8000", "--reload", "app:app"};
 
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
 // Process scheduling on a loaded CI machine, on top of the protocol's own
 // bound.
 const absl::Duration kSlack = absl::Milliseconds(400);
@@ -124,8 +118,8 @@ TEST(FleetE2E, ARestartedServerHasTheWholeFleetBackWithinTwoIntervals) {
   // many attempts the outage took.
   for (const char* name : {"s1", "s2", "s3"}) {
     std::string log = corral::testing::ReadLog(dir + "/" + name + ".log");
-    EXPECT_EQ(Count(log, "lost server"), 1) << log;
-    EXPECT_EQ(Count(log, "connected to server"), 2) << log;
+    EXPECT_EQ(corral::testing::CountOccurrences(log, "lost server"), 1) << log;
+    EXPECT_EQ(corral::testing::CountOccurrences(log, "connected to server"), 2) << log;
   }
 }
 

@@ -25,12 +25,6 @@ using corral::testing::WaitFor;
 
 std::string Fixture() { return corral::testing::SourceDir() + "/tests/fixtures/proc-fleet"; }
 
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
 RunResult AgentOnce(const std::string& server, const std::string& instance, std::vector<std::string> extra = {}) {
   std::vector<std::string> argv = {
       BinPath("corral-agent"), "--once",  "--server",   server, "--service", "api", "--instance", instance,
@@ -217,8 +211,8 @@ TEST(ServerE2E, SigtermStopsServerAndAgentWithinASecond) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   // State changes are logged once, not once per sample.
   std::string log = agent->Log();
-  EXPECT_EQ(Count(log, "connected to server"), 1) << log;
-  EXPECT_EQ(Count(log, "master 7 (app:app) found: 1 worker(s)"), 1) << log;
+  EXPECT_EQ(corral::testing::CountOccurrences(log, "connected to server"), 1) << log;
+  EXPECT_EQ(corral::testing::CountOccurrences(log, "master 7 (app:app) found: 1 worker(s)"), 1) << log;
   // Its stream closed: the server says so at once.
   EXPECT_TRUE(WaitFor([&] { return corral::testing::InstanceState(server->address(), "stopper") == "disconnected"; },
                       absl::Seconds(2)));

@@ -18,17 +18,10 @@
 namespace corral::testing {
 namespace {
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::vector<int> ChildrenOf(int pid) {
   std::vector<int> pids;
   for (absl::string_view p :
-       absl::StrSplit(Read(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
+       absl::StrSplit(ReadLog(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
     int child = 0;
     if (absl::SimpleAtoi(p, &child)) pids.push_back(child);
   }
@@ -39,7 +32,7 @@ std::vector<int> ChildrenOf(int pid) {
 int FindInContainer(int unshare_pid, absl::string_view needle) {
   for (int init : ChildrenOf(unshare_pid)) {
     for (int child : ChildrenOf(init)) {
-      if (absl::StrContains(Read(absl::StrCat("/proc/", child, "/cmdline")), needle)) return child;
+      if (absl::StrContains(ReadLog(absl::StrCat("/proc/", child, "/cmdline")), needle)) return child;
     }
   }
   return 0;
@@ -60,11 +53,11 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
   s->process_ = Process::Start(argv, {}, log);
   bool up = WaitFor(
       [&] {
-        std::string text = Read(log);
+        std::string text = ReadLog(log);
         return absl::StrContains(text, "listening on " + s->address_) && absl::StrContains(text, "unix:");
       },
       absl::Seconds(10));
-  if (!up) ADD_FAILURE() << "corral-server did not start:\n" << Read(log);
+  if (!up) ADD_FAILURE() << "corral-server did not start:\n" << ReadLog(log);
   return s;
 }
 

@@ -17,22 +17,13 @@
 #include "absl/time/clock.h"
 #include "tests/support/subprocess.h"
 
-extern char** environ;
-
 namespace corral::testing {
 namespace {
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<int> Children(int pid) {
   std::vector<int> pids;
   for (absl::string_view p :
-       absl::StrSplit(ReadAll(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
+       absl::StrSplit(ReadLog(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
     int child = 0;
     if (absl::SimpleAtoi(p, &child)) pids.push_back(child);
   }
@@ -87,38 +78,17 @@ absl::StatusOr<std::unique_ptr<GunicornProcess>> GunicornProcess::Start(Gunicorn
   argv.insert(argv.end(), options.launcher.begin(), options.launcher.end());
   argv.insert(argv.end(), options.args.begin(), options.args.end());
 
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (!absl::StartsWith(*e, "PYTHONPATH=")) env_strings.emplace_back(*e);
-  }
+  // The test's own PYTHONPATH never leaks in; without setproctitle, a stub
+  // that fails to import goes first.
+  std::vector<std::pair<std::string, std::string>> env = {{"PYTHONPATH", ""}};
   if (!options.setproctitle) {
     std::string stub = MakeTempDir("nospt");
     WriteFile(stub + "/setproctitle/__init__.py", "raise ImportError('setproctitle disabled for this test')\n");
-    env_strings.push_back("PYTHONPATH=" + stub);
+    env = {{"PYTHONPATH", stub}};
   }
-  for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
-
-  pid_t pid = ::fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    int log = ::open(g->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (log >= 0) {
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-    }
-    if (::chdir(g->app_dir_.c_str()) != 0) ::_exit(126);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::vector<char*> envp;
-    for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
-  g->spawned_ = pid;
+  env.insert(env.end(), options.env.begin(), options.env.end());
+  g->process_ = Process::Start(argv, env, g->log_path_, g->app_dir_);
+  int pid = g->process_->pid();
   if (!options.own_pid_namespace) {
     g->master_pid_ = pid;
     return g;
@@ -133,7 +103,7 @@ absl::StatusOr<std::unique_ptr<GunicornProcess>> GunicornProcess::Start(Gunicorn
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError("unshare did not start Gunicorn; log: " + ReadAll(g->log_path_));
+  return absl::DeadlineExceededError("unshare did not start Gunicorn; log: " + ReadLog(g->log_path_));
 }
 
 absl::StatusOr<std::vector<int>> GunicornProcess::WaitForWorkers(int n, absl::Duration timeout) const {
@@ -145,23 +115,13 @@ absl::StatusOr<std::vector<int>> GunicornProcess::WaitForWorkers(int n, absl::Du
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::DeadlineExceededError(absl::StrCat("master ", master_pid_, " has ", workers.size(),
-                                                  " workers, expected ", n, "; log:\n", ReadAll(log_path_)));
+                                                  " workers, expected ", n, "; log:\n", ReadLog(log_path_)));
 }
 
 void GunicornProcess::Signal(int signal) const { ::kill(master_pid_, signal); }
 
-GunicornProcess::~GunicornProcess() {
-  if (spawned_ <= 0) return;
-  ::kill(-spawned_, SIGTERM);
-  if (master_pid_ > 0) ::kill(master_pid_, SIGTERM);
-  absl::Time deadline = absl::Now() + absl::Seconds(5);
-  int status = 0;
-  while (absl::Now() < deadline) {
-    if (::waitpid(spawned_, &status, WNOHANG) == spawned_) break;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ::kill(-spawned_, SIGKILL);
-  ::waitpid(spawned_, &status, WNOHANG);
-}
+// The Process stops the whole process group: Gunicorn, its workers, or
+// unshare and the namespace it holds.
+GunicornProcess::~GunicornProcess() = default;
 
 }  // namespace corral::testing

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/support/subprocess.h"
 
 namespace corral::testing {
 
@@ -52,7 +53,7 @@ class GunicornProcess {
 
  private:
   GunicornProcess() = default;
-  pid_t spawned_ = -1;  // gunicorn itself, or unshare
+  std::unique_ptr<Process> process_;  // gunicorn itself, or unshare
   int master_pid_ = -1;
   std::string app_dir_;
   std::string log_path_;

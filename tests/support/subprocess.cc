@@ -24,15 +24,31 @@ extern char** environ;
 
 namespace corral::testing {
 
+namespace {
+
+// The test's environment with `overrides` replacing or adding variables.
+std::vector<std::string> Environment(const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& [k, v] : overrides) replaced |= k == name;
+    if (!replaced) env.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : overrides) env.push_back(k + "=" + v);
+  return env;
+}
+
+}  // namespace
+
 RunResult RunCommand(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env,
                      const std::string& cwd, absl::Duration timeout) {
   RunResult result;
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) return result;
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = Environment(env);
   // posix_spawn, not fork: forking a test or benchmark that holds a lot of
   // memory copies its page tables, which would be timed as the command's.
   std::vector<char*> args;
@@ -148,12 +164,10 @@ namespace corral::testing {
 
 std::unique_ptr<Process> Process::Start(const std::vector<std::string>& argv,
                                         const std::vector<std::pair<std::string, std::string>>& env,
-                                        const std::string& log_path) {
+                                        const std::string& log_path, const std::string& cwd) {
   auto p = std::unique_ptr<Process>(new Process());
   p->log_path_ = log_path;
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = Environment(env);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
@@ -162,6 +176,7 @@ std::unique_ptr<Process> Process::Start(const std::vector<std::string>& argv,
       ::dup2(log, 1);
       ::dup2(log, 2);
     }
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -196,11 +211,12 @@ int Process::Wait(absl::Duration timeout) {
   }
 }
 
-std::string Process::Log() const {
-  std::ifstream in(log_path_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+std::string Process::Log() const { return ReadLog(log_path_); }
+
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
 }
 
 Process::~Process() {

@@ -19,8 +19,9 @@ struct RunResult {
   std::string err;
 };
 
-// Runs argv[0] (searched in PATH) with `env` added to the test's
-// environment, in `cwd` if given. Kills the process group after `timeout`.
+// Runs argv[0] (searched in PATH) with the test's environment, `env`
+// replacing or adding variables, in `cwd` if given. Kills the process group
+// after `timeout`.
 RunResult RunCommand(const std::vector<std::string>& argv,
                      const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& cwd = "",
                      absl::Duration timeout = absl::Seconds(60));
@@ -51,9 +52,10 @@ namespace corral::testing {
 // with stdout and stderr in a log file. The destructor kills the group.
 class Process {
  public:
+  // `env` replaces or adds variables; `cwd`, if given, is the directory.
   static std::unique_ptr<Process> Start(const std::vector<std::string>& argv,
                                         const std::vector<std::pair<std::string, std::string>>& env,
-                                        const std::string& log_path);
+                                        const std::string& log_path, const std::string& cwd = "");
   ~Process();
 
   int pid() const { return pid_; }
@@ -68,6 +70,9 @@ class Process {
   bool reaped_ = false;
   std::string log_path_;
 };
+
+// How many times `needle` occurs in `text`.
+int CountOccurrences(const std::string& text, const std::string& needle);
 
 // Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout);
