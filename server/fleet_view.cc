@@ -6,21 +6,7 @@
 #include "absl/strings/str_join.h"
 
 namespace corral::server {
-namespace {
-
-// Calls `f(service, instances)` for each service's run of views.
-template <typename F>
-void ForEachService(const std::vector<InstanceView>& views, F&& f) {
-  size_t i = 0;
-  while (i < views.size()) {
-    size_t j = i;
-    while (j < views.size() && views[j].service() == views[i].service()) ++j;
-    f(views[i].service(), absl::MakeConstSpan(views).subspan(i, j - i));
-    i = j;
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<const InstanceView> instances,
                                      const ServiceEvaluation& evaluation) {
@@ -68,15 +54,6 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
   return s;
 }
 
-corral::v1::FleetStatus BuildFleetStatus(const std::vector<InstanceView>& views, absl::Time now) {
-  corral::v1::FleetStatus status;
-  status.set_generated_at_unix_ms(absl::ToUnixMillis(now));
-  ForEachService(views, [&](const std::string& service, absl::Span<const InstanceView> instances) {
-    *status.add_services() = Summarize(service, instances, EvaluateService(service, instances, now));
-  });
-  return status;
-}
-
 absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& service,
                                                              const std::vector<InstanceView>& views, absl::Time now) {
   std::vector<InstanceView> instances;
@@ -98,15 +75,6 @@ corral::v1::InstanceList BuildInstanceList(const std::vector<InstanceView>& view
   corral::v1::InstanceList list;
   for (const InstanceView& v : views) *list.add_instances() = Summarize(v, now);
   return list;
-}
-
-corral::v1::CheckResponse BuildCheck(const std::vector<InstanceView>& views, absl::Time now) {
-  corral::v1::CheckResponse response;
-  ForEachService(views, [&](const std::string& service, absl::Span<const InstanceView> instances) {
-    response.add_services(service);
-    for (auto& f : EvaluateService(service, instances, now).findings) *response.add_findings() = std::move(f);
-  });
-  return response;
 }
 
 }  // namespace corral::server

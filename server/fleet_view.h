@@ -1,5 +1,7 @@
-// Answers to the CLI's questions, built from the registry's views and the
-// rules. Pure: views and a time in, messages out.
+// Answers to the CLI's questions about one service or instance, built from
+// the registry's views and the rules. Pure: views and a time in, messages
+// out. Fleet-wide answers come from FleetEvaluator, which keeps them
+// current.
 #ifndef CORRAL_SERVER_FLEET_VIEW_H_
 #define CORRAL_SERVER_FLEET_VIEW_H_
 
@@ -13,16 +15,11 @@
 
 namespace corral::server {
 
-// `views` ordered by (service, instance), as Registry::Instances returns.
-corral::v1::FleetStatus BuildFleetStatus(const std::vector<InstanceView>& views, absl::Time now);
-
 // NotFound naming the service when it has no instance.
 absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& service,
                                                              const std::vector<InstanceView>& views, absl::Time now);
 
 corral::v1::InstanceList BuildInstanceList(const std::vector<InstanceView>& views, absl::Time now);
-
-corral::v1::CheckResponse BuildCheck(const std::vector<InstanceView>& views, absl::Time now);
 
 // One instance's row.
 corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now);

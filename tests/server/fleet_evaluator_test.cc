@@ -25,11 +25,22 @@ class FleetEvaluatorTest : public ::testing::Test {
   std::unique_ptr<FleetEvaluator> evaluator_;
 };
 
-TEST_F(FleetEvaluatorTest, AnswersMatchAFullComputation) {
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(evaluator_->Status(),
-                                                                 BuildFleetStatus(registry_->Instances(), now_)));
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(evaluator_->Check(std::nullopt),
-                                                                 BuildCheck(registry_->Instances(), now_)));
+// The rules run directly over the registry's views, without any keeping.
+corral::v1::FleetStatus Reference(const Registry& registry) {
+  corral::v1::FleetStatus status;
+  status.set_generated_at_unix_ms(absl::ToUnixMillis(registry.Now()));
+  registry.ForEachService(std::nullopt, [&](const std::string& service, absl::Span<const InstanceView> views) {
+    *status.add_services() = Summarize(service, views, EvaluateService(service, views, registry.Now()));
+  });
+  return status;
+}
+
+TEST_F(FleetEvaluatorTest, KeptAnswersEqualTheRulesRunDirectly) {
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(evaluator_->Status(), Reference(*registry_)));
+  evaluator_->Refresh();
+  registry_->Record(SnapshotBuilder("api", "r2").Master(10, 2, 3).Churn(1, 60).Report());
+  now_ += absl::Milliseconds(500);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(evaluator_->Status(), Reference(*registry_)));
 }
 
 TEST_F(FleetEvaluatorTest, RefreshEvaluatesOnlyWhatChanged) {

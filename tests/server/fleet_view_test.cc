@@ -1,6 +1,7 @@
 #include "server/fleet_view.h"
 
 #include "gtest/gtest.h"
+#include "server/fleet_evaluator.h"
 #include "tests/server/snapshot_builder.h"
 
 namespace corral::server {
@@ -27,7 +28,7 @@ class FleetViewTest : public ::testing::Test {
 };
 
 TEST_F(FleetViewTest, StatusHasOneRowPerService) {
-  corral::v1::FleetStatus status = BuildFleetStatus(registry_->Instances(), now_);
+  corral::v1::FleetStatus status = FleetEvaluator(registry_.get()).Status();
   ASSERT_EQ(status.services_size(), 2);
   const corral::v1::ServiceSummary& api = status.services(0);
   EXPECT_EQ(api.service(), "api-backend");
@@ -47,7 +48,7 @@ TEST_F(FleetViewTest, OfflineReplicasShowAsDash) {
   now_ += absl::Seconds(2);
   registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 2, 2).Report());
   now_ += absl::Seconds(2);  // api-backend's replicas are 4 s old: offline at 1 s intervals
-  corral::v1::FleetStatus status = BuildFleetStatus(registry_->Instances(), now_);
+  corral::v1::FleetStatus status = FleetEvaluator(registry_.get()).Status();
   const corral::v1::ServiceSummary& api = status.services(0);
   EXPECT_EQ(api.replicas_online(), 0);
   EXPECT_EQ(std::vector<int>(api.live_workers().begin(), api.live_workers().end()), (std::vector<int>{-1, -1, -1}));
@@ -72,7 +73,7 @@ TEST_F(FleetViewTest, ServiceDetailAndUnknownService) {
 }
 
 TEST_F(FleetViewTest, CheckCoversEveryService) {
-  corral::v1::CheckResponse check = BuildCheck(registry_->Instances(), now_);
+  corral::v1::CheckResponse check = FleetEvaluator(registry_.get()).Check(std::nullopt);
   EXPECT_EQ(check.services_size(), 2);
   ASSERT_EQ(check.findings_size(), 1);
   EXPECT_EQ(check.findings(0).instance(), "r3");
