@@ -359,6 +359,23 @@ void Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool un
   server->Shutdown(std::chrono::system_clock::now());
 }
 
+// Agent i's message: its own identity on the template snapshot; in steady
+// state, with the configuration left out as an uplink does after its first
+// message on a stream.
+grpc::ByteBuffer AgentMessage(const corral::v1::Snapshot& snapshot, int i, bool steady_state) {
+  corral::v1::AgentMessage message;
+  *message.mutable_snapshot() = snapshot;
+  message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
+  message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
+  if (steady_state) {
+    corral::agent::ConfigDelta delta;
+    corral::v1::AgentMessage first = message;
+    delta.Apply(*first.mutable_snapshot());
+    delta.Apply(*message.mutable_snapshot());
+  }
+  return Serialize(message);
+}
+
 int64_t CpuTicks(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -391,33 +408,20 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
 
   // What each simulated agent sends: its full snapshot first, then the
   // steady-state message an agent's uplink sends (configuration omitted).
-  std::vector<grpc::ByteBuffer> first, steady, full;
-  size_t first_bytes = 0, steady_bytes = 0;
+  std::vector<grpc::ByteBuffer> first, steady;
   for (int i = 0; i < n; ++i) {
-    corral::v1::AgentMessage message;
-    *message.mutable_snapshot() = snapshot;
-    message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
-    message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
-    full.push_back(Serialize(message));
-    corral::agent::ConfigDelta delta;
-    delta.Apply(*message.mutable_snapshot());
-    first.push_back(Serialize(message));
-    first_bytes = message.ByteSizeLong();
-    *message.mutable_snapshot() = snapshot;
-    message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
-    message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
-    delta.Apply(*message.mutable_snapshot());
-    steady.push_back(Serialize(message));
-    steady_bytes = message.ByteSizeLong();
+    first.push_back(AgentMessage(snapshot, i, /*steady_state=*/false));
+    steady.push_back(AgentMessage(snapshot, i, /*steady_state=*/true));
   }
-  std::vector<grpc::ByteBuffer> first_again = first;
+  size_t first_bytes = first.back().Length();
+  size_t steady_bytes = steady.back().Length();
   std::printf("corral %5d agents over %d connections; messages: %zu bytes full, %zu bytes steady state\n", n,
               o.connections, first_bytes, steady_bytes);
 
   // Production load first: every agent every 5 s, and the unary Report
   // round trip meanwhile.
   {
-    StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(first_again), std::move(steady));
+    StreamLoad load(channels, "/corral.v1.Collector/Stream", first, steady);
     load.WaitConnected();
     absl::SleepFor(absl::Milliseconds(500));
     int64_t rss_connected = RssKb(server->pid());
@@ -467,19 +471,7 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   for (bool steady_state : {true, false}) {
     std::vector<grpc::ByteBuffer> firsts = first;
     std::vector<grpc::ByteBuffer> repeats;
-    for (int i = 0; i < n; ++i) {
-      corral::v1::AgentMessage message;
-      *message.mutable_snapshot() = snapshot;
-      message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
-      message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
-      if (steady_state) {
-        corral::agent::ConfigDelta delta;
-        corral::v1::AgentMessage copy = message;
-        delta.Apply(*copy.mutable_snapshot());
-        delta.Apply(*message.mutable_snapshot());
-      }
-      repeats.push_back(Serialize(message));
-    }
+    for (int i = 0; i < n; ++i) repeats.push_back(AgentMessage(snapshot, i, steady_state));
     StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(firsts), std::move(repeats));
     load.WaitConnected();
     int64_t cpu_before = CpuTicks(server->pid());
@@ -492,18 +484,7 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   }
   if (n > 1000) {
     std::vector<grpc::ByteBuffer> firsts = first;
-    std::vector<grpc::ByteBuffer> repeats;
-    for (int i = 0; i < n; ++i) {
-      corral::v1::AgentMessage message;
-      *message.mutable_snapshot() = snapshot;
-      message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
-      message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
-      corral::agent::ConfigDelta delta;
-      corral::v1::AgentMessage copy = message;
-      delta.Apply(*copy.mutable_snapshot());
-      delta.Apply(*message.mutable_snapshot());
-      repeats.push_back(Serialize(message));
-    }
+    std::vector<grpc::ByteBuffer> repeats = steady;
     StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(firsts), std::move(repeats));
     load.WaitConnected();
     int64_t cpu_before = CpuTicks(server->pid());

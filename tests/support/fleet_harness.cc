@@ -18,16 +18,6 @@
 namespace corral::testing {
 namespace {
 
-std::vector<int> ChildrenOf(int pid) {
-  std::vector<int> pids;
-  for (absl::string_view p :
-       absl::StrSplit(ReadLog(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
-    int child = 0;
-    if (absl::SimpleAtoi(p, &child)) pids.push_back(child);
-  }
-  return pids;
-}
-
 // The child of the container's init whose argv mentions `needle`.
 int FindInContainer(int unshare_pid, absl::string_view needle) {
   for (int init : ChildrenOf(unshare_pid)) {

@@ -20,16 +20,6 @@
 namespace corral::testing {
 namespace {
 
-std::vector<int> Children(int pid) {
-  std::vector<int> pids;
-  for (absl::string_view p :
-       absl::StrSplit(ReadLog(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
-    int child = 0;
-    if (absl::SimpleAtoi(p, &child)) pids.push_back(child);
-  }
-  return pids;
-}
-
 bool HoldsHeartbeat(int pid) {
   std::string dir = absl::StrCat("/proc/", pid, "/fd");
   DIR* d = ::opendir(dir.c_str());
@@ -51,7 +41,7 @@ bool HoldsHeartbeat(int pid) {
 
 std::vector<int> WorkerPids(int master_pid) {
   std::vector<int> workers;
-  for (int child : Children(master_pid)) {
+  for (int child : ChildrenOf(master_pid)) {
     if (HoldsHeartbeat(child)) workers.push_back(child);
   }
   return workers;
@@ -96,7 +86,7 @@ absl::StatusOr<std::unique_ptr<GunicornProcess>> GunicornProcess::Start(Gunicorn
   // unshare forks Gunicorn as PID 1 of the new namespace: its child.
   absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
-    std::vector<int> kids = Children(pid);
+    std::vector<int> kids = ChildrenOf(pid);
     if (!kids.empty()) {
       g->master_pid_ = kids[0];
       return g;

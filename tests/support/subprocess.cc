@@ -16,7 +16,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -212,6 +214,16 @@ int Process::Wait(absl::Duration timeout) {
 }
 
 std::string Process::Log() const { return ReadLog(log_path_); }
+
+std::vector<int> ChildrenOf(int pid) {
+  std::vector<int> pids;
+  for (absl::string_view p :
+       absl::StrSplit(ReadLog(absl::StrCat("/proc/", pid, "/task/", pid, "/children")), ' ', absl::SkipWhitespace())) {
+    int child = 0;
+    if (absl::SimpleAtoi(p, &child)) pids.push_back(child);
+  }
+  return pids;
+}
 
 int CountOccurrences(const std::string& text, const std::string& needle) {
   int n = 0;

@@ -71,6 +71,9 @@ class Process {
   std::string log_path_;
 };
 
+// The children of process `pid` (its main thread's), from /proc.
+std::vector<int> ChildrenOf(int pid);
+
 // How many times `needle` occurs in `text`.
 int CountOccurrences(const std::string& text, const std::string& needle);
 
