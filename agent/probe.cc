@@ -97,6 +97,7 @@ corral::v1::Snapshot Probe::Discover() {
   }
   std::vector<ProcessEntry> table;
   std::vector<ProcStat> table_stats;
+  std::map<int, std::vector<std::string>> argvs;
   table.reserve(pids->size());
   table_stats.reserve(pids->size());
   int unparsable = 0;
@@ -112,7 +113,11 @@ corral::v1::Snapshot Probe::Discover() {
     ProcessEntry entry{pid, stat->ppid, stat->comm, std::nullopt};
     if (MightBeGunicorn(stat->comm)) {
       absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(pid, "cmdline", 256 * 1024);
-      if (cmdline.ok()) entry.gunicorn = RecognizeGunicorn(ParseCmdline(*cmdline));
+      if (cmdline.ok()) {
+        std::vector<std::string> argv = ParseCmdline(*cmdline);
+        entry.gunicorn = RecognizeGunicorn(argv);
+        if (entry.gunicorn) argvs[pid] = std::move(argv);  // kept for BuildMaster
+      }
     }
     table.push_back(std::move(entry));
     table_stats.push_back(*std::move(stat));
@@ -138,14 +143,16 @@ corral::v1::Snapshot Probe::Discover() {
     if (e.gunicorn) commands[e.pid] = &*e.gunicorn;
   }
   for (int master_pid : FindRootMasters(table)) {
-    BuildMaster(master_pid, 0, stats.at(master_pid), *commands.at(master_pid), children_of, stats);
+    BuildMaster(master_pid, 0, stats.at(master_pid), *commands.at(master_pid), argvs.at(master_pid), children_of,
+                stats);
   }
   std::sort(known_.begin(), known_.end(), [](const KnownMaster& a, const KnownMaster& b) { return a.pid < b.pid; });
   return Finish(std::move(snapshot), started);
 }
 
 void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, const GunicornCommand& command,
-                        const std::map<int, std::vector<int>>& children_of, const std::map<int, ProcStat>& stats) {
+                        const std::vector<std::string>& argv, const std::map<int, std::vector<int>>& children_of,
+                        const std::map<int, ProcStat>& stats) {
   KnownMaster master;
   master.pid = pid;
   master.start_ticks = stat.start_ticks;
@@ -157,17 +164,11 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   inst.set_title_name(command.title_name);
 
   LoaderInputs loader;
-  absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(pid, "cmdline", 256 * 1024);
-  if (cmdline.ok()) {
-    master.argv = ParseCmdline(*cmdline);
-    for (const std::string& arg : master.argv) facts.add_argv(arg);
-  } else {
-    facts.add_read_errors(ErrorText("cmdline", cmdline.status()));
-    loader.argv_error = ErrorText("cmdline", cmdline.status());
-  }
+  master.argv = argv;
+  for (const std::string& arg : master.argv) facts.add_argv(arg);
   if (command.is_title()) {
     loader.argv_erased = true;
-  } else if (cmdline.ok()) {
+  } else {
     loader.args = command.args;
   }
 
@@ -217,14 +218,15 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   master.used_cpu_count = config.used_cpu_count;
   *inst.mutable_resources() = ReadContainerResources(reader_, pid, &master.cgroup);
 
-  std::vector<int> upgrade_masters;
+  std::vector<std::pair<int, std::vector<std::string>>> upgrade_masters;
   auto kids = children_of.find(pid);
   if (kids != children_of.end()) {
     for (int child : kids->second) {
       auto child_stat = stats.find(child);
       if (child_stat == stats.end()) continue;
-      KnownChild known = ExamineChild(master, child, child_stat->second);
-      if (known.kind == ChildKind::kUpgradeMaster) upgrade_masters.push_back(child);
+      std::vector<std::string> child_argv;
+      KnownChild known = ExamineChild(master, child, child_stat->second, &child_argv);
+      if (known.kind == ChildKind::kUpgradeMaster) upgrade_masters.emplace_back(child, std::move(child_argv));
       master.children[child] = std::move(known);
       master.child_stats[child] = child_stat->second;
     }
@@ -232,20 +234,20 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   Log()->debug("master {} ({}): {} children", pid, config.app_uri, master.children.size());
   known_.push_back(std::move(master));
 
-  for (int child : upgrade_masters) {
-    absl::StatusOr<std::string> text = reader_.ReadPidFile(child, "cmdline", 256 * 1024);
-    std::optional<GunicornCommand> child_command = text.ok() ? RecognizeGunicorn(ParseCmdline(*text)) : std::nullopt;
+  for (const auto& [child, child_argv] : upgrade_masters) {
+    std::optional<GunicornCommand> child_command = RecognizeGunicorn(child_argv);
     if (!child_command) child_command = command;  // re-executed with the same argv
-    BuildMaster(child, pid, stats.at(child), *child_command, children_of, stats);
+    BuildMaster(child, pid, stats.at(child), *child_command, child_argv, children_of, stats);
   }
 }
 
-Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat) {
+Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat,
+                                      std::vector<std::string>* argv_out) {
   KnownChild known;
   known.start_ticks = stat.start_ticks;
   ChildEvidence evidence;
   absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(child_pid, "cmdline", 256 * 1024);
-  std::vector<std::string> argv;
+  std::vector<std::string>& argv = *argv_out;
   if (cmdline.ok()) {
     argv = ParseCmdline(*cmdline);
     evidence.gunicorn = RecognizeGunicorn(argv);
@@ -329,7 +331,8 @@ corral::v1::Snapshot Probe::Sample() {
       if (known != master.children.end() && known->second.start_ticks == child_stat->start_ticks) {
         next_children[child] = std::move(known->second);
       } else {
-        KnownChild fresh = ExamineChild(master, child, *child_stat);
+        std::vector<std::string> argv;
+        KnownChild fresh = ExamineChild(master, child, *child_stat, &argv);
         if (fresh.kind == ChildKind::kUpgradeMaster) return Discover();
         next_children[child] = std::move(fresh);
       }

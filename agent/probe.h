@@ -74,10 +74,14 @@ class Probe {
   };
 
   // Builds a master (and, recursively, a USR2 master among its children).
+  // `argv` is the one discovery already read.
   void BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, const GunicornCommand& command,
-                   const std::map<int, std::vector<int>>& children_of, const std::map<int, ProcStat>& stats);
-  // Reads what classification needs and classifies one child.
-  KnownChild ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat);
+                   const std::vector<std::string>& argv, const std::map<int, std::vector<int>>& children_of,
+                   const std::map<int, ProcStat>& stats);
+  // Reads what classification needs and classifies one child; `argv`
+  // receives the child's argv (empty when unreadable).
+  KnownChild ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat,
+                          std::vector<std::string>* argv);
   corral::v1::GunicornInstance Render(const KnownMaster& master) const;
   corral::v1::ProcessFacts FactsFromStat(const ProcStat& stat) const;
   void AddDynamicWarnings(const KnownMaster& master, corral::v1::GunicornInstance& instance) const;

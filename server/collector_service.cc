@@ -65,8 +65,6 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       FinishOnce(auth);
       return;
     }
-    service_->open_streams_.fetch_add(1, std::memory_order_relaxed);
-    counted_ = true;
     StartRead(&request_);
   }
 
@@ -127,7 +125,6 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       absl::MutexLock lock(&mu_);
       if (!key_.first.empty()) service_->registry_->StreamClosed(key_.first, key_.second);
     }
-    if (counted_) service_->open_streams_.fetch_sub(1, std::memory_order_relaxed);
     delete this;
   }
 
@@ -144,7 +141,6 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
   ConfigCarriers carriers_;  // only touched by OnReadDone, one read at a time
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
-  bool counted_ = false;
   absl::Mutex mu_;
   std::pair<std::string, std::string> key_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -35,7 +35,6 @@ class CollectorService final
   // Counters for logs and metrics.
   uint64_t reports() const { return reports_.load(std::memory_order_relaxed); }
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
-  int open_streams() const { return open_streams_.load(std::memory_order_relaxed); }
 
  private:
   class StreamReactor;
@@ -52,7 +51,6 @@ class CollectorService final
   CollectorOptions options_;
   std::atomic<uint64_t> reports_{0};
   std::atomic<uint64_t> rejected_{0};
-  std::atomic<int> open_streams_{0};
   absl::Mutex log_mu_;
   absl::Time log_window_start_ ABSL_GUARDED_BY(log_mu_);
   int logged_in_window_ ABSL_GUARDED_BY(log_mu_) = 0;

@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "agent/probe.h"
 #include "common/snapshot_facts.h"
@@ -211,18 +209,8 @@ TEST(GunicornProbe, TtinAndTtouChangeTheLiveCount) {
 
 // The pid of host process `pid` inside its own PID namespace (last NSpid).
 int InnerPid(int pid) {
-  std::string status;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  int inner = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("NSpid:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
-      int value;
-      while (fields >> value) inner = value;
-    }
-  }
-  return inner;
+  absl::StatusOr<ProcStatus> status = ParseStatus(corral::testing::ReadLog("/proc/" + std::to_string(pid) + "/status"));
+  return status.ok() && !status->ns_pids.empty() ? status->ns_pids.back() : 0;
 }
 
 TEST(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
