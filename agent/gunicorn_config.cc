@@ -266,6 +266,15 @@ class Reconstruction {
       for (const char* name : {"GUNICORN_CMD_ARGS", "WEB_CONCURRENCY", "PORT", "SPT_NOENV"}) {
         if (std::optional<std::string> v = Env(name)) (*inputs.mutable_loader_environment())[name] = *v;
       }
+      // Images that bake their revision into the environment let the server
+      // tell a stale image from a current one even when argv is erased.
+      for (const char* name : {"CORRAL_BUILD_REVISION", "OCI_IMAGE_REVISION"}) {
+        std::optional<std::string> v = Env(name);
+        if (!v || v->empty()) continue;
+        inputs.set_build_revision(*v);
+        inputs.set_build_revision_variable(name);
+        break;
+      }
     }
     if (in_.argv_erased || in_.environ_erased) {
       std::string what = in_.argv_erased && in_.environ_erased ? "command line and environment"
@@ -655,5 +664,19 @@ class Reconstruction {
 }  // namespace
 
 ReconstructedConfig ReconstructConfig(const LoaderInputs& inputs) { return Reconstruction(inputs).Run(); }
+
+absl::StatusOr<std::string> NormalizeSettingText(const GunicornSetting& setting, const std::string& text) {
+  PyValue value = PyValue::Str(text);
+  if (setting.validator == Validator::kListString) {
+    std::vector<PyValue> items;
+    for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+      items.push_back(PyValue::Str(std::string(absl::StripAsciiWhitespace(item))));
+    }
+    value = PyValue::List(std::move(items));
+  }
+  absl::StatusOr<Validated> validated = Validate(setting, value, "");
+  if (!validated.ok()) return validated.status();
+  return validated->display;
+}
 
 }  // namespace corral::agent

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/gunicorn_settings.h"
 #include "corral/v1/snapshot.pb.h"
 
 namespace corral::agent {
@@ -76,6 +77,12 @@ inline constexpr char kSourceCmdArgs[] = "gunicorn_cmd_args";
 inline constexpr char kSourceCmdline[] = "cmdline";
 inline constexpr char kSourceHook[] = "hook";
 inline constexpr char kSourceUnknown[] = "unknown";
+
+// Validates `text` as a value of `setting` the way Gunicorn validates a
+// value from its command line (a list setting takes comma-separated items)
+// and returns it as snapshots show that setting: "3", "true",
+// "0.0.0.0:8000,[::]:8000". Refuses what Gunicorn would refuse, saying why.
+absl::StatusOr<std::string> NormalizeSettingText(const GunicornSetting& setting, const std::string& text);
 
 // Levenshtein distance, for "did you mean 'workers'?" on ignored keys.
 int EditDistance(const std::string& a, const std::string& b);

@@ -74,6 +74,23 @@ TEST(ReconstructConfig, WebConcurrencyAndPortAreEnvDefaults) {
   EXPECT_EQ(c.inputs.loader_environment().at("WEB_CONCURRENCY"), "5");
 }
 
+TEST(ReconstructConfig, BuildRevisionComesFromTheEnvironment) {
+  ReconstructedConfig corral = ReconstructConfig(
+      Inputs({"app"}, {{"OCI_IMAGE_REVISION", "old"}, {"CORRAL_BUILD_REVISION", "4f2a9c1"}, {"SECRET", "x"}}));
+  EXPECT_EQ(corral.inputs.build_revision(), "4f2a9c1");
+  EXPECT_EQ(corral.inputs.build_revision_variable(), "CORRAL_BUILD_REVISION");
+  EXPECT_EQ(corral.inputs.loader_environment().count("SECRET"), 0u);
+
+  ReconstructedConfig oci = ReconstructConfig(Inputs({"app"}, {{"OCI_IMAGE_REVISION", "9e1b"}}));
+  EXPECT_EQ(oci.inputs.build_revision(), "9e1b");
+  EXPECT_EQ(oci.inputs.build_revision_variable(), "OCI_IMAGE_REVISION");
+
+  LoaderInputs erased = Inputs({"app"});
+  erased.environ.reset();
+  erased.environ_erased = true;
+  EXPECT_EQ(ReconstructConfig(erased).inputs.build_revision(), "");
+}
+
 TEST(ReconstructConfig, DefaultConfigFileInTheWorkingDirectoryBeatsEnvDefaults) {
   Files files;
   files.files["/app/gunicorn.conf.py"] = File("workers = 4\ntimeout = 120\n");
