@@ -1,0 +1,1353 @@
+#include "cli/compose_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "agent/gunicorn_args.h"
+#include "common/status_macros.h"
+
+namespace corral::cli {
+namespace {
+
+constexpr char kByCompose[] = "compose";
+constexpr char kByDockerfile[] = "dockerfile";
+constexpr char kRevisionArg[] = "CORRAL_BUILD_REVISION";
+constexpr char kRevisionLabel[] = "org.opencontainers.image.revision";
+
+// compose-go's DefaultOverrideFileNames, in its order of preference.
+constexpr const char* kOverrideNames[] = {"compose.override.yml", "compose.override.yaml",
+                                          "docker-compose.override.yml", "docker-compose.override.yaml"};
+
+using VarLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Joins a relative `path` to `dir` and drops "." and "x/.." segments
+// lexically, keeping a relative result relative so origins read as the user
+// wrote the main file's path.
+std::string JoinPath(const std::string& dir, const std::string& path) {
+  std::string joined = absl::StartsWith(path, "/") || dir.empty() ? path : absl::StrCat(dir, "/", path);
+  const bool absolute = absl::StartsWith(joined, "/");
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(joined, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == ".." && !parts.empty() && parts.back() != "..") {
+      parts.pop_back();
+      continue;
+    }
+    if (part == ".." && absolute) continue;
+    parts.emplace_back(part);
+  }
+  std::string out = absl::StrJoin(parts, "/");
+  if (absolute) return "/" + out;
+  return out.empty() ? "." : out;
+}
+
+std::string Origin(const std::string& file, int line) { return absl::StrCat(file, ":", line); }
+std::string Origin(const std::string& file, const YAML::Mark& mark) { return Origin(file, mark.line + 1); }
+
+bool IsNameStart(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsNameChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Compose files and Dockerfiles substitute variables with the same ${...}
+// operators but differ at the edges.
+struct Dialect {
+  // Compose: "$$" is a literal "$" and a "$" not starting a reference is an
+  // error. Dockerfile: "\$" is a literal "$" and a lone "$" stays as it is.
+  bool compose;
+};
+
+absl::Status Expand(absl::string_view text, const VarLookup& lookup, Dialect dialect, std::string* out);
+
+// The inside of ${...}: NAME, NAME:-word, NAME-word, NAME:?err, NAME?err,
+// NAME:+word, NAME+word. The word is expanded only when it is used.
+absl::Status ExpandBraced(absl::string_view inner, const VarLookup& lookup, Dialect dialect, std::string* out) {
+  size_t n = 0;
+  while (n < inner.size() && IsNameChar(inner[n])) ++n;
+  if (n == 0 || !IsNameStart(inner[0])) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid interpolation format ${", inner, "}"));
+  }
+  const std::string name(inner.substr(0, n));
+  absl::string_view rest = inner.substr(n);
+  const std::optional<std::string> value = lookup(name);
+  if (rest.empty()) {
+    if (!value) return absl::NotFoundError(absl::StrCat("variable ", name, " is not set and has no default"));
+    out->append(*value);
+    return absl::OkStatus();
+  }
+  const bool colon = absl::ConsumePrefix(&rest, ":");
+  if (rest.empty()) return absl::InvalidArgumentError(absl::StrCat("invalid interpolation format ${", inner, "}"));
+  const char op = rest[0];
+  rest.remove_prefix(1);
+  const bool missing = !value || (colon && value->empty());
+  switch (op) {
+    case '-':
+      if (missing) return Expand(rest, lookup, dialect, out);
+      out->append(*value);
+      return absl::OkStatus();
+    case '?':
+      if (missing) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("required variable ", name, " is missing a value", rest.empty() ? "" : ": ", rest));
+      }
+      out->append(*value);
+      return absl::OkStatus();
+    case '+':
+      if (!missing) return Expand(rest, lookup, dialect, out);
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("invalid interpolation format ${", inner, "}"));
+  }
+}
+
+absl::Status Expand(absl::string_view text, const VarLookup& lookup, Dialect dialect, std::string* out) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (!dialect.compose && c == '\\' && i + 1 < text.size() && text[i + 1] == '$') {
+      out->push_back('$');
+      i += 2;
+      continue;
+    }
+    if (c != '$') {
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (dialect.compose && next == '$') {
+      out->push_back('$');
+      i += 2;
+    } else if (IsNameStart(next)) {
+      size_t end = i + 1;
+      while (end < text.size() && IsNameChar(text[end])) ++end;
+      const std::string name(text.substr(i + 1, end - i - 1));
+      const std::optional<std::string> value = lookup(name);
+      if (!value) return absl::NotFoundError(absl::StrCat("variable ", name, " is not set and has no default"));
+      out->append(*value);
+      i = end;
+    } else if (next == '{') {
+      size_t j = i + 2;
+      int depth = 1;
+      while (j < text.size()) {
+        if (text[j] == '$' && j + 1 < text.size() && text[j + 1] == '{') {
+          ++depth;
+          j += 2;
+          continue;
+        }
+        if (text[j] == '}' && --depth == 0) break;
+        ++j;
+      }
+      if (depth != 0) return absl::InvalidArgumentError(absl::StrCat("unterminated ${ in '", text, "'"));
+      CORRAL_RETURN_IF_ERROR(ExpandBraced(text.substr(i + 2, j - i - 2), lookup, dialect, out));
+      i = j + 1;
+    } else if (dialect.compose) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid interpolation format in '", text, "' (write $$ for a literal $)"));
+    } else {
+      out->push_back('$');
+      ++i;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// .env and env_file files.
+
+struct EnvFileVar {
+  std::string name;
+  std::string value;
+  int line = 0;
+};
+
+// Parses the dotenv format compose reads: NAME=VALUE lines, an optional
+// "export " prefix, # comments, single-quoted values taken literally,
+// double-quoted values with escapes (possibly over several lines), unquoted
+// values ending at " #". Values other than single-quoted ones are expanded,
+// looking names up in `lookup` first, then in the lines above (as
+// compose-go's dotenv does). A line NAME alone takes NAME from `lookup`.
+std::vector<EnvFileVar> ParseEnvFile(const std::string& path, const std::string& content, const VarLookup& lookup,
+                                     std::vector<std::string>* warnings) {
+  std::vector<EnvFileVar> vars;
+  std::map<std::string, std::string> so_far;
+  VarLookup chained = [&](const std::string& name) -> std::optional<std::string> {
+    if (std::optional<std::string> v = lookup(name)) return v;
+    auto it = so_far.find(name);
+    if (it == so_far.end()) return std::nullopt;
+    return it->second;
+  };
+  std::vector<std::string> lines = absl::StrSplit(content, '\n');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const int line_number = static_cast<int>(i) + 1;
+    absl::string_view line = absl::StripAsciiWhitespace(lines[i]);
+    if (line.empty() || line[0] == '#') continue;
+    absl::ConsumePrefix(&line, "export ");
+    line = absl::StripLeadingAsciiWhitespace(line);
+    const size_t eq = line.find('=');
+    const std::string name(absl::StripAsciiWhitespace(line.substr(0, eq)));
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == '.'; })) {
+      warnings->push_back(absl::StrCat(Origin(path, line_number), ": not a NAME=VALUE line; skipped"));
+      continue;
+    }
+    if (eq == absl::string_view::npos) {
+      if (std::optional<std::string> v = lookup(name)) {
+        so_far[name] = *v;
+        vars.push_back({name, *v, line_number});
+      } else {
+        warnings->push_back(absl::StrCat(Origin(path, line_number), ": ", name,
+                                         " takes its value from the environment, where it is not set; not imported"));
+      }
+      continue;
+    }
+    absl::string_view raw = absl::StripLeadingAsciiWhitespace(line.substr(eq + 1));
+    std::string value;
+    bool expand = true;
+    if (!raw.empty() && raw[0] == '\'') {
+      const size_t close = raw.find('\'', 1);
+      value = std::string(raw.substr(1, close == absl::string_view::npos ? absl::string_view::npos : close - 1));
+      expand = false;
+    } else if (!raw.empty() && raw[0] == '"') {
+      std::string text(raw.substr(1));
+      bool closed = false;
+      while (true) {
+        for (size_t k = 0; k < text.size(); ++k) {
+          const char c = text[k];
+          if (c == '\\' && k + 1 < text.size()) {
+            const char e = text[++k];
+            value.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
+            continue;
+          }
+          if (c == '"') {
+            closed = true;
+            break;
+          }
+          value.push_back(c);
+        }
+        if (closed || i + 1 >= lines.size()) break;
+        value.push_back('\n');
+        text = lines[++i];
+      }
+      if (!closed) {
+        warnings->push_back(absl::StrCat(Origin(path, line_number), ": ", name, " has no closing quote; not imported"));
+        continue;
+      }
+    } else {
+      const size_t comment = raw.find(" #");
+      value = std::string(absl::StripTrailingAsciiWhitespace(raw.substr(0, comment)));
+    }
+    if (expand) {
+      std::string expanded;
+      absl::Status status = Expand(value, chained, Dialect{true}, &expanded);
+      if (!status.ok()) {
+        warnings->push_back(
+            absl::StrCat(Origin(path, line_number), ": ", name, ": ", status.message(), "; not imported"));
+        continue;
+      }
+      value = std::move(expanded);
+    }
+    so_far[name] = value;
+    vars.push_back({name, std::move(value), line_number});
+  }
+  return vars;
+}
+
+// ---------------------------------------------------------------------------
+// Dockerfiles.
+
+struct Instruction {
+  std::string keyword;  // upper case
+  std::string args;
+  int line = 0;  // 1-based, where the instruction starts
+};
+
+// Splits a Dockerfile into instructions: the escape parser directive, line
+// continuations (comment and empty lines inside them are dropped, as Docker
+// does), comments, and heredoc bodies of RUN/COPY/ADD.
+std::vector<Instruction> SplitDockerfile(const std::string& content) {
+  std::vector<std::string> lines = absl::StrSplit(content, '\n');
+  for (std::string& line : lines) {
+    if (absl::EndsWith(line, "\r")) line.pop_back();
+  }
+  char escape = '\\';
+  for (const std::string& line : lines) {
+    absl::string_view directive = absl::StripAsciiWhitespace(line);
+    if (!absl::ConsumePrefix(&directive, "#")) break;
+    const size_t eq = directive.find('=');
+    if (eq == absl::string_view::npos) break;
+    const std::string key = absl::AsciiStrToLower(absl::StripAsciiWhitespace(directive.substr(0, eq)));
+    if (key.empty() || !std::all_of(key.begin(), key.end(), [](char c) { return absl::ascii_isalpha(c); })) break;
+    absl::string_view value = absl::StripAsciiWhitespace(directive.substr(eq + 1));
+    if (key == "escape" && (value == "`" || value == "\\")) escape = value[0];
+  }
+  auto blank_or_comment = [](absl::string_view line) {
+    line = absl::StripLeadingAsciiWhitespace(line);
+    return line.empty() || line[0] == '#';
+  };
+
+  std::vector<Instruction> out;
+  size_t i = 0;
+  while (i < lines.size()) {
+    if (blank_or_comment(lines[i])) {
+      ++i;
+      continue;
+    }
+    Instruction instruction;
+    instruction.line = static_cast<int>(i) + 1;
+    std::string text;
+    absl::string_view current = absl::StripLeadingAsciiWhitespace(lines[i]);
+    while (true) {
+      absl::string_view right = absl::StripTrailingAsciiWhitespace(current);
+      ++i;
+      if (right.empty() || right.back() != escape) {
+        text.append(current.data(), current.size());
+        break;
+      }
+      text.append(right.data(), right.size() - 1);
+      while (i < lines.size() && blank_or_comment(lines[i])) ++i;
+      if (i >= lines.size()) break;
+      current = lines[i];
+    }
+    absl::string_view stripped = absl::StripAsciiWhitespace(text);
+    const size_t space = stripped.find_first_of(" \t");
+    instruction.keyword = absl::AsciiStrToUpper(stripped.substr(0, space));
+    instruction.args =
+        space == absl::string_view::npos ? "" : std::string(absl::StripLeadingAsciiWhitespace(stripped.substr(space)));
+    if (instruction.keyword == "RUN" || instruction.keyword == "COPY" || instruction.keyword == "ADD") {
+      // Skip heredoc bodies (<<EOF, <<-EOF, <<"EOF"): their lines are not
+      // instructions.
+      const std::string& args = instruction.args;
+      size_t pos = 0;
+      while ((pos = args.find("<<", pos)) != std::string::npos) {
+        size_t p = pos + 2;
+        const bool strip_tabs = p < args.size() && args[p] == '-';
+        if (strip_tabs) ++p;
+        const char quote = p < args.size() && (args[p] == '"' || args[p] == '\'') ? args[p] : '\0';
+        if (quote) ++p;
+        const size_t word_start = p;
+        while (p < args.size() && IsNameChar(args[p])) ++p;
+        pos = p;
+        if (p == word_start || (quote && (p >= args.size() || args[p] != quote))) continue;
+        const std::string word = args.substr(word_start, p - word_start);
+        while (i < lines.size()) {
+          absl::string_view body = lines[i++];
+          if (strip_tabs) body = absl::StripLeadingAsciiWhitespace(body);
+          if (body == word) break;
+        }
+      }
+    }
+    out.push_back(std::move(instruction));
+  }
+  return out;
+}
+
+// Docker's exec form: a JSON array of strings. nullopt when `text` is not
+// one, which makes it shell form.
+std::optional<std::vector<std::string>> ParseJsonStringArray(absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (!absl::ConsumePrefix(&text, "[")) return std::nullopt;
+  std::vector<std::string> items;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  auto append_utf8 = [](uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  };
+  auto hex4 = [&](size_t at) -> std::optional<uint32_t> {
+    if (at + 4 > text.size()) return std::nullopt;
+    uint32_t v = 0;
+    for (size_t k = at; k < at + 4; ++k) {
+      const char c = text[k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return std::nullopt;
+      }
+    }
+    return v;
+  };
+  skip_space();
+  if (i < text.size() && text[i] == ']') {
+    ++i;
+  } else {
+    while (true) {
+      skip_space();
+      if (i >= text.size() || text[i] != '"') return std::nullopt;
+      ++i;
+      std::string item;
+      bool closed = false;
+      while (i < text.size()) {
+        const char c = text[i++];
+        if (c == '"') {
+          closed = true;
+          break;
+        }
+        if (c != '\\') {
+          item.push_back(c);
+          continue;
+        }
+        if (i >= text.size()) return std::nullopt;
+        const char e = text[i++];
+        switch (e) {
+          case '"':
+          case '\\':
+          case '/':
+            item.push_back(e);
+            break;
+          case 'b':
+            item.push_back('\b');
+            break;
+          case 'f':
+            item.push_back('\f');
+            break;
+          case 'n':
+            item.push_back('\n');
+            break;
+          case 'r':
+            item.push_back('\r');
+            break;
+          case 't':
+            item.push_back('\t');
+            break;
+          case 'u': {
+            std::optional<uint32_t> cp = hex4(i);
+            if (!cp) return std::nullopt;
+            i += 4;
+            if (*cp >= 0xD800 && *cp < 0xDC00 && i + 1 < text.size() && text[i] == '\\' && text[i + 1] == 'u') {
+              std::optional<uint32_t> low = hex4(i + 2);
+              if (low && *low >= 0xDC00 && *low < 0xE000) {
+                cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
+                i += 6;
+              }
+            }
+            append_utf8(*cp, &item);
+            break;
+          }
+          default:
+            return std::nullopt;
+        }
+      }
+      if (!closed) return std::nullopt;
+      items.push_back(std::move(item));
+      skip_space();
+      if (i < text.size() && text[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < text.size() && text[i] == ']') {
+        ++i;
+        break;
+      }
+      return std::nullopt;
+    }
+  }
+  skip_space();
+  if (i != text.size()) return std::nullopt;
+  return items;
+}
+
+// An ENTRYPOINT or CMD and where it was written.
+struct CommandPart {
+  std::vector<std::string> argv;
+  std::string origin;
+  std::string declared_by;
+};
+
+// What the Dockerfile says about the image it builds.
+struct ImageFacts {
+  // nullopt: inherited from a base image outside the Dockerfile, unknown.
+  std::optional<CommandPart> entrypoint;
+  std::optional<CommandPart> cmd;
+  // The image outside the Dockerfile the chosen stage descends from.
+  std::string base_image;
+  std::map<std::string, Declared> env;
+};
+
+struct DockerfileSource {
+  // For origins: the Dockerfile's path, or the compose file holding
+  // dockerfile_inline; `line_offset` is added to instruction lines.
+  std::string path;
+  int line_offset = 0;
+  std::string content;
+  std::string target;
+  std::map<std::string, std::string> build_args;
+};
+
+// Evaluates a Dockerfile's stages far enough to know the chosen stage's
+// ENTRYPOINT, CMD and ENV: stages built FROM an earlier stage inherit them;
+// ENTRYPOINT resets a CMD the stage did not set itself (Docker's rule).
+class DockerfileEvaluator {
+ public:
+  DockerfileEvaluator(const std::string& service, const DockerfileSource& source, std::vector<std::string>* warnings)
+      : service_(service), source_(source), warnings_(warnings) {}
+
+  std::optional<ImageFacts> Run() {
+    std::map<std::string, std::optional<std::string>> global_args;
+    for (const Instruction& instruction : SplitDockerfile(source_.content)) {
+      const std::string origin = Origin(source_.path, instruction.line + source_.line_offset);
+      const std::string& kw = instruction.keyword;
+      if (kw == "FROM") {
+        From(instruction.args, origin);
+        continue;
+      }
+      if (stages_.empty()) {
+        if (kw == "ARG") DeclareArgs(instruction.args, origin, global_args, global_args);
+        continue;
+      }
+      Stage& stage = stages_.back();
+      if (kw == "ARG") {
+        DeclareArgs(instruction.args, origin, global_args, stage.args);
+      } else if (kw == "ENV") {
+        SetEnv(stage, instruction.args, origin);
+      } else if (kw == "CMD") {
+        stage.facts.cmd = CommandForm(stage, instruction.args, origin);
+        stage.cmd_set_here = true;
+      } else if (kw == "ENTRYPOINT") {
+        stage.facts.entrypoint = CommandForm(stage, instruction.args, origin);
+        if (!stage.cmd_set_here) stage.facts.cmd = CommandPart{{}, origin, kByDockerfile};
+      } else if (kw == "SHELL") {
+        if (std::optional<std::vector<std::string>> shell = ParseJsonStringArray(instruction.args)) {
+          stage.shell = *shell;
+        } else {
+          Warn(origin, "SHELL is not a JSON array; shell-form commands below keep /bin/sh -c");
+        }
+      }
+    }
+    if (stages_.empty()) {
+      Warn(Origin(source_.path, 1 + source_.line_offset), "no FROM instruction; the Dockerfile is not interpreted");
+      return std::nullopt;
+    }
+    if (!source_.target.empty()) {
+      const std::string target = absl::AsciiStrToLower(source_.target);
+      for (const Stage& stage : stages_) {
+        if (stage.name == target) return stage.facts;
+      }
+      Warn(Origin(source_.path, 1 + source_.line_offset),
+           absl::StrCat("build target '", source_.target, "' is not a stage of this Dockerfile; using the last stage"));
+    }
+    return stages_.back().facts;
+  }
+
+ private:
+  struct Stage {
+    std::string name;  // lower case
+    ImageFacts facts;
+    bool cmd_set_here = false;
+    std::vector<std::string> shell = {"/bin/sh", "-c"};
+    std::map<std::string, std::optional<std::string>> args;
+  };
+
+  void Warn(const std::string& origin, const std::string& what) {
+    warnings_->push_back(absl::StrCat(origin, ": ", service_, ": ", what));
+  }
+
+  void From(const std::string& args, const std::string& origin) {
+    std::vector<std::string> words = absl::StrSplit(args, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    words.erase(
+        std::remove_if(words.begin(), words.end(), [](const std::string& w) { return absl::StartsWith(w, "--"); }),
+        words.end());
+    Stage stage;
+    const std::string base = words.empty() ? "" : words[0];
+    if (words.size() >= 3 && absl::AsciiStrToLower(words[1]) == "as") stage.name = absl::AsciiStrToLower(words[2]);
+    const Stage* parent = nullptr;
+    for (const Stage& earlier : stages_) {
+      if (!earlier.name.empty() && earlier.name == absl::AsciiStrToLower(base)) parent = &earlier;
+    }
+    if (parent != nullptr) {
+      stage.facts = parent->facts;
+      stage.shell = parent->shell;
+    } else {
+      stage.facts.base_image = base;
+      if (absl::AsciiStrToLower(base) == "scratch") {
+        stage.facts.entrypoint = CommandPart{{}, origin, kByDockerfile};
+        stage.facts.cmd = CommandPart{{}, origin, kByDockerfile};
+      }
+    }
+    stages_.push_back(std::move(stage));
+  }
+
+  std::optional<std::string> Lookup(const Stage* stage, const std::map<std::string, std::optional<std::string>>& args,
+                                    const std::string& name) const {
+    if (stage != nullptr) {
+      auto env = stage->facts.env.find(name);
+      if (env != stage->facts.env.end()) return env->second.value;
+    }
+    auto arg = args.find(name);
+    if (arg != args.end()) return arg->second;
+    return std::nullopt;
+  }
+
+  // ARG NAME[=default] ...: the build argument compose passes wins over the
+  // default; an ARG inside a stage without default takes the global one.
+  void DeclareArgs(const std::string& text, const std::string& origin,
+                   const std::map<std::string, std::optional<std::string>>& global_args,
+                   std::map<std::string, std::optional<std::string>>& into) {
+    absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(text);
+    if (!words.ok()) {
+      Warn(origin, absl::StrCat("ARG ", text, ": ", words.status().message(), "; not interpreted"));
+      return;
+    }
+    const Stage* stage = stages_.empty() ? nullptr : &stages_.back();
+    for (const std::string& word : *words) {
+      const size_t eq = word.find('=');
+      const std::string name = word.substr(0, eq);
+      std::optional<std::string> value;
+      auto given = source_.build_args.find(name);
+      if (given != source_.build_args.end()) {
+        value = given->second;
+      } else if (eq != std::string::npos) {
+        std::string expanded;
+        VarLookup lookup = [&](const std::string& n) { return Lookup(stage, into, n); };
+        if (Expand(word.substr(eq + 1), lookup, Dialect{false}, &expanded).ok()) value = expanded;
+      } else {
+        auto global = global_args.find(name);
+        if (global != global_args.end()) value = global->second;
+      }
+      into[name] = value;
+    }
+  }
+
+  void SetEnv(Stage& stage, const std::string& text, const std::string& origin) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    absl::string_view stripped = absl::StripAsciiWhitespace(text);
+    const size_t space = stripped.find_first_of(" \t");
+    const absl::string_view first = stripped.substr(0, space);
+    if (first.find('=') == absl::string_view::npos) {
+      // Legacy form: ENV NAME the rest of the line.
+      absl::string_view value =
+          space == absl::string_view::npos ? "" : absl::StripAsciiWhitespace(stripped.substr(space));
+      if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+        value = value.substr(1, value.size() - 2);
+      }
+      pairs.emplace_back(std::string(first), std::string(value));
+    } else {
+      absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(stripped);
+      if (!words.ok()) {
+        Warn(origin, absl::StrCat("ENV ", text, ": ", words.status().message(), "; not imported"));
+        return;
+      }
+      for (const std::string& word : *words) {
+        const size_t eq = word.find('=');
+        if (eq == std::string::npos) {
+          Warn(origin, absl::StrCat("ENV ", word, " has no value; not imported"));
+          continue;
+        }
+        pairs.emplace_back(word.substr(0, eq), word.substr(eq + 1));
+      }
+    }
+    // Docker expands every pair against the variables as they were before
+    // the instruction.
+    Stage snapshot;
+    snapshot.facts.env = stage.facts.env;
+    for (const auto& [name, raw] : pairs) {
+      std::string expanded;
+      VarLookup lookup = [&](const std::string& n) { return Lookup(&snapshot, stage.args, n); };
+      absl::Status status = Expand(raw, lookup, Dialect{false}, &expanded);
+      if (!status.ok()) {
+        stage.facts.env.erase(name);
+        Warn(origin, absl::StrCat("ENV ", name, ": ", status.message(),
+                                  " in this Dockerfile (a base image may set it); not imported"));
+        continue;
+      }
+      stage.facts.env[name] = Declared{std::move(expanded), origin, kByDockerfile};
+    }
+  }
+
+  CommandPart CommandForm(const Stage& stage, const std::string& args, const std::string& origin) {
+    CommandPart part{{}, origin, kByDockerfile};
+    if (std::optional<std::vector<std::string>> exec = ParseJsonStringArray(args)) {
+      part.argv = std::move(*exec);
+      return part;
+    }
+    if (args.empty()) return part;
+    part.argv = stage.shell;
+    part.argv.push_back(args);
+    return part;
+  }
+
+  const std::string service_;
+  const DockerfileSource& source_;
+  std::vector<std::string>* warnings_;
+  std::vector<Stage> stages_;
+};
+
+// ---------------------------------------------------------------------------
+// Compose files.
+
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+  std::string name;
+};
+
+// A mapping's entries with YAML merge keys (<<) applied: explicit keys win
+// over merged ones, and earlier merged mappings over later ones.
+std::vector<Entry> Entries(const YAML::Node& map) {
+  std::vector<Entry> out;
+  if (!map.IsMap()) return out;
+  std::set<std::string> seen;
+  std::vector<YAML::Node> merged;
+  for (YAML::const_iterator it = map.begin(); it != map.end(); ++it) {
+    const std::string name = it->first.Scalar();
+    if (name == "<<" && it->first.Tag() == "?") {
+      if (it->second.IsMap()) merged.push_back(it->second);
+      if (it->second.IsSequence()) {
+        for (const YAML::Node& item : it->second) {
+          if (item.IsMap()) merged.push_back(item);
+        }
+      }
+      continue;
+    }
+    if (seen.insert(name).second) out.push_back({it->first, it->second, name});
+  }
+  for (const YAML::Node& source : merged) {
+    for (Entry& entry : Entries(source)) {
+      if (seen.insert(entry.name).second) out.push_back(std::move(entry));
+    }
+  }
+  return out;
+}
+
+absl::Status StructureError(const std::string& file, const YAML::Node& node, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(Origin(file, node.Mark()), ": ", what));
+}
+
+bool IsReset(const YAML::Node& node) { return node.Tag() == "!reset"; }
+bool IsOverride(const YAML::Node& node) { return node.Tag() == "!override"; }
+
+struct Argv {
+  std::vector<std::string> words;
+  std::string origin;
+  // False when the file sets it but its value could not be interpolated or
+  // split: the service's command is then unknown.
+  bool known = true;
+};
+
+struct EnvFileRef {
+  std::string path;  // joined to the project directory
+  std::string origin;
+  bool required = true;
+};
+
+struct BuildModel {
+  bool declared = false;
+  std::string origin;
+  std::optional<Declared> context;
+  std::optional<Declared> dockerfile;
+  std::optional<Declared> dockerfile_inline;
+  std::optional<Declared> target;
+  // Set when context or dockerfile could not be interpolated.
+  bool location_unknown = false;
+  std::map<std::string, Declared> args;
+  std::map<std::string, Declared> labels;
+};
+
+// One service as the files merged so far declare it.
+struct ServiceModel {
+  std::optional<Argv> command;
+  std::optional<Argv> entrypoint;
+  std::optional<Declared> image;
+  BuildModel build;
+  std::map<std::string, Declared> environment;
+  std::vector<EnvFileRef> env_files;
+  std::optional<Declared> replicas;
+  std::optional<Declared> scale;
+};
+
+class ProjectLoader {
+ public:
+  ProjectLoader(const std::string& main_file, const ReadFileFn& read, const LookupEnvFn& env)
+      : main_file_(main_file), project_dir_(Dirname(main_file)), read_(read), env_(env) {}
+
+  absl::StatusOr<ComposeProject> Load(const std::vector<std::string>& overrides) {
+    std::vector<std::pair<std::string, std::string>> files;
+    CORRAL_ASSIGN_OR_RETURN(std::string main_content, Read(main_file_));
+    files.emplace_back(main_file_, std::move(main_content));
+    if (overrides.empty()) {
+      std::vector<std::pair<std::string, std::string>> found;
+      for (const char* name : kOverrideNames) {
+        const std::string path = JoinPath(project_dir_, name);
+        absl::StatusOr<std::string> content = read_(path);
+        if (content.ok()) {
+          found.emplace_back(path, std::move(*content));
+        } else if (!absl::IsNotFound(content.status())) {
+          return WithPath(path, content.status());
+        }
+      }
+      if (found.size() > 1) {
+        std::vector<std::string> names;
+        for (const auto& [path, content] : found) names.push_back(path);
+        warnings_.push_back(absl::StrCat("found several override files (", absl::StrJoin(names, ", "), "); using ",
+                                         names.front(), " as docker compose does"));
+      }
+      if (!found.empty()) files.push_back(std::move(found.front()));
+    } else {
+      for (const std::string& path : overrides) {
+        CORRAL_ASSIGN_OR_RETURN(std::string content, Read(path));
+        files.emplace_back(path, std::move(content));
+      }
+    }
+    CORRAL_RETURN_IF_ERROR(LoadDotEnv());
+
+    ComposeProject project;
+    for (const auto& [path, content] : files) {
+      project.files.push_back(path);
+      CORRAL_RETURN_IF_ERROR(ApplyFile(path, content));
+    }
+    for (const auto& [name, model] : services_) project.services.push_back(Resolve(name, model));
+    project.warnings = std::move(warnings_);
+    return project;
+  }
+
+ private:
+  static absl::Status WithPath(const std::string& path, const absl::Status& status) {
+    if (absl::StrContains(status.message(), path)) return status;
+    return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+  }
+
+  absl::StatusOr<std::string> Read(const std::string& path) {
+    absl::StatusOr<std::string> content = read_(path);
+    if (!content.ok()) return WithPath(path, content.status());
+    return content;
+  }
+
+  std::optional<std::string> LookupVar(const std::string& name) const {
+    if (env_) {
+      if (std::optional<std::string> v = env_(name)) return v;
+    }
+    auto it = dotenv_.find(name);
+    if (it == dotenv_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  VarLookup Lookup() const {
+    return [this](const std::string& name) { return LookupVar(name); };
+  }
+
+  absl::Status LoadDotEnv() {
+    const std::string path = JoinPath(project_dir_, ".env");
+    absl::StatusOr<std::string> content = read_(path);
+    if (!content.ok()) {
+      if (absl::IsNotFound(content.status())) return absl::OkStatus();
+      warnings_.push_back(absl::StrCat(path, ": cannot be read (", content.status().message(),
+                                       "); variables it may define are not used"));
+      return absl::OkStatus();
+    }
+    // Inside .env a name is looked up in the environment first, then in the
+    // lines above.
+    VarLookup env_only = [this](const std::string& name) -> std::optional<std::string> {
+      if (env_) return env_(name);
+      return std::nullopt;
+    };
+    for (EnvFileVar& var : ParseEnvFile(path, *content, env_only, &warnings_)) {
+      dotenv_[var.name] = std::move(var.value);
+    }
+    return absl::OkStatus();
+  }
+
+  void Warn(const std::string& file, const YAML::Node& node, const std::string& what) {
+    warnings_.push_back(absl::StrCat(Origin(file, node.Mark()), ": ", what));
+  }
+
+  // The scalar interpolated; on failure a warning and nullopt, so the field
+  // counts as not declared.
+  std::optional<std::string> Interpolate(const std::string& file, const YAML::Node& node, const std::string& what) {
+    std::string out;
+    absl::Status status = Expand(node.Scalar(), Lookup(), Dialect{true}, &out);
+    if (!status.ok()) {
+      Warn(file, node, absl::StrCat(what, ": ", status.message(), "; this value is not used"));
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  absl::Status ApplyFile(const std::string& file, const std::string& content) {
+    try {
+      YAML::Node root = YAML::Load(content);
+      if (root.IsNull()) return absl::InvalidArgumentError(absl::StrCat(file, ": empty compose file"));
+      if (!root.IsMap()) return StructureError(file, root, "the top level is not a mapping");
+      for (const Entry& top : Entries(root)) {
+        if (top.name == "include") {
+          Warn(file, top.key,
+               "include: the included compose files are not read; services they declare are not imported");
+        } else if (top.name == "services") {
+          if (top.value.IsNull()) continue;
+          if (!top.value.IsMap()) return StructureError(file, top.value, "services must be a mapping");
+          for (const Entry& service : Entries(top.value)) {
+            if (service.value.IsNull()) {
+              services_[service.name];
+              continue;
+            }
+            if (!service.value.IsMap()) {
+              return StructureError(file, service.value, absl::StrCat("service ", service.name, " must be a mapping"));
+            }
+            CORRAL_RETURN_IF_ERROR(ApplyService(file, service.name, service.value, services_[service.name]));
+          }
+        }
+      }
+    } catch (const YAML::Exception& e) {
+      const std::string where =
+          e.mark.is_null() ? file : absl::StrCat(Origin(file, e.mark.line + 1), ":", e.mark.column + 1);
+      return absl::InvalidArgumentError(absl::StrCat(where, ": invalid YAML: ", e.msg));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyService(const std::string& file, const std::string& name, const YAML::Node& node,
+                            ServiceModel& model) {
+    for (const Entry& field : Entries(node)) {
+      const YAML::Node& value = field.value;
+      const std::string what = absl::StrCat(name, ": ", field.name);
+      if (IsReset(value)) {
+        Reset(field.name, model);
+        continue;
+      }
+      if (IsOverride(value)) Reset(field.name, model);
+      if (field.name == "command" || field.name == "entrypoint") {
+        CORRAL_ASSIGN_OR_RETURN(std::optional<Argv> argv, ReadArgv(file, field, what));
+        if (argv) (field.name == "command" ? model.command : model.entrypoint) = std::move(argv);
+      } else if (field.name == "image") {
+        if (value.IsNull()) continue;
+        if (!value.IsScalar()) return StructureError(file, value, absl::StrCat(what, " must be a string"));
+        std::optional<std::string> image = Interpolate(file, value, what);
+        model.image = image ? std::optional<Declared>(Declared{*image, Origin(file, value.Mark())}) : std::nullopt;
+      } else if (field.name == "build") {
+        CORRAL_RETURN_IF_ERROR(ApplyBuild(file, field, what, model.build));
+      } else if (field.name == "environment") {
+        CORRAL_RETURN_IF_ERROR(ApplyEnvironment(file, value, what, model.environment));
+      } else if (field.name == "env_file") {
+        CORRAL_RETURN_IF_ERROR(ApplyEnvFiles(file, value, what, model.env_files));
+      } else if (field.name == "deploy") {
+        if (value.IsNull()) continue;
+        if (!value.IsMap()) return StructureError(file, value, absl::StrCat(what, " must be a mapping"));
+        for (const Entry& deploy : Entries(value)) {
+          if (deploy.name == "replicas") {
+            CORRAL_RETURN_IF_ERROR(ReadCount(file, deploy.value, absl::StrCat(what, ".replicas"), model.replicas));
+          } else if (deploy.name == "mode" && deploy.value.IsScalar() &&
+                     absl::StartsWith(deploy.value.Scalar(), "global")) {
+            Warn(file, deploy.value,
+                 absl::StrCat(what, ".mode: ", deploy.value.Scalar(),
+                              " runs one container per node; a replica count is not imported from it"));
+          }
+        }
+      } else if (field.name == "scale") {
+        CORRAL_RETURN_IF_ERROR(ReadCount(file, value, what, model.scale));
+      } else if (field.name == "extends") {
+        std::string from = value.IsScalar() ? value.Scalar() : "";
+        if (value.IsMap() && value["service"]) from = value["service"].Scalar();
+        if (value.IsMap() && value["file"]) absl::StrAppend(&from, " in ", value["file"].Scalar());
+        Warn(file, field.key,
+             absl::StrCat(name, ": extends ", from.empty() ? "another service" : from,
+                          "; what it inherits from there is not imported"));
+      } else if (field.name == "profiles") {
+        std::vector<std::string> profiles;
+        if (value.IsSequence()) {
+          for (const YAML::Node& p : value) profiles.push_back(p.Scalar());
+        }
+        Warn(file, field.key,
+             absl::StrCat(name, ": runs only when profile ", absl::StrJoin(profiles, ", "),
+                          " is enabled; imported as if it were"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static void Reset(const std::string& field, ServiceModel& model) {
+    if (field == "command") model.command.reset();
+    if (field == "entrypoint") model.entrypoint.reset();
+    if (field == "image") model.image.reset();
+    if (field == "build") model.build = BuildModel();
+    if (field == "environment") model.environment.clear();
+    if (field == "env_file") model.env_files.clear();
+    if (field == "deploy") model.replicas.reset();
+    if (field == "scale") model.scale.reset();
+  }
+
+  // A string is split shell-style as compose does (it is not run by a
+  // shell); a list is taken item by item. nullopt for null (not set here).
+  absl::StatusOr<std::optional<Argv>> ReadArgv(const std::string& file, const Entry& field, const std::string& what) {
+    const YAML::Node& value = field.value;
+    if (value.IsNull()) return std::optional<Argv>();
+    Argv argv;
+    argv.origin = Origin(file, field.key.Mark());
+    if (value.IsScalar()) {
+      std::optional<std::string> text = Interpolate(file, value, what);
+      if (!text) {
+        argv.known = false;
+        return std::optional<Argv>(std::move(argv));
+      }
+      absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(*text);
+      if (!words.ok()) {
+        Warn(file, value, absl::StrCat(what, ": cannot split '", *text, "' (", words.status().message(), ")"));
+        argv.known = false;
+      } else {
+        argv.words = std::move(*words);
+      }
+      return std::optional<Argv>(std::move(argv));
+    }
+    if (!value.IsSequence()) return StructureError(file, value, absl::StrCat(what, " must be a string or a list"));
+    for (const YAML::Node& item : value) {
+      if (!item.IsScalar()) return StructureError(file, item, absl::StrCat(what, " must be a list of strings"));
+      std::optional<std::string> word = Interpolate(file, item, what);
+      if (!word) {
+        argv.known = false;
+        argv.words.clear();
+        break;
+      }
+      argv.words.push_back(std::move(*word));
+    }
+    return std::optional<Argv>(std::move(argv));
+  }
+
+  absl::Status ReadCount(const std::string& file, const YAML::Node& value, const std::string& what,
+                         std::optional<Declared>& into) {
+    if (value.IsNull()) return absl::OkStatus();
+    if (!value.IsScalar()) return StructureError(file, value, absl::StrCat(what, " must be a number"));
+    into.reset();
+    std::optional<std::string> text = Interpolate(file, value, what);
+    if (!text) return absl::OkStatus();
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(*text, &n) || n < 0) {
+      Warn(file, value, absl::StrCat(what, ": '", *text, "' is not a replica count; not imported"));
+      return absl::OkStatus();
+    }
+    into = Declared{absl::StrCat(n), Origin(file, value.Mark())};
+    return absl::OkStatus();
+  }
+
+  // `environment`, build.args and build.labels: a list of NAME=VALUE (or
+  // NAME, taken from the environment compose runs in) or a mapping.
+  // Later declarations replace earlier ones per name.
+  absl::Status ApplyKeyValues(const std::string& file, const YAML::Node& node, const std::string& what,
+                              std::map<std::string, Declared>& into) {
+    if (node.IsNull()) return absl::OkStatus();
+    auto assign = [&](const std::string& name, const YAML::Node& at, const std::optional<std::string>& raw_value) {
+      const std::string origin = Origin(file, at.Mark());
+      const std::string item = absl::StrCat(what, ".", name);
+      if (!raw_value) {
+        if (std::optional<std::string> v = LookupVar(name)) {
+          into[name] = Declared{*v, origin};
+        } else {
+          into.erase(name);
+          Warn(file, at,
+               absl::StrCat(item,
+                            " takes its value from the environment compose runs in, where it is not set; "
+                            "not imported"));
+        }
+        return;
+      }
+      std::string out;
+      absl::Status status = Expand(*raw_value, Lookup(), Dialect{true}, &out);
+      if (!status.ok()) {
+        into.erase(name);
+        Warn(file, at, absl::StrCat(item, ": ", status.message(), "; this value is not used"));
+        return;
+      }
+      into[name] = Declared{std::move(out), origin};
+    };
+    if (node.IsSequence()) {
+      for (const YAML::Node& item : node) {
+        if (!item.IsScalar())
+          return StructureError(file, item, absl::StrCat(what, " items must be NAME=VALUE strings"));
+        const std::string& text = item.Scalar();
+        const size_t eq = text.find('=');
+        if (eq == std::string::npos) {
+          assign(text, item, std::nullopt);
+        } else {
+          assign(text.substr(0, eq), item, text.substr(eq + 1));
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (!node.IsMap()) return StructureError(file, node, absl::StrCat(what, " must be a list or a mapping"));
+    for (const Entry& entry : Entries(node)) {
+      if (entry.value.IsNull()) {
+        assign(entry.name, entry.key, std::nullopt);
+      } else if (entry.value.IsScalar()) {
+        assign(entry.name, entry.key, entry.value.Scalar());
+      } else {
+        return StructureError(file, entry.value, absl::StrCat(what, ".", entry.name, " must be a string or number"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyEnvironment(const std::string& file, const YAML::Node& node, const std::string& what,
+                                std::map<std::string, Declared>& into) {
+    return ApplyKeyValues(file, node, what, into);
+  }
+
+  absl::Status ApplyEnvFiles(const std::string& file, const YAML::Node& node, const std::string& what,
+                             std::vector<EnvFileRef>& into) {
+    if (node.IsNull()) return absl::OkStatus();
+    auto add = [&](const YAML::Node& path_node, bool required) {
+      std::optional<std::string> path = Interpolate(file, path_node, what);
+      if (!path) return;
+      into.push_back({JoinPath(project_dir_, *path), Origin(file, path_node.Mark()), required});
+    };
+    if (node.IsScalar()) {
+      add(node, true);
+      return absl::OkStatus();
+    }
+    if (!node.IsSequence()) return StructureError(file, node, absl::StrCat(what, " must be a string or a list"));
+    for (const YAML::Node& item : node) {
+      if (item.IsScalar()) {
+        add(item, true);
+      } else if (item.IsMap() && item["path"] && item["path"].IsScalar()) {
+        const YAML::Node required = item["required"];
+        add(item["path"], !(required && required.IsScalar() && required.Scalar() == "false"));
+      } else {
+        return StructureError(file, item, absl::StrCat(what, " items must be paths or {path, required}"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyBuild(const std::string& file, const Entry& field, const std::string& what, BuildModel& build) {
+    const YAML::Node& value = field.value;
+    if (value.IsNull()) return absl::OkStatus();
+    build.declared = true;
+    build.origin = Origin(file, field.key.Mark());
+    auto set_path = [&](std::optional<Declared>& into, const YAML::Node& node, const std::string& item) {
+      std::optional<std::string> text = Interpolate(file, node, item);
+      if (!text) {
+        into.reset();
+        build.location_unknown = true;
+        return;
+      }
+      into = Declared{*text, Origin(file, node.Mark())};
+    };
+    if (value.IsScalar()) {
+      set_path(build.context, value, what);
+      return absl::OkStatus();
+    }
+    if (!value.IsMap()) return StructureError(file, value, absl::StrCat(what, " must be a path or a mapping"));
+    for (const Entry& entry : Entries(value)) {
+      const std::string item = absl::StrCat(what, ".", entry.name);
+      if (IsReset(entry.value) || IsOverride(entry.value)) {
+        if (entry.name == "args") build.args.clear();
+        if (entry.name == "labels") build.labels.clear();
+        if (IsReset(entry.value)) continue;
+      }
+      if (entry.name == "args") {
+        CORRAL_RETURN_IF_ERROR(ApplyKeyValues(file, entry.value, item, build.args));
+      } else if (entry.name == "labels") {
+        CORRAL_RETURN_IF_ERROR(ApplyKeyValues(file, entry.value, item, build.labels));
+      } else if (entry.name == "context" || entry.name == "dockerfile" || entry.name == "dockerfile_inline" ||
+                 entry.name == "target") {
+        if (!entry.value.IsScalar()) return StructureError(file, entry.value, absl::StrCat(item, " must be a string"));
+        if (entry.name == "context") set_path(build.context, entry.value, item);
+        if (entry.name == "target") set_path(build.target, entry.value, item);
+        if (entry.name == "dockerfile") {
+          set_path(build.dockerfile, entry.value, item);
+          build.dockerfile_inline.reset();
+        }
+        if (entry.name == "dockerfile_inline") {
+          // Compose interpolates this text like any value, so a Dockerfile
+          // variable in it must be written $$VAR.
+          set_path(build.dockerfile_inline, entry.value, item);
+          build.dockerfile.reset();
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Reads and evaluates the Dockerfile compose builds the service from.
+  std::optional<ImageFacts> ReadImage(const std::string& name, const BuildModel& build) {
+    if (build.location_unknown) {
+      warnings_.push_back(absl::StrCat(
+          build.origin, ": ", name, ": the build context or Dockerfile is not known, so the Dockerfile is not read"));
+      return std::nullopt;
+    }
+    DockerfileSource source;
+    if (build.target) source.target = build.target->value;
+    for (const auto& [arg, declared] : build.args) source.build_args[arg] = declared.value;
+    if (build.dockerfile_inline) {
+      // The origin of "dockerfile_inline: |" is its indicator line; the text
+      // starts on the next one.
+      const std::string& origin = build.dockerfile_inline->origin;
+      const size_t colon = origin.rfind(':');
+      int line = 0;
+      (void)absl::SimpleAtoi(origin.substr(colon + 1), &line);
+      source.path = origin.substr(0, colon);
+      source.line_offset = line;
+      source.content = build.dockerfile_inline->value;
+      return DockerfileEvaluator(name, source, &warnings_).Run();
+    }
+    const std::string context = build.context ? build.context->value : ".";
+    if (absl::StrContains(context, "://") || absl::StartsWith(context, "git@")) {
+      warnings_.push_back(absl::StrCat(build.origin, ": ", name, ": the build context ", context,
+                                       " is remote; its Dockerfile is not read"));
+      return std::nullopt;
+    }
+    const std::string context_dir = JoinPath(project_dir_, context);
+    source.path = JoinPath(context_dir, build.dockerfile ? build.dockerfile->value : "Dockerfile");
+    absl::StatusOr<std::string> content = read_(source.path);
+    if (!content.ok()) {
+      warnings_.push_back(absl::StrCat(build.origin, ": ", name, ": cannot read its Dockerfile ", source.path, " (",
+                                       content.status().message(),
+                                       "); the image's CMD, ENTRYPOINT and ENV are not known"));
+      return std::nullopt;
+    }
+    source.content = std::move(*content);
+    return DockerfileEvaluator(name, source, &warnings_).Run();
+  }
+
+  void AddEnvFiles(const std::string& name, const ServiceModel& model, std::map<std::string, Declared>& env) {
+    for (const EnvFileRef& ref : model.env_files) {
+      absl::StatusOr<std::string> content = read_(ref.path);
+      if (!content.ok()) {
+        if (ref.required || !absl::IsNotFound(content.status())) {
+          warnings_.push_back(absl::StrCat(ref.origin, ": ", name, ": env_file ", ref.path, " cannot be read (",
+                                           content.status().message(), "); its variables are not imported"));
+        }
+        continue;
+      }
+      for (EnvFileVar& var : ParseEnvFile(ref.path, *content, Lookup(), &warnings_)) {
+        env[var.name] = Declared{std::move(var.value), Origin(ref.path, var.line)};
+      }
+    }
+  }
+
+  DeclaredService Resolve(const std::string& name, const ServiceModel& model) {
+    DeclaredService out;
+    out.name = name;
+    if (model.image) out.image = model.image->value;
+
+    std::optional<ImageFacts> image;
+    if (model.build.declared) image = ReadImage(name, model.build);
+
+    if (image) out.environment = image->env;
+    AddEnvFiles(name, model, out.environment);
+    for (const auto& [var, declared] : model.environment) out.environment[var] = declared;
+
+    ResolveCommand(name, model, image, out);
+
+    if (model.replicas) {
+      out.replicas = model.replicas;
+      if (model.scale && model.scale->value != model.replicas->value) {
+        warnings_.push_back(absl::StrCat(model.scale->origin, ": ", name, ": scale ", model.scale->value,
+                                         " disagrees with deploy.replicas ", model.replicas->value, " (",
+                                         model.replicas->origin, "); using deploy.replicas"));
+      }
+    } else if (model.scale) {
+      out.replicas = model.scale;
+    }
+
+    const Declared* revision = nullptr;
+    auto arg = model.build.args.find(kRevisionArg);
+    auto label = model.build.labels.find(kRevisionLabel);
+    if (arg != model.build.args.end()) {
+      revision = &arg->second;
+    } else if (label != model.build.labels.end()) {
+      revision = &label->second;
+    }
+    if (revision != nullptr) {
+      if (revision->value.empty()) {
+        warnings_.push_back(absl::StrCat(revision->origin, ": ", name, ": the build revision is empty; not imported"));
+      } else {
+        out.build_revision = *revision;
+      }
+    }
+    return out;
+  }
+
+  // Docker's rule: a compose entrypoint replaces the image's ENTRYPOINT and
+  // drops its CMD unless compose also sets command; a compose command alone
+  // replaces the image's CMD and follows its ENTRYPOINT.
+  void ResolveCommand(const std::string& name, const ServiceModel& model, const std::optional<ImageFacts>& image,
+                      DeclaredService& out) {
+    auto from_compose = [](const Argv& argv) {
+      return std::optional<CommandPart>(CommandPart{argv.words, argv.origin, kByCompose});
+    };
+    if ((model.entrypoint && !model.entrypoint->known) || (model.command && !model.command->known)) return;
+
+    std::optional<CommandPart> entrypoint;
+    std::optional<CommandPart> cmd;
+    if (model.entrypoint) {
+      entrypoint = from_compose(*model.entrypoint);
+      cmd = model.command ? from_compose(*model.command) : CommandPart{{}, model.entrypoint->origin, kByCompose};
+    } else {
+      // An ENTRYPOINT only a base image knows is taken as none: official
+      // Python images set none, and entrypoint scripts that exec "$@" still
+      // leave the command recognisable.
+      entrypoint = image && image->entrypoint ? image->entrypoint : CommandPart{};
+      if (model.command) {
+        cmd = from_compose(*model.command);
+      } else if (image) {
+        cmd = image->cmd;
+        if (!cmd) {
+          warnings_.push_back(absl::StrCat(model.build.origin, ": ", name,
+                                           ": its Dockerfile sets no CMD, so the CMD of the base image ",
+                                           image->base_image, " applies and is not known"));
+          return;
+        }
+      } else {
+        return;  // Only the image knows its command.
+      }
+    }
+    const CommandPart& named = !cmd->argv.empty() || entrypoint->argv.empty() ? *cmd : *entrypoint;
+    out.command = entrypoint->argv;
+    out.command.insert(out.command.end(), cmd->argv.begin(), cmd->argv.end());
+    if (out.command.empty()) return;
+    out.command_origin = named.origin;
+    out.command_declared_by = named.declared_by;
+  }
+
+  const std::string main_file_;
+  const std::string project_dir_;
+  const ReadFileFn& read_;
+  const LookupEnvFn& env_;
+  std::map<std::string, std::string> dotenv_;
+  std::map<std::string, ServiceModel> services_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+absl::StatusOr<ComposeProject> LoadComposeProject(const std::string& main_file,
+                                                  const std::vector<std::string>& overrides, const ReadFileFn& read,
+                                                  const LookupEnvFn& env) {
+  if (!read) return absl::InvalidArgumentError("LoadComposeProject needs a file reader");
+  return ProjectLoader(main_file, read, env).Load(overrides);
+}
+
+}  // namespace corral::cli
