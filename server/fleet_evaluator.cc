@@ -9,25 +9,35 @@ namespace corral::server {
 std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::Current(const std::string& service,
                                                                           uint64_t version) {
   absl::Time now = registry_->Now();
+  std::shared_ptr<const Expectations> expected = book_ != nullptr ? book_->For(service) : nullptr;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(service);
-    if (it != cache_.end() && it->second->version == version && now < it->second->valid_until) return it->second;
+    if (it != cache_.end() && it->second->version == version && now < it->second->valid_until &&
+        it->second->expected == expected) {
+      return it->second;
+    }
   }
   auto [views, current_version] = registry_->ServiceSnapshot(service);
   if (views.empty()) return nullptr;
   auto evaluation = std::make_shared<Evaluation>();
   evaluation->version = current_version;
+  evaluation->expected = expected;
   // Valid until the first instance that is not offline would become so.
   evaluation->valid_until = absl::InfiniteFuture();
   for (const InstanceView& v : views) {
     if (v.state != InstanceState::kOffline) {
       evaluation->valid_until = std::min(evaluation->valid_until, registry_->OfflineAt(v));
     }
+    // A recent OOM kill counts for kOomWindow.
+    if (now - v.last_oom_increase < kOomWindow) {
+      evaluation->valid_until = std::min(evaluation->valid_until, v.last_oom_increase + kOomWindow);
+    }
   }
-  ServiceEvaluation result = EvaluateService(service, views, now);
+  ServiceEvaluation result = EvaluateService(service, views, now, expected ? *expected : Expectations());
   evaluation->summary = Summarize(service, views, result);
   evaluation->findings = std::move(result.findings);
+  if (history_ != nullptr) history_->Observe(service, current_version, views, evaluation->findings);
   std::shared_ptr<const Evaluation> shared = std::move(evaluation);
   absl::MutexLock lock(&mu_);
   cache_[service] = shared;
@@ -38,13 +48,19 @@ int FleetEvaluator::Refresh() {
   std::vector<std::pair<std::string, uint64_t>> versions = registry_->ServiceVersions();
   absl::Time now = registry_->Now();
   std::vector<std::pair<std::string, uint64_t>> stale;
+  bool warm = history_ != nullptr && history_->Warm();
   {
     absl::MutexLock lock(&mu_);
+    // Evaluations made during the history's warm-up were not compared with
+    // its memory: redo them all once it is warm.
+    if (warm && !warm_) cache_.clear();
+    warm_ = warm;
     absl::flat_hash_set<std::string> present;
     for (const auto& [name, version] : versions) {
       present.insert(name);
       auto it = cache_.find(name);
-      if (it == cache_.end() || it->second->version != version || now >= it->second->valid_until) {
+      if (it == cache_.end() || it->second->version != version || now >= it->second->valid_until ||
+          (book_ != nullptr && book_->For(name) != it->second->expected)) {
         stale.emplace_back(name, version);
       }
     }
@@ -57,7 +73,27 @@ int FleetEvaluator::Refresh() {
     }
   }
   for (const auto& [name, version] : stale) Current(name, version);
-  return static_cast<int>(stale.size());
+  int evaluated = static_cast<int>(stale.size());
+  if (warm) {
+    // Services the history remembers but the registry no longer lists: their
+    // instances went away (or never came back after a restart).
+    absl::flat_hash_set<std::string> listed;
+    for (const auto& [name, version] : versions) listed.insert(name);
+    for (const std::string& name : history_->RememberedServices()) {
+      if (!listed.count(name)) history_->Observe(name, 0, {}, {});
+    }
+  }
+  return evaluated;
+}
+
+std::optional<std::vector<corral::v1::Finding>> FleetEvaluator::Findings(const std::string& service) {
+  for (const auto& [name, version] : registry_->ServiceVersions()) {
+    if (name != service) continue;
+    std::shared_ptr<const Evaluation> e = Current(name, version);
+    if (e == nullptr) return std::nullopt;
+    return e->findings;
+  }
+  return std::nullopt;
 }
 
 corral::v1::FleetStatus FleetEvaluator::Status() {

@@ -19,13 +19,19 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "corral/v1/fleet.pb.h"
+#include "server/expectation_book.h"
+#include "server/history.h"
 #include "server/registry.h"
 
 namespace corral::server {
 
+// An evaluation is also redone when the service's expectations change, and
+// every fresh one is shown to the history, which records what changed.
 class FleetEvaluator {
  public:
-  explicit FleetEvaluator(const Registry* registry) : registry_(registry) {}
+  // `book` and `history` may be null (no expectations, no history).
+  explicit FleetEvaluator(const Registry* registry, const ExpectationBook* book = nullptr, History* history = nullptr)
+      : registry_(registry), book_(book), history_(history) {}
 
   // Re-evaluates every service whose evaluation is no longer exact; returns
   // how many it evaluated. Services that are gone are dropped.
@@ -34,11 +40,14 @@ class FleetEvaluator {
   corral::v1::FleetStatus Status();
   // Findings of every service, or of `service` (none when it is unknown).
   corral::v1::CheckResponse Check(const std::optional<std::string>& service);
+  // One service's findings, current; nullopt when it has no instance.
+  std::optional<std::vector<corral::v1::Finding>> Findings(const std::string& service);
 
  private:
   struct Evaluation {
     uint64_t version = 0;
     absl::Time valid_until;
+    std::shared_ptr<const Expectations> expected;
     corral::v1::ServiceSummary summary;
     std::vector<corral::v1::Finding> findings;
   };
@@ -48,7 +57,10 @@ class FleetEvaluator {
   std::shared_ptr<const Evaluation> Current(const std::string& service, uint64_t version);
 
   const Registry* registry_;
+  const ExpectationBook* book_;
+  History* history_;
   absl::Mutex mu_;
+  bool warm_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, std::shared_ptr<const Evaluation>> cache_ ABSL_GUARDED_BY(mu_);
 };
 

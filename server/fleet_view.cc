@@ -55,14 +55,15 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
 }
 
 absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& service,
-                                                             const std::vector<InstanceView>& views, absl::Time now) {
+                                                             const std::vector<InstanceView>& views, absl::Time now,
+                                                             const Expectations& expected) {
   std::vector<InstanceView> instances;
   for (const InstanceView& v : views) {
     if (v.service() == service) instances.push_back(v);
   }
   if (instances.empty())
     return absl::NotFoundError(absl::StrCat("no instance of service '", service, "' has reported"));
-  ServiceEvaluation evaluation = EvaluateService(service, instances, now);
+  ServiceEvaluation evaluation = EvaluateService(service, instances, now, expected);
   corral::v1::ServiceDetail detail;
   *detail.mutable_summary() = Summarize(service, instances, evaluation);
   for (const InstanceView& v : instances) *detail.add_replicas() = Summarize(v, now);

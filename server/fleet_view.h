@@ -17,7 +17,8 @@ namespace corral::server {
 
 // NotFound naming the service when it has no instance.
 absl::StatusOr<corral::v1::ServiceDetail> BuildServiceDetail(const std::string& service,
-                                                             const std::vector<InstanceView>& views, absl::Time now);
+                                                             const std::vector<InstanceView>& views, absl::Time now,
+                                                             const Expectations& expected = Expectations());
 
 corral::v1::InstanceList BuildInstanceList(const std::vector<InstanceView>& views, absl::Time now);
 

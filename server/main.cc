@@ -25,9 +25,12 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/call_auth.h"
 #include "server/collector_service.h"
+#include "server/expectation_book.h"
 #include "server/fleet_service.h"
+#include "server/history.h"
 #include "server/registry.h"
 #include "server/server_options.h"
+#include "server/store.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -55,6 +58,14 @@ bool LockDataDir(const std::string& dir) {
     return false;
   }
   return true;  // the descriptor stays open until exit
+}
+
+corral::v1::Event ServerEvent(const char* kind, std::string message) {
+  corral::v1::Event e;
+  e.set_time_unix_ms(absl::ToUnixMillis(absl::Now()));
+  e.set_kind(kind);
+  e.set_message(std::move(message));
+  return e;
 }
 
 }  // namespace
@@ -90,13 +101,40 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  absl::StatusOr<std::unique_ptr<corral::server::Store>> store = corral::server::Store::Open(options->database);
+  if (!store.ok()) {
+    std::cerr << "corral-server: " << store.status().message() << "\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<corral::server::ExpectationBook>> book =
+      corral::server::ExpectationBook::Open(store->get());
+  if (!book.ok()) {
+    std::cerr << "corral-server: " << book.status().message() << "\n";
+    return kExitUsage;
+  }
+  corral::server::HistoryOptions history_options;
+  // Agents reconnect within an interval or two (their backoff is capped at
+  // their interval); until then the history keeps what the last run saw.
+  absl::Duration interval = options->agent_interval > absl::ZeroDuration() ? options->agent_interval : absl::Seconds(5);
+  history_options.warmup = 3 * interval;
+  history_options.forget_after = options->expire;
+  history_options.retention = options->history_retention;
+  absl::StatusOr<std::unique_ptr<corral::server::History>> history =
+      corral::server::History::Open(store->get(), history_options);
+  if (!history.ok()) {
+    std::cerr << "corral-server: " << history.status().message() << "\n";
+    return kExitUsage;
+  }
+  spdlog::info("state in {}: {} service(s) with expectations, history since event {}", (*store)->path(),
+               (*book)->Get("").services_size(), (*store)->LastEventId());
+
   corral::server::RegistryOptions registry_options;
   registry_options.expire = options->expire;
   corral::server::Registry registry(registry_options);
   corral::server::CallAuth auth(*token);
   corral::server::CollectorService collector(&registry, &auth, {options->agent_interval});
-  corral::server::FleetEvaluator evaluator(&registry);
-  corral::server::FleetService fleet(&registry, &evaluator, &auth);
+  corral::server::FleetEvaluator evaluator(&registry, book->get(), history->get());
+  corral::server::FleetService fleet(&registry, &evaluator, &auth, book->get(), history->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -125,6 +163,8 @@ int main(int argc, char** argv) {
                  *token ? ", bearer token required" : "");
   }
   server->GetHealthCheckService()->SetServingStatus(true);
+  (*history)->Record(
+      {ServerEvent("server_started", absl::StrCat("corral-server ", corral::kCorralVersion, " started"))});
 
   absl::Notification stopping;
   std::thread evaluating([&] {
@@ -132,7 +172,18 @@ int main(int argc, char** argv) {
     while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(200))) evaluator.Refresh();
   });
   std::thread sweeper([&] {
+    absl::Time next_prune = absl::Now();
     while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
+      if (absl::Now() >= next_prune) {
+        next_prune = absl::Now() + absl::Hours(1);
+        absl::StatusOr<int64_t> pruned = (*history)->Prune();
+        if (!pruned.ok()) {
+          spdlog::error("cannot prune the history in {}: {}", (*store)->path(), std::string(pruned.status().message()));
+        } else if (*pruned > 0) {
+          spdlog::info("pruned {} history event(s) older than {}", *pruned,
+                       absl::FormatDuration(options->history_retention));
+        }
+      }
       for (const corral::server::StateChange& change : registry.Sweep()) {
         if (change.forgotten) {
           spdlog::info("instance {}/{} forgotten after {} offline", change.service, change.instance,
@@ -148,6 +199,8 @@ int main(int argc, char** argv) {
     int signal = 0;
     sigwait(&signals, &signal);
     spdlog::info("received {}, shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*history)->Record({ServerEvent(
+        "server_stopped", absl::StrCat("corral-server stopped (", signal == SIGTERM ? "SIGTERM" : "SIGINT", ")"))});
     server->GetHealthCheckService()->SetServingStatus(false);
     stopping.Notify();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -20,6 +20,11 @@ const char* StateName(InstanceState state) {
   return "offline";
 }
 
+int64_t OomKills(const Report& report, const InstanceDigest& digest) {
+  if (digest.primary < 0) return 0;
+  return report.snapshot().instances(digest.primary).resources().oom_kills();
+}
+
 Registry::Registry(RegistryOptions options) : options_(std::move(options)) {}
 
 InstanceState Registry::StateOf(const Record_& r, absl::Time now) const {
@@ -49,6 +54,14 @@ bool Registry::Record(Report report) {
     auto [it, fresh] = entry.instances.try_emplace(shared->snapshot().agent().instance());
     inserted = fresh;
     Record_& r = it->second;
+    if (r.report != nullptr) {
+      int64_t before = OomKills(*r.report, *r.digest);
+      int64_t after = OomKills(*shared, *digest);
+      if (after > before) {
+        r.last_oom_increase = now;
+        r.oom_increase = after - before;
+      }
+    }
     // The previous report is released after the lock, not under it.
     std::swap(r.report, shared);
     std::swap(r.digest, digest);
@@ -137,6 +150,8 @@ std::pair<std::vector<InstanceView>, uint64_t> Registry::ServiceSnapshot(const s
     v.interval = r.interval;
     v.report = r.report;
     v.digest = r.digest;
+    v.last_oom_increase = r.last_oom_increase;
+    v.oom_increase = r.oom_increase;
   }
   return {std::move(views), s->second.version};
 }

@@ -44,7 +44,14 @@ struct InstanceView {
   absl::Duration interval;
   std::shared_ptr<const Report> report;
   std::shared_ptr<const InstanceDigest> digest;
+  // The last report in which the cgroup's OOM kill count went up, and by
+  // how much; InfinitePast when it never did since the instance appeared.
+  absl::Time last_oom_increase = absl::InfinitePast();
+  int64_t oom_increase = 0;
 };
+
+// The primary master's cgroup OOM kill count; 0 without a master.
+int64_t OomKills(const Report& report, const InstanceDigest& digest);
 
 struct RegistryOptions {
   absl::Duration expire = absl::Hours(1);
@@ -108,6 +115,8 @@ class Registry {
     int open_streams = 0;
     bool streamed = false;  // reports have come by stream
     InstanceState last_swept_state = InstanceState::kOnline;
+    absl::Time last_oom_increase = absl::InfinitePast();
+    int64_t oom_increase = 0;
   };
   // Reports from thousands of streams arrive on several threads: services
   // are spread over shards by name hash, each shard with its own lock, and

@@ -1,14 +1,18 @@
 #include "server/rules.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
 #include "common/snapshot_facts.h"
+#include "common/units.h"
+#include "server/command_compare.h"
 
 namespace corral::server {
 
@@ -35,8 +39,9 @@ namespace {
 
 class Evaluator {
  public:
-  Evaluator(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now)
-      : service_(service), instances_(instances), now_(now) {}
+  Evaluator(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now,
+            const Expectations& expected)
+      : service_(service), instances_(instances), now_(now), expected_(expected) {}
 
   ServiceEvaluation Run() {
     for (const InstanceView& view : instances_) {
@@ -54,6 +59,15 @@ class Evaluator {
         continue;
       }
       for (const MasterDigest& master : view.digest->master_digests) WorkerCount(view, master);
+      const corral::v1::GunicornInstance& observed = view.snapshot().instances(view.digest->primary);
+      const corral::v1::GunicornInstance& configured = view.report->ConfigOf(view.digest->primary);
+      ExpectedWorkers(view);
+      ConfigDrift(view, configured);
+      StaleImage(view, configured);
+      Churn(view, configured);
+      Stuck(view, observed, configured);
+      Memory(view, observed);
+      WorkersVsCpus(view, observed);
       const ConfigDigest& config = *view.digest->config;
       if (!config.dev_settings.empty()) {
         Add("DEV_SETTING", Severity::kWarning, view.instance(),
@@ -67,6 +81,7 @@ class Evaluator {
       }
     }
     ReplicasDisagree();
+    ExpectedReplicas();
     // Most severe first, in the order found within a severity.
     std::vector<size_t> order(out_.findings.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -121,6 +136,169 @@ class Evaluator {
         absl::StrCat(Name(view), ": ", where, "; no worker restarts, so it was scaled at runtime (",
                      live > configured ? "TTIN" : "TTOU", ")"));
   }
+
+  int PrimaryLive(const InstanceView& view) const {
+    return view.digest->master_digests[static_cast<size_t>(view.digest->primary)].live;
+  }
+
+  void ExpectedWorkers(const InstanceView& view) {
+    int live = PrimaryLive(view);
+    std::optional<int64_t> exact = expected_.Int("workers");
+    std::optional<int64_t> minimum = expected_.Int("min_workers");
+    const corral::v1::Expectation* e = expected_.Find(exact ? "workers" : "min_workers");
+    if (e == nullptr) return;
+    std::string configured =
+        view.digest->config->configured_workers
+            ? absl::StrCat(*view.digest->config->configured_workers, " (", view.digest->config->workers_source, ")")
+            : std::string("unknown");
+    std::string tail = absl::StrCat("; its workers setting is ", configured, "; expected by ", OriginText(*e));
+    if (exact && live < *exact) {
+      Add("WORKERS_BELOW_EXPECTED", Severity::kCritical, view.instance(),
+          absl::StrCat(Name(view), ": ", live, " live worker(s), expected ", *exact, tail));
+    } else if (exact && live > *exact) {
+      Add("WORKERS_ABOVE_EXPECTED", Severity::kWarning, view.instance(),
+          absl::StrCat(Name(view), ": ", live, " live worker(s), expected ", *exact, tail));
+    } else if (minimum && live < *minimum) {
+      Add("WORKERS_BELOW_EXPECTED", Severity::kCritical, view.instance(),
+          absl::StrCat(Name(view), ": ", live, " live worker(s), expected at least ", *minimum, tail));
+    }
+  }
+
+  void ExpectedReplicas() {
+    std::optional<int64_t> replicas = expected_.Int("replicas");
+    if (!replicas) return;
+    std::vector<std::string> up;
+    for (const InstanceView& v : instances_) {
+      if (v.state != InstanceState::kOffline) up.push_back(v.instance());
+    }
+    int64_t n = static_cast<int64_t>(up.size());
+    if (n == *replicas) return;
+    std::string message = absl::StrCat(service_, ": ", n, " replica(s) reporting (", absl::StrJoin(up, ", "),
+                                       "), expected ", *replicas, " by ", OriginText(*expected_.Find("replicas")));
+    if (n < *replicas) {
+      Add("REPLICAS_BELOW_EXPECTED", Severity::kCritical, "", std::move(message));
+    } else {
+      Add("REPLICAS_ABOVE_EXPECTED", Severity::kWarning, "", std::move(message));
+    }
+  }
+
+  void ConfigDrift(const InstanceView& view, const corral::v1::GunicornInstance& configured) {
+    for (const corral::v1::Expectation* e : expected_.Settings()) {
+      auto it = configured.config().find(e->key());
+      if (it == configured.config().end() || it->second.source() == "unknown") continue;
+      if (it->second.value() == e->value()) continue;
+      corral::v1::Finding& f =
+          Add("CONFIG_DRIFT", Severity::kWarning, view.instance(),
+              absl::StrCat(Name(view), ": ", e->key(), " is ", Shown(it->second.value()), " (set by ",
+                           SourceText(it->second), "), expected ", Shown(e->value()), " (", OriginText(*e), ")"));
+      corral::v1::SettingComparison* c = f.add_differences();
+      c->set_setting(e->key());
+      corral::v1::ReplicaValue* running = c->add_values();
+      running->set_instance(view.instance());
+      running->set_value(it->second.value());
+      running->set_source(SourceText(it->second));
+      corral::v1::ReplicaValue* wanted = c->add_values();
+      wanted->set_instance("expected");
+      wanted->set_value(e->value());
+      wanted->set_source(OriginText(*e));
+    }
+  }
+
+  void StaleImage(const InstanceView& view, const corral::v1::GunicornInstance& configured) {
+    const corral::v1::Expectation* revision = expected_.Find("build_revision");
+    const std::string& running_revision = configured.inputs().build_revision();
+    if (revision != nullptr && !running_revision.empty() && running_revision != revision->value()) {
+      Add("STALE_IMAGE", Severity::kCritical, view.instance(),
+          absl::StrCat(Name(view), ": built from revision ", running_revision, " (",
+                       configured.inputs().build_revision_variable(), "), expected ", revision->value(), " (",
+                       OriginText(*revision), ")"));
+      return;
+    }
+    const corral::v1::Expectation* command = expected_.Find("command");
+    if (command == nullptr || command->declared_by() != "dockerfile") return;
+    std::vector<std::string> argv(configured.master().argv().begin(), configured.master().argv().end());
+    CommandComparison comparison = CompareGunicornCommands(argv, command->value());
+    if (!comparison.comparable || comparison.differences.empty()) return;
+    Add("STALE_IMAGE", Severity::kCritical, view.instance(),
+        absl::StrCat(Name(view), ": runs `", comparison.running_text, "` but the image's command is declared as `",
+                     command->value(), "` (", OriginText(*command),
+                     ") and compose does not override it, so the image predates the Dockerfile (",
+                     DescribeDifferences(comparison.differences), ")"));
+  }
+
+  void Churn(const InstanceView& view, const corral::v1::GunicornInstance& configured) {
+    double rate = view.digest->worker_restarts_per_minute;
+    if (rate <= kChurnPerMinute) return;
+    auto max_requests = configured.config().find("max_requests");
+    if (max_requests != configured.config().end() && max_requests->second.source() != "unknown" &&
+        max_requests->second.value() != "0") {
+      return;  // workers are recycled after max_requests by design
+    }
+    Add("WORKER_CHURN", Severity::kWarning, view.instance(),
+        absl::StrFormat("%s: workers restarting at %.1f/min (%d restart(s) in %s; threshold %.0f/min): crash loop, "
+                        "timeouts or OOM kills",
+                        Name(view), rate, view.digest->worker_restarts,
+                        FormatDurationShort(absl::Seconds(view.digest->observed_seconds)), kChurnPerMinute));
+  }
+
+  void Stuck(const InstanceView& view, const corral::v1::GunicornInstance& observed,
+             const corral::v1::GunicornInstance& configured) {
+    auto timeout = configured.config().find("timeout");
+    if (timeout == configured.config().end() || timeout->second.source() == "unknown") return;
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(timeout->second.value(), &seconds) || seconds <= 0) return;
+    absl::Duration limit = absl::Seconds(seconds) / 2 + kHeartbeatSlack;
+    std::vector<std::string> stuck;
+    for (const corral::v1::ProcessFacts& w : observed.workers()) {
+      if (!w.has_heartbeat_age_seconds() || w.state() == "Z") continue;
+      if (absl::Seconds(w.heartbeat_age_seconds()) > limit) {
+        stuck.push_back(absl::StrFormat("pid %d (%.0fs)", w.pid(), w.heartbeat_age_seconds()));
+      }
+    }
+    if (stuck.empty()) return;
+    Add("WORKER_STUCK", Severity::kWarning, view.instance(),
+        absl::StrCat(Name(view), ": worker heartbeat older than half the timeout of ", seconds,
+                     "s: ", absl::StrJoin(stuck, ", "), "; Gunicorn kills a worker at the full timeout"));
+  }
+
+  void Memory(const InstanceView& view, const corral::v1::GunicornInstance& observed) {
+    const corral::v1::ContainerResources& r = observed.resources();
+    std::vector<std::string> why;
+    if (r.has_memory_limit_bytes() && r.memory_limit_bytes() > 0 &&
+        static_cast<double>(r.memory_usage_bytes()) >= kMemoryPressureRatio * r.memory_limit_bytes()) {
+      why.push_back(absl::StrFormat("cgroup memory %s of %s (%.0f%%)", FormatBytes(r.memory_usage_bytes()),
+                                    FormatBytes(r.memory_limit_bytes()),
+                                    100.0 * r.memory_usage_bytes() / r.memory_limit_bytes()));
+    }
+    if (now_ - view.last_oom_increase < kOomWindow) {
+      why.push_back(absl::StrCat(view.oom_increase, " OOM kill(s) ", FormatDurationShort(now_ - view.last_oom_increase),
+                                 " ago (", r.oom_kills(), " since the cgroup started)"));
+    }
+    if (why.empty()) return;
+    Add("MEMORY_PRESSURE", Severity::kWarning, view.instance(),
+        absl::StrCat(Name(view), ": ", absl::StrJoin(why, "; ")));
+  }
+
+  void WorkersVsCpus(const InstanceView& view, const corral::v1::GunicornInstance& observed) {
+    const corral::v1::ContainerResources& r = observed.resources();
+    double cpus = r.has_cpu_quota_cores() ? r.cpu_quota_cores() : r.effective_cpus();
+    if (cpus <= 0) return;
+    int live = PrimaryLive(view);
+    int suggested = static_cast<int>(2 * std::ceil(cpus)) + 1;
+    std::string cpu_text = absl::StrFormat("%.4g CPU%s (%s)", cpus, cpus == 1 ? "" : "s",
+                                           r.has_cpu_quota_cores() ? "cgroup quota" : "cpuset");
+    if (live > suggested) {
+      Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
+          absl::StrCat(Name(view), ": ", live, " workers on ", cpu_text,
+                       "; Gunicorn suggests 2 x CPUs + 1 = ", suggested, ", more workers compete for the same CPUs"));
+    } else if (live > 0 && live < std::floor(cpus)) {
+      Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
+          absl::StrCat(Name(view), ": ", live, " worker(s) on ", cpu_text, "; sync workers use one CPU each, so ",
+                       "some CPUs stay idle"));
+    }
+  }
+
+  static std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
 
   static std::string SourceText(const corral::v1::Setting& s) {
     if (s.source() == "config_file" && !s.file().empty()) return absl::StrCat("config_file ", s.file(), ":", s.line());
@@ -242,15 +420,24 @@ class Evaluator {
   const std::string& service_;
   absl::Span<const InstanceView> instances_;
   absl::Time now_;
+  const Expectations& expected_;
   ServiceEvaluation out_;
   std::vector<int> ranks_;  // parallel to out_.findings
 };
 
 }  // namespace
 
-ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances,
-                                  absl::Time now) {
-  return Evaluator(service, instances, now).Run();
+ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now,
+                                  const Expectations& expected) {
+  return Evaluator(service, instances, now, expected).Run();
+}
+
+std::string FindingKey(const corral::v1::Finding& finding) {
+  std::string key = absl::StrCat(finding.rule(), "|", finding.instance());
+  if (finding.rule() == "CONFIG_DRIFT" && finding.differences_size() > 0) {
+    absl::StrAppend(&key, "|", finding.differences(0).setting());
+  }
+  return key;
 }
 
 }  // namespace corral::server

@@ -13,6 +13,31 @@
 //   REPLICAS_DISAGREE [critical]    replicas differ in live workers or
 //                                   settings; names the minority replica and
 //                                   the settings that differ
+//
+// Against the service's expectations (server/expectations.h):
+//   WORKERS_BELOW_EXPECTED [critical] / WORKERS_ABOVE_EXPECTED [warning]
+//                                   live workers vs `workers` (exact) or
+//                                   below `min_workers`
+//   REPLICAS_BELOW_EXPECTED [critical] / REPLICAS_ABOVE_EXPECTED [warning]
+//                                   instances not offline vs `replicas`
+//   CONFIG_DRIFT [warning]          an effective setting differs from the
+//                                   expected one; one finding per setting,
+//                                   naming the source that set it
+//   STALE_IMAGE [critical]          the master runs a command that differs
+//                                   from the Dockerfile's CMD/ENTRYPOINT
+//                                   compose relies on, or its build revision
+//                                   differs from `build_revision`
+// From the instance alone:
+//   WORKER_CHURN [warning]          workers restart above kChurnPerMinute
+//                                   (not with max_requests, which recycles
+//                                   workers by design)
+//   WORKER_STUCK [warning]          a worker's heartbeat is older than half
+//                                   its timeout (plus kHeartbeatSlack)
+//   MEMORY_PRESSURE [warning]       cgroup memory at kMemoryPressureRatio of
+//                                   its limit, or OOM kills went up within
+//                                   kOomWindow
+//   WORKERS_VS_CPUS [info]          more workers than Gunicorn's 2 x CPUs + 1,
+//                                   or fewer than the CPUs
 #ifndef CORRAL_SERVER_RULES_H_
 #define CORRAL_SERVER_RULES_H_
 
@@ -21,9 +46,17 @@
 
 #include "absl/types/span.h"
 #include "corral/v1/fleet.pb.h"
+#include "server/expectations.h"
 #include "server/registry.h"
 
 namespace corral::server {
+
+inline constexpr double kChurnPerMinute = 1.0;
+inline constexpr double kMemoryPressureRatio = 0.9;
+inline constexpr absl::Duration kOomWindow = absl::Minutes(10);
+// An idle sync worker checks in every timeout/2 (its select() timeout), so
+// a heartbeat only counts as stuck a little past that.
+inline constexpr absl::Duration kHeartbeatSlack = absl::Seconds(1);
 
 enum class Severity { kInfo = 1, kWarning = 2, kCritical = 3 };
 
@@ -40,7 +73,12 @@ struct ServiceEvaluation {
 };
 
 // `instances` are one service's, ordered by instance name.
-ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now);
+ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now,
+                                  const Expectations& expected = Expectations());
+
+// Identifies a finding across evaluations, for the history: rule, instance
+// and, for CONFIG_DRIFT, the setting.
+std::string FindingKey(const corral::v1::Finding& finding);
 
 }  // namespace corral::server
 

@@ -13,6 +13,9 @@ const std::vector<FlagSpec>& Specs() {
       {"listen", "HOST:PORT", "Serve gRPC here (HOST:PORT, or unix:PATH)", "0.0.0.0:7400", "CORRAL_LISTEN", true},
       {"data-dir", "DIR", "Directory for the server's state (created if missing)", "/var/lib/corral",
        "CORRAL_DATA_DIR"},
+      {"database", "FILE", "SQLite file for expectations and history (default DATA_DIR/corral.db)", "",
+       "CORRAL_DATABASE"},
+      {"history-retention", "DURATION", "Delete history events older than this", "30d", "CORRAL_HISTORY_RETENTION"},
       {"expire", "DURATION", "Forget instances offline for this long", "1h", "CORRAL_EXPIRE"},
       {"agent-interval", "DURATION", "Tell agents to sample at this interval", "", "CORRAL_AGENT_INTERVAL"},
       {"token-file", "FILE", "Require this bearer token on every call", "", "CORRAL_TOKEN_FILE"},
@@ -30,7 +33,9 @@ std::string ServerHelp() {
   return absl::StrCat(
       "Usage: corral-server [FLAGS]\n\n"
       "Collects snapshots from corral-agents (gRPC Collector service), keeps the latest per\n"
-      "instance, evaluates consistency rules per service, and answers `corral` (Fleet service).\n"
+      "instance, evaluates consistency rules per service against what is expected of it, records\n"
+      "every state change in its history, and answers `corral` (Fleet service). Expectations and\n"
+      "history live in one SQLite file (--database) and survive restarts.\n"
       "The standard grpc.health.v1 health service and server reflection are enabled.\n\n"
       "Flags:\n",
       FlagsHelp(Specs()), "\nDurations are written 500ms, 5s, 1m30s, 1h. SIGTERM or SIGINT shuts down gracefully.\n");
@@ -48,6 +53,13 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
   options.listen = flags->GetAll("listen");
   if (options.listen.empty()) return absl::InvalidArgumentError("--listen needs at least one address");
   options.data_dir = flags->Get("data-dir");
+  options.database = flags->Get("database");
+  if (options.database.empty()) options.database = absl::StrCat(options.data_dir, "/corral.db");
+  absl::StatusOr<absl::Duration> retention = ParseDuration(flags->Get("history-retention"));
+  if (!retention.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--history-retention: ", retention.status().message()));
+  }
+  options.history_retention = *retention;
   absl::StatusOr<absl::Duration> expire = ParseDuration(flags->Get("expire"));
   if (!expire.ok()) return absl::InvalidArgumentError(absl::StrCat("--expire: ", expire.status().message()));
   options.expire = *expire;

@@ -17,6 +17,9 @@ namespace corral::server {
 struct ServerOptions {
   std::vector<std::string> listen;  // "HOST:PORT" or "unix:PATH"
   std::string data_dir;
+  // The SQLite file: expectations and history. Default DATA_DIR/corral.db.
+  std::string database;
+  absl::Duration history_retention = absl::Hours(24 * 30);
   absl::Duration expire = absl::Hours(1);
   absl::Duration agent_interval = absl::ZeroDuration();
   std::string token_file;

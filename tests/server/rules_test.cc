@@ -13,13 +13,7 @@ const absl::Time kNow = absl::FromUnixSeconds(5000);
 
 InstanceView View(const SnapshotBuilder& b, InstanceState state = InstanceState::kOnline,
                   absl::Duration since_report = absl::Seconds(1)) {
-  InstanceView v;
-  v.report = std::make_shared<const Report>(b.Report());
-  v.state = state;
-  v.last_report = kNow - since_report;
-  v.interval = absl::Milliseconds(v.snapshot().agent().interval_ms());
-  v.digest = std::make_shared<const InstanceDigest>(Digest(*v.report));
-  return v;
+  return corral::testing::MakeView(b, kNow - since_report, state);
 }
 
 std::vector<std::string> Rules(const ServiceEvaluation& e) {
@@ -87,7 +81,7 @@ TEST(Rules, FewerWorkersWithRestartsIsCriticalWithoutIsRuntimeScaling) {
   SnapshotBuilder crashing("api", "r1");
   crashing.Master(10, 1, 3).Churn(4.0, 600);
   ServiceEvaluation e = EvaluateService("api", {View(crashing)}, kNow);
-  ASSERT_EQ(Rules(e), std::vector<std::string>{"WORKERS_BELOW_CONFIG/r1"});
+  ASSERT_EQ(Rules(e), (std::vector<std::string>{"WORKERS_BELOW_CONFIG/r1", "WORKER_CHURN/r1"}));
   EXPECT_NE(e.findings[0].message().find("workers are restarting (4.0/min)"), std::string::npos);
 
   SnapshotBuilder ttou("api", "r1");

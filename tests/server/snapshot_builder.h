@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "corral/v1/snapshot.pb.h"
+#include "server/instance_digest.h"
+#include "server/registry.h"
 #include "server/report.h"
 
 namespace corral::testing {
@@ -58,6 +60,38 @@ class SnapshotBuilder {
     return *this;
   }
 
+  // The master's argv, as /proc/PID/cmdline shows it.
+  SnapshotBuilder& Argv(const std::vector<std::string>& argv) {
+    last()->mutable_master()->clear_argv();
+    for (const std::string& a : argv) last()->mutable_master()->add_argv(a);
+    return *this;
+  }
+
+  SnapshotBuilder& Revision(const std::string& revision) {
+    last()->mutable_inputs()->set_build_revision(revision);
+    last()->mutable_inputs()->set_build_revision_variable("CORRAL_BUILD_REVISION");
+    return *this;
+  }
+
+  // The cgroup: memory use and limit (0: none), OOM kills, CPU quota (0: none).
+  SnapshotBuilder& Cgroup(int64_t usage, int64_t limit, int64_t oom_kills = 0, double cpu_quota = 0) {
+    corral::v1::ContainerResources* r = last()->mutable_resources();
+    r->set_cgroup_version("v2");
+    r->set_memory_usage_bytes(usage);
+    if (limit > 0) r->set_memory_limit_bytes(limit);
+    r->set_oom_kills(oom_kills);
+    if (cpu_quota > 0) r->set_cpu_quota_cores(cpu_quota);
+    r->set_effective_cpus(2);
+    r->set_pids_current(last()->workers_size() + 1);
+    return *this;
+  }
+
+  // Sets every worker's heartbeat age.
+  SnapshotBuilder& Heartbeat(double age_seconds) {
+    for (corral::v1::ProcessFacts& w : *last()->mutable_workers()) w.set_heartbeat_age_seconds(age_seconds);
+    return *this;
+  }
+
   SnapshotBuilder& Erased() {
     last()->mutable_inputs()->set_argv_erased(true);
     last()->mutable_inputs()->set_environ_erased(true);
@@ -75,6 +109,19 @@ class SnapshotBuilder {
  private:
   corral::v1::Snapshot snapshot_;
 };
+
+// The registry's view of `b`'s instance, last reported at `last_report`.
+inline corral::server::InstanceView MakeView(
+    const SnapshotBuilder& b, absl::Time last_report,
+    corral::server::InstanceState state = corral::server::InstanceState::kOnline) {
+  corral::server::InstanceView v;
+  v.report = std::make_shared<const corral::server::Report>(b.Report());
+  v.state = state;
+  v.last_report = last_report;
+  v.interval = absl::Milliseconds(v.snapshot().agent().interval_ms());
+  v.digest = std::make_shared<const corral::server::InstanceDigest>(corral::server::Digest(*v.report));
+  return v;
+}
 
 }  // namespace corral::testing
 

@@ -1,0 +1,85 @@
+#include "server/command_compare.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/gunicorn_args.h"
+#include "agent/gunicorn_command.h"
+
+namespace corral::server {
+namespace {
+
+constexpr char kNotGiven[] = "not given";
+
+// What a parsed command says, setting by setting.
+std::map<std::string, std::string> Options(const agent::ParsedArgs& parsed) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, option] : parsed.options) {
+    out[name] = option.texts.empty() ? "set" : absl::StrJoin(option.texts, ",");
+  }
+  out["app_uri"] = parsed.positionals.empty() ? kNotGiven : parsed.positionals.front();
+  return out;
+}
+
+std::string Quote(const std::string& word) {
+  if (!word.empty() && word.find_first_of(" \t'\"\\$`") == std::string::npos) return word;
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+CommandComparison CompareGunicornCommands(const std::vector<std::string>& running_argv, const std::string& declared) {
+  CommandComparison out;
+  std::vector<std::string> quoted;
+  for (const std::string& word : running_argv) quoted.push_back(Quote(word));
+  out.running_text = absl::StrJoin(quoted, " ");
+  std::optional<agent::GunicornCommand> running = agent::RecognizeGunicorn(running_argv);
+  if (!running) {
+    out.why_not = "the master's command line is not readable";
+    return out;
+  }
+  if (running->is_title()) {
+    out.why_not = "setproctitle replaced the master's command line with its title";
+    return out;
+  }
+  absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(declared);
+  std::optional<agent::GunicornCommand> expected;
+  if (words.ok()) expected = agent::RecognizeGunicorn(*words);
+  if (!expected || expected->is_title()) {
+    out.why_not = absl::StrCat("the declared command (", declared, ") is not a Gunicorn command line");
+    return out;
+  }
+  out.comparable = true;
+  std::map<std::string, std::string> a = Options(agent::ParseGunicornArgs(running->args));
+  std::map<std::string, std::string> b = Options(agent::ParseGunicornArgs(expected->args));
+  std::set<std::string> names;
+  for (const auto& [name, value] : a) names.insert(name);
+  for (const auto& [name, value] : b) names.insert(name);
+  for (const std::string& name : names) {
+    auto x = a.find(name);
+    auto y = b.find(name);
+    std::string running_value = x == a.end() ? kNotGiven : x->second;
+    std::string declared_value = y == b.end() ? kNotGiven : y->second;
+    if (running_value != declared_value) out.differences.push_back({name, running_value, declared_value});
+  }
+  return out;
+}
+
+std::string DescribeDifferences(const std::vector<CommandDifference>& differences) {
+  return absl::StrJoin(differences, ", ", [](std::string* out, const CommandDifference& d) {
+    absl::StrAppend(out, d.setting, " ", d.running, " vs ", d.declared);
+  });
+}
+
+}  // namespace corral::server

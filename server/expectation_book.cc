@@ -1,0 +1,165 @@
+#include "server/expectation_book.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace corral::server {
+namespace {
+
+std::map<std::string, corral::v1::Expectation> ByKey(const corral::v1::ServiceExpectations& s) {
+  std::map<std::string, corral::v1::Expectation> out;
+  for (const corral::v1::Expectation& e : s.expectations()) out[e.key()] = e;
+  return out;
+}
+
+corral::v1::ServiceExpectations FromMap(const std::string& service,
+                                        const std::map<std::string, corral::v1::Expectation>& by_key) {
+  corral::v1::ServiceExpectations out;
+  out.set_service(service);
+  for (const auto& [key, e] : by_key) *out.add_expectations() = e;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ExpectationBook>> ExpectationBook::Open(Store* store) {
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> loaded = store->LoadExpectations();
+  if (!loaded.ok()) return loaded.status();
+  std::unique_ptr<ExpectationBook> book(new ExpectationBook(store));
+  absl::MutexLock lock(&book->mu_);
+  for (corral::v1::ServiceExpectations& s : *loaded) {
+    std::string name = s.service();
+    book->by_service_[name] = std::make_shared<const Expectations>(std::move(s));
+  }
+  return book;
+}
+
+std::shared_ptr<const Expectations> ExpectationBook::For(const std::string& service) const {
+  absl::MutexLock lock(&mu_);
+  auto it = by_service_.find(service);
+  return it == by_service_.end() ? nullptr : it->second;
+}
+
+absl::Status ExpectationBook::Commit(const std::vector<corral::v1::ServiceExpectations>& services, absl::Time now,
+                                     std::vector<corral::v1::Event>* events) {
+  absl::Status written = store_->WriteExpectations(services, /*replace=*/true);
+  if (!written.ok()) return written;
+  for (const corral::v1::ServiceExpectations& s : services) {
+    std::map<std::string, corral::v1::Expectation> before;
+    auto it = by_service_.find(s.service());
+    if (it != by_service_.end()) before = ByKey(it->second->proto());
+    std::map<std::string, corral::v1::Expectation> after = ByKey(s);
+    std::set<std::string> keys;
+    for (const auto& [key, e] : before) keys.insert(key);
+    for (const auto& [key, e] : after) keys.insert(key);
+    for (const std::string& key : keys) {
+      auto b = before.find(key);
+      auto a = after.find(key);
+      std::string was = b == before.end() ? "" : b->second.value();
+      std::string now_value = a == after.end() ? "" : a->second.value();
+      if (b != before.end() && a != after.end() && was == now_value) continue;
+      corral::v1::Event& e = events->emplace_back();
+      e.set_time_unix_ms(absl::ToUnixMillis(now));
+      e.set_kind("expectation_changed");
+      e.set_service(s.service());
+      e.set_setting(key);
+      e.set_before(was);
+      e.set_after(now_value);
+      e.set_message(a == after.end() ? absl::StrCat(s.service(), ": no longer expects ", key, " (was ", was, ")")
+                                     : absl::StrCat(s.service(), ": expects ", key, "=", now_value,
+                                                    b == before.end() ? "" : absl::StrCat(" (was ", was, ")"),
+                                                    ", from ", OriginText(a->second)));
+    }
+    if (s.expectations().empty()) {
+      by_service_.erase(s.service());
+    } else {
+      by_service_[s.service()] = std::make_shared<const Expectations>(s);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Set(corral::v1::SetExpectationsRequest request,
+                                                                  absl::Time now,
+                                                                  std::vector<corral::v1::Event>* events) {
+  std::set<std::string> seen;
+  for (corral::v1::ServiceExpectations& s : *request.mutable_services()) {
+    if (!seen.insert(s.service()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("service ", s.service(), " is listed twice"));
+    }
+    for (corral::v1::Expectation& e : *s.mutable_expectations()) e.set_updated_at_unix_ms(absl::ToUnixMillis(now));
+    absl::Status valid = NormalizeServiceExpectations(&s);
+    if (!valid.ok()) return valid;
+  }
+  absl::MutexLock lock(&mu_);
+  std::vector<corral::v1::ServiceExpectations> merged;
+  for (const corral::v1::ServiceExpectations& s : request.services()) {
+    std::map<std::string, corral::v1::Expectation> keys;
+    auto it = by_service_.find(s.service());
+    if (!request.replace() && it != by_service_.end()) keys = ByKey(it->second->proto());
+    for (const corral::v1::Expectation& e : s.expectations()) {
+      if (e.key() == "workers") keys.erase("min_workers");
+      if (e.key() == "min_workers") keys.erase("workers");
+      auto old = keys.find(e.key());
+      corral::v1::Expectation updated = e;
+      // An unchanged value keeps its time, so `expect show` says when it
+      // last changed.
+      if (old != keys.end() && old->second.value() == e.value() && old->second.origin() == e.origin()) {
+        updated.set_updated_at_unix_ms(old->second.updated_at_unix_ms());
+      }
+      keys[e.key()] = std::move(updated);
+    }
+    corral::v1::ServiceExpectations combined = FromMap(s.service(), keys);
+    absl::Status valid = NormalizeServiceExpectations(&combined);
+    if (!valid.ok()) return valid;
+    merged.push_back(std::move(combined));
+  }
+  absl::Status committed = Commit(merged, now, events);
+  if (!committed.ok()) return committed;
+  corral::v1::ExpectationsList out;
+  for (corral::v1::ServiceExpectations& s : merged) *out.add_services() = std::move(s);
+  return out;
+}
+
+absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Unset(const corral::v1::UnsetExpectationsRequest& request,
+                                                                    absl::Time now,
+                                                                    std::vector<corral::v1::Event>* events) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_service_.find(request.service());
+  if (it == by_service_.end()) {
+    return absl::NotFoundError(absl::StrCat("service '", request.service(), "' has no expectations"));
+  }
+  std::map<std::string, corral::v1::Expectation> keys = ByKey(it->second->proto());
+  std::vector<std::string> missing;
+  if (request.keys().empty()) {
+    keys.clear();
+  } else {
+    for (const std::string& key : request.keys()) {
+      if (keys.erase(key) == 0) missing.push_back(key);
+    }
+    if (missing.size() == static_cast<size_t>(request.keys_size())) {
+      return absl::NotFoundError(
+          absl::StrCat(request.service(), " expects nothing for ", absl::StrJoin(missing, ", ")));
+    }
+  }
+  corral::v1::ServiceExpectations remaining = FromMap(request.service(), keys);
+  absl::Status committed = Commit({remaining}, now, events);
+  if (!committed.ok()) return committed;
+  corral::v1::ExpectationsList out;
+  *out.add_services() = std::move(remaining);
+  return out;
+}
+
+corral::v1::ExpectationsList ExpectationBook::Get(const std::string& service) const {
+  corral::v1::ExpectationsList out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, e] : by_service_) {
+    if (!service.empty() && name != service) continue;
+    *out.add_services() = e->proto();
+  }
+  return out;
+}
+
+}  // namespace corral::server

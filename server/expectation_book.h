@@ -1,0 +1,56 @@
+// Every service's expectations: validated on the way in, kept in the
+// Store so they survive restarts, and read by the rules without touching
+// the database.
+#ifndef CORRAL_SERVER_EXPECTATION_BOOK_H_
+#define CORRAL_SERVER_EXPECTATION_BOOK_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "corral/v1/fleet.pb.h"
+#include "server/expectations.h"
+#include "server/store.h"
+
+namespace corral::server {
+
+class ExpectationBook {
+ public:
+  // Loads what the store holds. `store` outlives the book.
+  static absl::StatusOr<std::unique_ptr<ExpectationBook>> Open(Store* store);
+
+  // The service's expectations, or nullptr when it has none. A new object
+  // after every change, so a pointer comparison tells a change.
+  std::shared_ptr<const Expectations> For(const std::string& service) const;
+
+  // Validates the whole request first (nothing is stored when one value is
+  // bad), then writes it in one transaction. Without `replace`, the given
+  // keys are added to the service's expectations (workers replaces
+  // min_workers and the other way round). Returns the affected services as
+  // stored and appends one expectation_changed event per changed key.
+  absl::StatusOr<corral::v1::ExpectationsList> Set(corral::v1::SetExpectationsRequest request, absl::Time now,
+                                                   std::vector<corral::v1::Event>* events);
+  // Drops keys (all of them when none are given). NotFound when the service
+  // has no expectation, or none of the keys.
+  absl::StatusOr<corral::v1::ExpectationsList> Unset(const corral::v1::UnsetExpectationsRequest& request,
+                                                     absl::Time now, std::vector<corral::v1::Event>* events);
+  // Every service's, or one service's (empty when it has none).
+  corral::v1::ExpectationsList Get(const std::string& service) const;
+
+ private:
+  explicit ExpectationBook(Store* store) : store_(store) {}
+  absl::Status Commit(const std::vector<corral::v1::ServiceExpectations>& services, absl::Time now,
+                      std::vector<corral::v1::Event>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Store* store_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const Expectations>> by_service_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace corral::server
+
+#endif  // CORRAL_SERVER_EXPECTATION_BOOK_H_

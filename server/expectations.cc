@@ -1,0 +1,170 @@
+#include "server/expectations.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "agent/gunicorn_args.h"
+#include "agent/gunicorn_config.h"
+#include "agent/gunicorn_settings.h"
+#include "server/snapshot_validation.h"
+
+namespace corral::server {
+namespace {
+
+constexpr const char* kWorkloadKeys[] = {"workers", "min_workers", "replicas", "build_revision", "command"};
+
+absl::Status Invalid(const std::string& key, const std::string& value, const std::string& why) {
+  return absl::InvalidArgumentError(absl::StrCat("expectation ", key, "=", value, ": ", why));
+}
+
+absl::StatusOr<std::string> Count(const std::string& key, const std::string& value, int64_t minimum) {
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(value, &n)) return Invalid(key, value, "not a whole number");
+  if (n < minimum) return Invalid(key, value, absl::StrCat("must be at least ", minimum));
+  if (n > kMaxWorkersPerMaster) return Invalid(key, value, absl::StrCat("more than ", kMaxWorkersPerMaster));
+  return absl::StrCat(n);
+}
+
+bool Printable(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::string& raw) {
+  std::string value(absl::StripAsciiWhitespace(raw));
+  if (value.size() > kMaxExpectationValueBytes) {
+    return Invalid(key, value.substr(0, 32) + "...", absl::StrCat("longer than ", kMaxExpectationValueBytes, " bytes"));
+  }
+  if (!Printable(value)) return Invalid(key, value, "contains control characters");
+  if (key == "workers" || key == "min_workers") return Count(key, value, 1);
+  if (key == "replicas") return Count(key, value, 0);
+  if (key == "build_revision") {
+    if (value.empty() || value.size() > 128 || value.find(' ') != std::string::npos) {
+      return Invalid(key, value, "a revision is 1 to 128 characters without spaces");
+    }
+    return value;
+  }
+  if (key == "command") {
+    absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(value);
+    if (!words.ok()) return Invalid(key, value, std::string(words.status().message()));
+    if (words->empty()) return Invalid(key, value, "empty command");
+    return value;
+  }
+  if (key == "app_uri") {
+    if (value.empty() || value.find(' ') != std::string::npos) return Invalid(key, value, "not a WSGI application");
+    return value;
+  }
+  const agent::GunicornSetting* setting = agent::FindSetting(key);
+  if (setting == nullptr) {
+    std::string suggestion;
+    int best = 3;
+    for (const agent::GunicornSetting& s : agent::GunicornSettings()) {
+      if (!s.reported) continue;
+      int d = agent::EditDistance(key, s.name);
+      if (d < best) {
+        best = d;
+        suggestion = s.name;
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown expectation '", key, "'",
+        suggestion.empty() ? "" : absl::StrCat(" (did you mean '", suggestion, "'?)"),
+        "; keys are workers, min_workers, replicas, build_revision, command, app_uri and Gunicorn settings"));
+  }
+  if (!setting->reported) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expectation ", key, ": the agent does not observe Gunicorn's '", key, "' setting"));
+  }
+  absl::StatusOr<std::string> normalized = agent::NormalizeSettingText(*setting, value);
+  if (!normalized.ok()) return Invalid(key, value, std::string(normalized.status().message()));
+  return *normalized;
+}
+
+}  // namespace
+
+bool IsWorkloadKey(const std::string& key) {
+  for (const char* k : kWorkloadKeys) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<corral::v1::Expectation> NormalizeExpectation(const corral::v1::Expectation& in) {
+  if (in.key().empty() || in.key().size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat("expectation key '", in.key(), "' must be 1 to 64 characters"));
+  }
+  absl::StatusOr<std::string> value = NormalizeValue(in.key(), in.value());
+  if (!value.ok()) return value.status();
+  if (in.origin().size() > kMaxOriginBytes || !Printable(in.origin())) {
+    return absl::InvalidArgumentError(absl::StrCat("expectation ", in.key(), ": origin is not a short printable text"));
+  }
+  const std::string& by = in.declared_by();
+  if (!by.empty() && by != "manual" && by != "compose" && by != "dockerfile") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expectation ", in.key(), ": declared_by '", by, "' is not manual, compose or dockerfile"));
+  }
+  corral::v1::Expectation out = in;
+  out.set_value(*value);
+  if (by.empty()) out.set_declared_by("manual");
+  return out;
+}
+
+absl::Status NormalizeServiceExpectations(corral::v1::ServiceExpectations* service) {
+  absl::Status name = ValidateName("service", service->service());
+  if (!name.ok()) return name;
+  if (service->expectations_size() > kMaxExpectationsPerService) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(service->service(), ": more than ", kMaxExpectationsPerService, " expectations"));
+  }
+  std::set<std::string> keys;
+  for (corral::v1::Expectation& e : *service->mutable_expectations()) {
+    absl::StatusOr<corral::v1::Expectation> normalized = NormalizeExpectation(e);
+    if (!normalized.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(service->service(), ": ", normalized.status().message()));
+    }
+    if (!keys.insert(e.key()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(service->service(), ": ", e.key(), " is given twice"));
+    }
+    e = *std::move(normalized);
+  }
+  if (keys.count("workers") && keys.count("min_workers")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(service->service(), ": expect either workers (exact) or min_workers (a minimum), not both"));
+  }
+  return absl::OkStatus();
+}
+
+Expectations::Expectations(corral::v1::ServiceExpectations proto) : proto_(std::move(proto)) {
+  for (int i = 0; i < proto_.expectations_size(); ++i) by_key_[proto_.expectations(i).key()] = i;
+}
+
+const corral::v1::Expectation* Expectations::Find(const std::string& key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &proto_.expectations(it->second);
+}
+
+std::optional<int64_t> Expectations::Int(const std::string& key) const {
+  const corral::v1::Expectation* e = Find(key);
+  int64_t n = 0;
+  if (e == nullptr || !absl::SimpleAtoi(e->value(), &n)) return std::nullopt;
+  return n;
+}
+
+std::vector<const corral::v1::Expectation*> Expectations::Settings() const {
+  std::vector<const corral::v1::Expectation*> out;
+  for (const auto& [key, index] : by_key_) {
+    if (!IsWorkloadKey(key)) out.push_back(&proto_.expectations(index));
+  }
+  return out;
+}
+
+std::string OriginText(const corral::v1::Expectation& expectation) {
+  if (!expectation.origin().empty()) return expectation.origin();
+  return "corral expect set";
+}
+
+}  // namespace corral::server

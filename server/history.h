@@ -1,0 +1,91 @@
+// The server's event history: what changed, when. Detects changes between
+// evaluations of each service (server/change_detector.h), stores them with
+// the service's memory in one transaction, and hands every stored event to
+// the watchers (`corral watch`).
+//
+// After a start, agents take a few intervals to reconnect. Until `warmup`
+// has passed, nothing is compared: the memory of the previous run stands,
+// so a restart neither resolves nor reopens findings that did not change.
+#ifndef CORRAL_SERVER_HISTORY_H_
+#define CORRAL_SERVER_HISTORY_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "corral/v1/fleet.pb.h"
+#include "corral/v1/server_state.pb.h"
+#include "server/registry.h"
+#include "server/store.h"
+
+namespace corral::server {
+
+struct HistoryOptions {
+  absl::Duration warmup = absl::ZeroDuration();
+  // Instances no longer reported are forgotten this long after their last
+  // report (the registry's --expire).
+  absl::Duration forget_after = absl::Hours(1);
+  // Events older than this are pruned.
+  absl::Duration retention = absl::Hours(24 * 30);
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+class History {
+ public:
+  // Loads the memories an earlier run saved. `store` outlives the history.
+  static absl::StatusOr<std::unique_ptr<History>> Open(Store* store, HistoryOptions options);
+
+  // True once the warm-up has passed and changes are being detected.
+  bool Warm() const { return options_.now() >= warm_at_; }
+
+  // A fresh evaluation of `service` at registry version `version` (views
+  // empty when the registry no longer lists it). Evaluations older than
+  // the last one observed for the service are ignored.
+  void Observe(const std::string& service, uint64_t version, absl::Span<const InstanceView> views,
+               const std::vector<corral::v1::Finding>& findings);
+
+  // Stores events that happened elsewhere (expectations, server start and
+  // stop) and hands them to watchers.
+  void Record(std::vector<corral::v1::Event> events);
+
+  // Services with a memory, for noticing those the registry dropped.
+  std::vector<std::string> RememberedServices() const;
+
+  absl::StatusOr<std::vector<corral::v1::Event>> Query(const EventQuery& query, bool* truncated);
+
+  // `listener` is called with every stored event, on the thread that stored
+  // it; it must not block. Returns a handle for Unsubscribe.
+  using Listener = std::function<void(const corral::v1::Event&)>;
+  uint64_t Subscribe(Listener listener);
+  void Unsubscribe(uint64_t handle);
+
+  // Deletes events older than the retention; returns how many.
+  absl::StatusOr<int64_t> Prune();
+
+ private:
+  History(Store* store, HistoryOptions options);
+  void StoreAndPublish(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Store* store_;
+  HistoryOptions options_;
+  absl::Time warm_at_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, corral::v1::ServiceMemory> memory_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::pair<uint64_t, absl::Time>> observed_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex listeners_mu_;
+  std::map<uint64_t, Listener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  uint64_t next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 1;
+  int64_t store_failures_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace corral::server
+
+#endif  // CORRAL_SERVER_HISTORY_H_

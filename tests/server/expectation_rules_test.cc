@@ -1,0 +1,243 @@
+// The rules that compare instances with the service's expectations, and
+// those that read an instance's own health (churn, heartbeats, memory).
+#include "gtest/gtest.h"
+#include "server/rules.h"
+#include "tests/server/snapshot_builder.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::MakeView;
+using corral::testing::SnapshotBuilder;
+
+const absl::Time kNow = absl::FromUnixSeconds(5000);
+
+InstanceView View(const SnapshotBuilder& b, InstanceState state = InstanceState::kOnline) {
+  return MakeView(b, kNow - absl::Seconds(1), state);
+}
+
+Expectations Expect(std::vector<std::tuple<std::string, std::string, std::string, std::string>> entries) {
+  corral::v1::ServiceExpectations s;
+  s.set_service("api");
+  for (const auto& [key, value, origin, by] : entries) {
+    corral::v1::Expectation* e = s.add_expectations();
+    e->set_key(key);
+    e->set_value(value);
+    e->set_origin(origin);
+    e->set_declared_by(by);
+  }
+  EXPECT_TRUE(NormalizeServiceExpectations(&s).ok());
+  return Expectations(s);
+}
+
+std::vector<std::string> Rules(const ServiceEvaluation& e) {
+  std::vector<std::string> rules;
+  for (const auto& f : e.findings) rules.push_back(f.rule() + "/" + f.instance());
+  return rules;
+}
+
+const corral::v1::Finding* Find(const ServiceEvaluation& e, const std::string& rule) {
+  for (const auto& f : e.findings) {
+    if (f.rule() == rule) return &f;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string> kDeclared = {"gunicorn",  "--workers",       "3", "--timeout", "120",
+                                            "--preload", "wsgi:application"};
+
+SnapshotBuilder Good(const std::string& name, int pid) {
+  SnapshotBuilder b("api", name);
+  b.Master(pid, 3, 3)
+      .Set("timeout", "120", "cmdline")
+      .Set("preload_app", "true", "cmdline")
+      .Argv({"/usr/bin/python3", "/usr/bin/gunicorn", "--workers", "3", "--timeout", "120", "--preload",
+             "wsgi:application"});
+  return b;
+}
+
+SnapshotBuilder Stale() {
+  SnapshotBuilder b("api", "r3");
+  b.Master(30, 1, 1)
+      .Set("reload", "true", "cmdline")
+      .Set("app_uri", "app:app", "cmdline")
+      .Set("preload_app", "false", "default")
+      .Argv({"/usr/bin/python3", "/usr/bin/gunicorn", "--workers", "1", "--reload", "app:app"});
+  return b;
+}
+
+Expectations Incident() {
+  return Expect({{"workers", "3", "services/api/Dockerfile.dev:7", "dockerfile"},
+                 {"timeout", "120", "services/api/Dockerfile.dev:7", "dockerfile"},
+                 {"preload_app", "true", "services/api/Dockerfile.dev:7", "dockerfile"},
+                 {"app_uri", "wsgi:application", "services/api/Dockerfile.dev:7", "dockerfile"},
+                 {"command", "gunicorn --workers 3 --timeout 120 --preload wsgi:application",
+                  "services/api/Dockerfile.dev:7", "dockerfile"},
+                 {"replicas", "3", "docker-compose.yml:9", "compose"}});
+}
+
+TEST(ExpectationRules, TheIncidentsStaleReplicaIsNamedByEveryRuleThatApplies) {
+  ServiceEvaluation e =
+      EvaluateService("api", {View(Good("r1", 10)), View(Good("r2", 20)), View(Stale())}, kNow, Incident());
+  EXPECT_EQ(Rules(e),
+            (std::vector<std::string>{"WORKERS_BELOW_EXPECTED/r3", "STALE_IMAGE/r3", "REPLICAS_DISAGREE/r3",
+                                      "CONFIG_DRIFT/r3", "CONFIG_DRIFT/r3", "CONFIG_DRIFT/r3", "DEV_SETTING/r3"}));
+  EXPECT_EQ(Find(e, "WORKERS_BELOW_EXPECTED")->message(),
+            "api/r3: 1 live worker(s), expected 3; its workers setting is 1 (cmdline); expected by "
+            "services/api/Dockerfile.dev:7");
+  EXPECT_EQ(Find(e, "STALE_IMAGE")->message(),
+            "api/r3: runs `/usr/bin/python3 /usr/bin/gunicorn --workers 1 --reload app:app` but the image's command "
+            "is declared as `gunicorn --workers 3 --timeout 120 --preload wsgi:application` "
+            "(services/api/Dockerfile.dev:7) and compose does not override it, so the image predates the "
+            "Dockerfile (app_uri app:app vs wsgi:application, preload_app not given vs set, reload set vs not "
+            "given, timeout not given vs 120, workers 1 vs 3)");
+  std::vector<std::string> drift;
+  for (const auto& f : e.findings) {
+    if (f.rule() == "CONFIG_DRIFT") drift.push_back(f.message());
+  }
+  EXPECT_EQ(drift, (std::vector<std::string>{
+                       "api/r3: app_uri is app:app (set by cmdline), expected wsgi:application "
+                       "(services/api/Dockerfile.dev:7)",
+                       "api/r3: preload_app is false (set by default), expected true (services/api/Dockerfile.dev:7)",
+                       "api/r3: timeout is 30 (set by default), expected 120 (services/api/Dockerfile.dev:7)"}));
+  const corral::v1::Finding& timeout = e.findings[5];
+  ASSERT_EQ(timeout.differences_size(), 1);
+  EXPECT_EQ(timeout.differences(0).setting(), "timeout");
+  EXPECT_EQ(timeout.differences(0).values(1).instance(), "expected");
+  EXPECT_EQ(FindingKey(timeout), "CONFIG_DRIFT|r3|timeout");
+}
+
+TEST(ExpectationRules, ACommandComposeSetsIsNotAStaleImage) {
+  Expectations compose =
+      Expect({{"command", "gunicorn --workers 3 wsgi:application", "docker-compose.yml:12", "compose"}});
+  ServiceEvaluation e = EvaluateService("api", {View(Stale())}, kNow, compose);
+  EXPECT_EQ(Find(e, "STALE_IMAGE"), nullptr);
+}
+
+TEST(ExpectationRules, AnErasedCommandLineIsNotCalledStale) {
+  SnapshotBuilder erased("api", "r1");
+  erased.Master(10, 3, 3).Argv({"gunicorn: master [wsgi:application]"}).Erased();
+  ServiceEvaluation e = EvaluateService("api", {View(erased)}, kNow, Incident());
+  EXPECT_EQ(Find(e, "STALE_IMAGE"), nullptr);
+}
+
+TEST(ExpectationRules, ABuildRevisionThatDiffersIsAStaleImage) {
+  Expectations rev = Expect({{"build_revision", "4f2a9c1", "", "manual"}});
+  SnapshotBuilder old("api", "r1");
+  old.Master(10, 3, 3).Revision("0b7e3d2");
+  SnapshotBuilder current("api", "r2");
+  current.Master(20, 3, 3).Revision("4f2a9c1");
+  ServiceEvaluation e = EvaluateService("api", {View(old), View(current)}, kNow, rev);
+  EXPECT_EQ(Rules(e), std::vector<std::string>{"STALE_IMAGE/r1"});
+  EXPECT_EQ(e.findings[0].message(),
+            "api/r1: built from revision 0b7e3d2 (CORRAL_BUILD_REVISION), expected 4f2a9c1 (corral expect set)");
+}
+
+TEST(ExpectationRules, WorkersAboveExpectedAndMinimums) {
+  SnapshotBuilder five("api", "r1");
+  five.Master(10, 5, 5);
+  EXPECT_EQ(Rules(EvaluateService("api", {View(five)}, kNow, Expect({{"workers", "3", "", "manual"}}))),
+            std::vector<std::string>{"WORKERS_ABOVE_EXPECTED/r1"});
+  EXPECT_EQ(Find(EvaluateService("api", {View(five)}, kNow, Expect({{"workers", "3", "", "manual"}})),
+                 "WORKERS_ABOVE_EXPECTED")
+                ->severity(),
+            "warning");
+  EXPECT_TRUE(
+      EvaluateService("api", {View(five)}, kNow, Expect({{"min_workers", "4", "", "manual"}})).findings.empty());
+  ServiceEvaluation below = EvaluateService("api", {View(five)}, kNow, Expect({{"min_workers", "6", "", "manual"}}));
+  ASSERT_EQ(Rules(below), std::vector<std::string>{"WORKERS_BELOW_EXPECTED/r1"});
+  EXPECT_EQ(below.findings[0].message(),
+            "api/r1: 5 live worker(s), expected at least 6; its workers setting is 5 (cmdline); expected by "
+            "corral expect set");
+}
+
+TEST(ExpectationRules, ReplicasCountInstancesThatAreNotOffline) {
+  Expectations three = Expect({{"replicas", "3", "docker-compose.yml:9", "compose"}});
+  SnapshotBuilder a("api", "r1"), b("api", "r2"), c("api", "r3");
+  a.Master(10, 1, 1);
+  b.Master(20, 1, 1);
+  c.Master(30, 1, 1);
+  ServiceEvaluation e = EvaluateService("api", {View(a), View(b), View(c, InstanceState::kOffline)}, kNow, three);
+  EXPECT_EQ(Rules(e), (std::vector<std::string>{"AGENT_OFFLINE/r3", "REPLICAS_BELOW_EXPECTED/"}));
+  EXPECT_EQ(e.findings[1].message(), "api: 2 replica(s) reporting (r1, r2), expected 3 by docker-compose.yml:9");
+  Expectations one = Expect({{"replicas", "1", "", "manual"}});
+  EXPECT_EQ(Rules(EvaluateService("api", {View(a), View(b)}, kNow, one)),
+            std::vector<std::string>{"REPLICAS_ABOVE_EXPECTED/"});
+}
+
+TEST(ExpectationRules, UnknownSettingsAreNeverCalledDrift) {
+  SnapshotBuilder erased("api", "r1");
+  erased.Master(10, 3, 3).Set("timeout", "", "unknown");
+  EXPECT_EQ(
+      Find(EvaluateService("api", {View(erased)}, kNow, Expect({{"timeout", "120", "", "manual"}})), "CONFIG_DRIFT"),
+      nullptr);
+}
+
+TEST(InstanceRules, ChurnAboveTheThresholdUnlessMaxRequestsRecyclesWorkers) {
+  SnapshotBuilder churning("api", "r1");
+  churning.Master(10, 3, 3).Churn(2.5, 300);
+  ServiceEvaluation e = EvaluateService("api", {View(churning)}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"WORKER_CHURN/r1"});
+  EXPECT_EQ(e.findings[0].severity(), "warning");
+  SnapshotBuilder recycled("api", "r1");
+  recycled.Master(10, 3, 3).Churn(2.5, 300).Set("max_requests", "1000", "cmdline");
+  EXPECT_TRUE(EvaluateService("api", {View(recycled)}, kNow).findings.empty());
+  SnapshotBuilder calm("api", "r1");
+  calm.Master(10, 3, 3).Churn(kChurnPerMinute, 300);
+  EXPECT_TRUE(EvaluateService("api", {View(calm)}, kNow).findings.empty());
+}
+
+TEST(InstanceRules, AHeartbeatOlderThanHalfTheTimeoutIsStuck) {
+  SnapshotBuilder idle("api", "r1");
+  idle.Master(10, 2, 2).Heartbeat(15.5);  // timeout 30: an idle sync worker checks in every 15 s
+  EXPECT_TRUE(EvaluateService("api", {View(idle)}, kNow).findings.empty());
+  SnapshotBuilder stuck("api", "r1");
+  stuck.Master(10, 2, 2).Heartbeat(22);
+  ServiceEvaluation e = EvaluateService("api", {View(stuck)}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"WORKER_STUCK/r1"});
+  EXPECT_EQ(e.findings[0].message(),
+            "api/r1: worker heartbeat older than half the timeout of 30s: pid 11 (22s), pid 12 (22s); Gunicorn kills "
+            "a worker at the full timeout");
+  SnapshotBuilder unknown_timeout("api", "r1");
+  unknown_timeout.Master(10, 2, 2).Heartbeat(100).Set("timeout", "", "unknown");
+  EXPECT_TRUE(EvaluateService("api", {View(unknown_timeout)}, kNow).findings.empty());
+}
+
+TEST(InstanceRules, MemoryNearItsLimitOrRecentOomKills) {
+  SnapshotBuilder near("api", "r1");
+  near.Master(10, 2, 2).Cgroup(int64_t{1850} << 20, int64_t{2} << 30);
+  ServiceEvaluation e = EvaluateService("api", {View(near)}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"MEMORY_PRESSURE/r1"});
+  EXPECT_EQ(e.findings[0].message(), "api/r1: cgroup memory 1.8 GiB of 2.0 GiB (90%)");
+
+  SnapshotBuilder fine("api", "r1");
+  fine.Master(10, 2, 2).Cgroup(int64_t{500} << 20, int64_t{2} << 30, 4);
+  InstanceView old_kills = View(fine);
+  EXPECT_TRUE(EvaluateService("api", {old_kills}, kNow).findings.empty());
+  InstanceView recent = View(fine);
+  recent.last_oom_increase = kNow - absl::Minutes(2);
+  recent.oom_increase = 1;
+  ServiceEvaluation oom = EvaluateService("api", {recent}, kNow);
+  ASSERT_EQ(Rules(oom), std::vector<std::string>{"MEMORY_PRESSURE/r1"});
+  EXPECT_EQ(oom.findings[0].message(), "api/r1: 1 OOM kill(s) 2m00s ago (4 since the cgroup started)");
+  recent.last_oom_increase = kNow - kOomWindow;
+  EXPECT_TRUE(EvaluateService("api", {recent}, kNow).findings.empty());
+}
+
+TEST(InstanceRules, WorkersVersusCpusIsInformation) {
+  SnapshotBuilder crowded("api", "r1");
+  crowded.Master(10, 8, 8).Cgroup(1 << 20, 0, 0, 1.0);
+  ServiceEvaluation e = EvaluateService("api", {View(crowded)}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"WORKERS_VS_CPUS/r1"});
+  EXPECT_EQ(e.findings[0].severity(), "info");
+  EXPECT_EQ(e.findings[0].message(),
+            "api/r1: 8 workers on 1 CPU (cgroup quota); Gunicorn suggests 2 x CPUs + 1 = 3, more workers compete "
+            "for the same CPUs");
+  EXPECT_EQ(e.status, "ok");
+  SnapshotBuilder fitting("api", "r1");
+  fitting.Master(10, 3, 3).Cgroup(1 << 20, 0, 0, 1.0);
+  EXPECT_TRUE(EvaluateService("api", {View(fitting)}, kNow).findings.empty());
+}
+
+}  // namespace
+}  // namespace corral::server

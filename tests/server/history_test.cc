@@ -1,0 +1,167 @@
+// ExpectationBook and History over a real SQLite file: what survives a
+// restart, and what is refused without a trace.
+#include "server/history.h"
+
+#include <memory>
+
+#include "gtest/gtest.h"
+#include "server/expectation_book.h"
+#include "server/rules.h"
+#include "tests/server/snapshot_builder.h"
+#include "tests/support/subprocess.h"
+
+namespace corral::server {
+namespace {
+
+using corral::testing::MakeView;
+using corral::testing::SnapshotBuilder;
+
+const absl::Time kT0 = absl::FromUnixSeconds(100000);
+
+corral::v1::SetExpectationsRequest Request(const std::string& service,
+                                           std::vector<std::pair<std::string, std::string>> pairs,
+                                           bool replace = false) {
+  corral::v1::SetExpectationsRequest r;
+  r.set_replace(replace);
+  corral::v1::ServiceExpectations* s = r.add_services();
+  s->set_service(service);
+  for (const auto& [key, value] : pairs) {
+    corral::v1::Expectation* e = s->add_expectations();
+    e->set_key(key);
+    e->set_value(value);
+  }
+  return r;
+}
+
+std::vector<std::string> Keys(const corral::v1::ExpectationsList& list) {
+  std::vector<std::string> out;
+  for (const auto& s : list.services()) {
+    for (const auto& e : s.expectations()) out.push_back(s.service() + ":" + e.key() + "=" + e.value());
+  }
+  return out;
+}
+
+class StoreDir : public ::testing::Test {
+ protected:
+  void SetUp() override { path_ = corral::testing::MakeTempDir("history-test") + "/corral.db"; }
+  std::unique_ptr<Store> Open() {
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return *std::move(store);
+  }
+  std::string path_;
+};
+
+TEST_F(StoreDir, ExpectationsSurviveAReopenAndBadOnesLeaveNoTrace) {
+  {
+    std::unique_ptr<Store> store = Open();
+    std::unique_ptr<ExpectationBook> book = *ExpectationBook::Open(store.get());
+    std::vector<corral::v1::Event> events;
+    absl::StatusOr<corral::v1::ExpectationsList> bad =
+        book->Set(Request("api", {{"workers", "3"}, {"timeout", "soon"}}), kT0, &events);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().message(),
+              "api: expectation timeout=soon: invalid value for timeout: 'soon' (not an integer)");
+    EXPECT_TRUE(events.empty());
+    EXPECT_EQ(book->For("api"), nullptr);
+
+    ASSERT_TRUE(book->Set(Request("api", {{"workers", "3"}, {"preload_app", "True"}}), kT0, &events).ok());
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].kind(), "expectation_changed");
+    EXPECT_EQ(events[0].message(), "api: expects preload_app=true, from corral expect set");
+    // min_workers replaces workers; the rest stays.
+    events.clear();
+    ASSERT_TRUE(book->Set(Request("api", {{"min_workers", "2"}}), kT0 + absl::Seconds(1), &events).ok());
+    EXPECT_EQ(Keys(book->Get("api")), (std::vector<std::string>{"api:min_workers=2", "api:preload_app=true"}));
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1].message(), "api: no longer expects workers (was 3)");
+  }
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<ExpectationBook> book = *ExpectationBook::Open(store.get());
+  EXPECT_EQ(Keys(book->Get("")), (std::vector<std::string>{"api:min_workers=2", "api:preload_app=true"}));
+  EXPECT_EQ(book->For("api")->Int("min_workers"), 2);
+
+  std::vector<corral::v1::Event> events;
+  corral::v1::UnsetExpectationsRequest unset;
+  unset.set_service("api");
+  unset.add_keys("nothing");
+  EXPECT_EQ(book->Unset(unset, kT0, &events).status().code(), absl::StatusCode::kNotFound);
+  unset.clear_keys();
+  ASSERT_TRUE(book->Unset(unset, kT0, &events).ok());
+  EXPECT_EQ(book->For("api"), nullptr);
+  EXPECT_TRUE(store->LoadExpectations()->empty());
+}
+
+TEST_F(StoreDir, AnImportReplacesOnlyTheServicesItNames) {
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<ExpectationBook> book = *ExpectationBook::Open(store.get());
+  std::vector<corral::v1::Event> events;
+  ASSERT_TRUE(book->Set(Request("api", {{"workers", "3"}, {"timeout", "60"}}), kT0, &events).ok());
+  ASSERT_TRUE(book->Set(Request("billing", {{"workers", "2"}}), kT0, &events).ok());
+  ASSERT_TRUE(book->Set(Request("api", {{"workers", "4"}}, /*replace=*/true), kT0, &events).ok());
+  EXPECT_EQ(Keys(book->Get("")), (std::vector<std::string>{"api:workers=4", "billing:workers=2"}));
+}
+
+class Clock {
+ public:
+  absl::Time now = kT0;
+  std::function<absl::Time()> Fn() {
+    return [this] { return now; };
+  }
+};
+
+std::vector<std::string> Kinds(const std::vector<corral::v1::Event>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.kind() + "/" + e.instance() + (e.rule().empty() ? "" : "/" + e.rule()));
+  return out;
+}
+
+TEST_F(StoreDir, HistoryWaitsForTheWarmUpAndARestartRepeatsNothing) {
+  Clock clock;
+  HistoryOptions options;
+  options.warmup = absl::Seconds(3);
+  options.now = clock.Fn();
+  SnapshotBuilder stale("api", "r1");
+  stale.Master(10, 1, 3).Churn(5, 600);
+  std::vector<InstanceView> views = {MakeView(stale, kT0)};
+  std::vector<corral::v1::Finding> findings = EvaluateService("api", views, kT0).findings;
+  {
+    std::unique_ptr<Store> store = Open();
+    std::unique_ptr<History> history = *History::Open(store.get(), options);
+    std::vector<corral::v1::Event> seen;
+    history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+    history->Observe("api", 1, views, findings);
+    EXPECT_TRUE(seen.empty()) << "nothing is compared during the warm-up";
+    clock.now += absl::Seconds(3);
+    history->Observe("api", 2, views, findings);
+    EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"instance_online/r1", "finding_opened/r1/WORKERS_BELOW_CONFIG",
+                                                     "finding_opened/r1/WORKER_CHURN"}));
+    EXPECT_GT(seen[0].id(), 0);
+    EXPECT_EQ(seen[1].id(), seen[0].id() + 1);
+    // An older evaluation arriving late is ignored.
+    history->Observe("api", 1, views, {});
+    EXPECT_EQ(seen.size(), 3u);
+  }
+  // The server restarts; after its warm-up the same state is no news.
+  clock.now += absl::Minutes(1);
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  clock.now += absl::Seconds(3);
+  history->Observe("api", 7, views, findings);
+  EXPECT_TRUE(seen.empty());
+  SnapshotBuilder fixed("api", "r1");
+  fixed.Master(10, 3, 3);
+  history->Observe("api", 8, {MakeView(fixed, clock.now)}, {});
+  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"workers_changed/r1", "finding_resolved/r1/WORKERS_BELOW_CONFIG",
+                                                   "finding_resolved/r1/WORKER_CHURN"}));
+  bool truncated = true;
+  absl::StatusOr<std::vector<corral::v1::Event>> stored = history->Query(EventQuery{}, &truncated);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->size(), 6u);
+  EXPECT_FALSE(truncated);
+}
+
+}  // namespace
+}  // namespace corral::server
