@@ -48,7 +48,13 @@ absl::StatusOr<Response> FleetClient::Call(Method method, const Request& request
   Response response;
   grpc::Status status = (stub_.get()->*method)(&context, request, &response);
   if (status.ok()) return response;
+  return Translate(status);
+}
+
+absl::Status FleetClient::Translate(const grpc::Status& status) const {
   switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return absl::OkStatus();
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::UnavailableError(absl::StrCat("cannot reach corral-server at ", address_, ": ",
@@ -60,6 +66,8 @@ absl::StatusOr<Response> FleetClient::Call(Method method, const Request& request
           absl::StrCat("corral-server at ", address_, " refused the call: ", status.error_message()));
     case grpc::StatusCode::NOT_FOUND:
       return absl::NotFoundError(status.error_message());
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return absl::InvalidArgumentError(status.error_message());
     default:
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                           absl::StrCat("corral-server at ", address_, ": ", status.error_message()));
@@ -87,6 +95,45 @@ absl::StatusOr<corral::v1::CheckResponse> FleetClient::Check(const std::string& 
   corral::v1::CheckRequest request;
   request.set_service(service);
   return Call<corral::v1::CheckRequest, corral::v1::CheckResponse>(&corral::v1::Fleet::Stub::Check, request);
+}
+
+absl::StatusOr<corral::v1::ExpectationsList> FleetClient::SetExpectations(
+    const corral::v1::SetExpectationsRequest& request) const {
+  return Call<corral::v1::SetExpectationsRequest, corral::v1::ExpectationsList>(
+      &corral::v1::Fleet::Stub::SetExpectations, request);
+}
+
+absl::StatusOr<corral::v1::ExpectationsList> FleetClient::UnsetExpectations(
+    const corral::v1::UnsetExpectationsRequest& request) const {
+  return Call<corral::v1::UnsetExpectationsRequest, corral::v1::ExpectationsList>(
+      &corral::v1::Fleet::Stub::UnsetExpectations, request);
+}
+
+absl::StatusOr<corral::v1::ExpectationsList> FleetClient::GetExpectations(const std::string& service) const {
+  corral::v1::ExpectationsRequest request;
+  request.set_service(service);
+  return Call<corral::v1::ExpectationsRequest, corral::v1::ExpectationsList>(&corral::v1::Fleet::Stub::GetExpectations,
+                                                                             request);
+}
+
+absl::StatusOr<corral::v1::Diagnosis> FleetClient::Diagnose(const std::string& service) const {
+  corral::v1::DiagnoseRequest request;
+  request.set_service(service);
+  return Call<corral::v1::DiagnoseRequest, corral::v1::Diagnosis>(&corral::v1::Fleet::Stub::Diagnose, request);
+}
+
+absl::StatusOr<corral::v1::HistoryResponse> FleetClient::History(const corral::v1::HistoryRequest& request) const {
+  return Call<corral::v1::HistoryRequest, corral::v1::HistoryResponse>(&corral::v1::Fleet::Stub::History, request);
+}
+
+absl::Status FleetClient::Watch(const corral::v1::WatchRequest& request,
+                                const std::function<void(const corral::v1::Event&)>& on_event) const {
+  grpc::ClientContext context;
+  if (token_) context.AddMetadata(kAuthorizationHeader, BearerValue(*token_));
+  std::unique_ptr<grpc::ClientReader<corral::v1::Event>> reader = stub_->Watch(&context, request);
+  corral::v1::Event event;
+  while (reader->Read(&event)) on_event(event);
+  return Translate(reader->Finish());
 }
 
 }  // namespace corral::cli

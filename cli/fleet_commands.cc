@@ -1,8 +1,7 @@
 #include "cli/fleet_commands.h"
 
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
+#include "cli/command_runner.h"
 #include "cli/exit_codes.h"
 #include "cli/fleet_client.h"
 #include "cli/fleet_format.h"
@@ -14,55 +13,6 @@ const char kStatusSummary[] = "One row per service: replicas, live workers per r
 const char kServiceSummary[] = "One service in detail: replicas and the settings that differ";
 const char kInstancesSummary[] = "Every instance with its agent's last report";
 const char kCheckSummary[] = "Findings, with an exit status for CI and cron (0 ok, 1 findings, 2 error)";
-
-namespace {
-
-struct Command {
-  std::string name;
-  std::string usage;
-  std::string description;
-  std::vector<FlagSpec> extra_flags;
-  size_t positionals;  // exactly this many
-};
-
-int Usage(const Command& c, const std::string& message, std::ostream& err) {
-  err << "corral " << c.name << ": " << message << "\n(see 'corral " << c.name << " --help')\n";
-  return kExitUsage;
-}
-
-// Parses flags and connects; on failure writes the message and returns the
-// exit code to use.
-std::optional<int> Prepare(const Command& c, const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-                           Flags* flags, std::optional<FleetClient>* client) {
-  std::vector<FlagSpec> specs = c.extra_flags;
-  for (FlagSpec& spec : ConnectionFlags()) specs.push_back(spec);
-  absl::StatusOr<Flags> parsed = ParseFlags(specs, args, GetEnv);
-  if (!parsed.ok()) return Usage(c, std::string(parsed.status().message()), err);
-  if (parsed->help_requested()) {
-    out << "Usage: " << c.usage << "\n\n" << c.description << "\n\nFlags:\n" << FlagsHelp(specs);
-    return kExitOk;
-  }
-  if (parsed->positionals().size() != c.positionals) {
-    return Usage(c,
-                 c.positionals == 0 ? absl::StrCat("unexpected argument '", parsed->positionals()[0], "'")
-                                    : "expects a service name",
-                 err);
-  }
-  absl::StatusOr<FleetClient> connected = FleetClient::FromFlags(*parsed);
-  if (!connected.ok()) return Usage(c, std::string(connected.status().message()), err);
-  *flags = *std::move(parsed);
-  client->emplace(*std::move(connected));
-  return std::nullopt;
-}
-
-int Failed(const Command& c, const absl::Status& status, std::ostream& err) {
-  err << "corral " << c.name << ": " << status.message() << "\n";
-  return kExitUsage;
-}
-
-Style OutStyle() { return Style::ForFd(STDOUT_FILENO); }
-
-}  // namespace
 
 bool AnyAtOrAbove(const std::vector<std::string>& severities, const std::string& fail_on) {
   auto rank = [](const std::string& s) { return s == "critical" ? 3 : s == "warning" ? 2 : s == "info" ? 1 : 0; };
@@ -78,6 +28,7 @@ int RunStatus(const std::vector<std::string>& args, std::ostream& out, std::ostr
             "One row per service: replicas online/total, live workers per replica (e.g. 3,3,1),\n"
             "configured workers, status (ok, degraded, critical) and the most severe finding.",
             {},
+            0,
             0};
   Flags flags;
   std::optional<FleetClient> client;
@@ -94,6 +45,7 @@ int RunService(const std::vector<std::string>& args, std::ostream& out, std::ost
             "One service in detail: a row per replica, the settings that differ between replicas\n"
             "side by side with their sources, and the findings.",
             {},
+            1,
             1};
   Flags flags;
   std::optional<FleetClient> client;
@@ -109,6 +61,7 @@ int RunInstances(const std::vector<std::string>& args, std::ostream& out, std::o
             "corral instances [--service NAME] [--server HOST:PORT] [--json]",
             "Every instance with its state (online, disconnected, offline) and its agent's last report.",
             {{"service", "NAME", "Only this service", "", ""}},
+            0,
             0};
   Flags flags;
   std::optional<FleetClient> client;
@@ -127,6 +80,7 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
             {{"service", "NAME", "Only this service", "", ""},
              {"fail-on", "LEVEL", "Lowest severity that fails the check: info, warning or critical", "critical",
               "CORRAL_FAIL_ON"}},
+            0,
             0};
   Flags flags;
   std::optional<FleetClient> client;

@@ -14,13 +14,6 @@ namespace {
 
 constexpr size_t kTopFindingWidth = 90;
 
-std::string Colored(const std::string& word, const Style& style) {
-  if (word == "critical" || word == "offline") return style.Red(word);
-  if (word == "degraded" || word == "warning" || word == "disconnected") return style.Yellow(word);
-  if (word == "ok" || word == "online") return style.Green(word);
-  return word;
-}
-
 std::string Ago(double seconds) { return FormatDurationShort(absl::Seconds(seconds)) + " ago"; }
 
 int Rank(const std::string& severity) {
@@ -31,6 +24,15 @@ int Rank(const std::string& severity) {
 }
 
 }  // namespace
+
+std::string Colored(const std::string& word, const Style& style) {
+  if (word == "critical" || word == "offline" || word == "confirmed") return style.Red(word);
+  if (word == "degraded" || word == "warning" || word == "disconnected" || word == "cannot_tell") {
+    return style.Yellow(word);
+  }
+  if (word == "ok" || word == "online" || word == "ruled_out") return style.Green(word);
+  return word;
+}
 
 std::string LiveWorkersText(const corral::v1::ServiceSummary& summary) {
   std::vector<std::string> parts;

@@ -16,6 +16,9 @@ std::string RenderInstances(const corral::v1::InstanceList& list, const Style& s
 // `fail_on` is the threshold the summary line counts against.
 std::string RenderCheck(const corral::v1::CheckResponse& check, const std::string& fail_on, const Style& style);
 
+// A status, state, severity or verdict word, coloured by what it means.
+std::string Colored(const std::string& word, const Style& style);
+
 // "3,3,1" with offline replicas shown as "-".
 std::string LiveWorkersText(const corral::v1::ServiceSummary& summary);
 

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/diagnose_commands.h"
 #include "cli/exit_codes.h"
+#include "cli/expect_command.h"
 #include "cli/fleet_commands.h"
 #include "cli/inspect_command.h"
 #include "common/version.h"
@@ -24,6 +26,10 @@ const std::vector<Command>& Commands() {
       {"service", corral::cli::kServiceSummary, corral::cli::RunService},
       {"instances", corral::cli::kInstancesSummary, corral::cli::RunInstances},
       {"check", corral::cli::kCheckSummary, corral::cli::RunCheck},
+      {"expect", corral::cli::kExpectSummary, corral::cli::RunExpect},
+      {"diagnose", corral::cli::kDiagnoseSummary, corral::cli::RunDiagnose},
+      {"history", corral::cli::kHistorySummary, corral::cli::RunHistory},
+      {"watch", corral::cli::kWatchSummary, corral::cli::RunWatch},
       {"inspect", corral::cli::kInspectSummary, corral::cli::RunInspect},
   };
   return *commands;

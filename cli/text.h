@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/units.h"
+
 namespace corral::cli {
 
 // ANSI styling, or none.
@@ -46,8 +48,7 @@ class Table {
 // Visible width of `s`: ANSI escapes skipped, UTF-8 counted per code point.
 size_t VisibleWidth(const std::string& s);
 
-// "512 B", "24.1 MiB", "1.5 GiB".
-std::string FormatBytes(int64_t bytes);
+using ::corral::FormatBytes;
 
 }  // namespace corral::cli
 

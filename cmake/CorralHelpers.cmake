@@ -33,7 +33,7 @@ endfunction()
 
 include(GoogleTest)
 
-# corral_static_executable(NAME name SRCS ... LIBS our-libraries...)
+# corral_static_executable(NAME name SRCS ... LIBS our-libraries... [SYSTEM_LIBS targets...])
 #   Links `name` against our libraries' archives and the static archives of
 #   gRPC, protobuf and Abseil that Debian ships (libc stays shared). Falls
 #   back to ordinary shared linking when an archive is missing or
@@ -41,7 +41,7 @@ include(GoogleTest)
 #   and map a few MB less memory than ~60 shared libraries.
 option(CORRAL_STATIC_LINK "Link corral and corral-agent against static gRPC, protobuf and Abseil" ON)
 function(corral_static_executable)
-  cmake_parse_arguments(CS "" "NAME" "SRCS;LIBS" ${ARGN})
+  cmake_parse_arguments(CS "" "NAME" "SRCS;LIBS;SYSTEM_LIBS" ${ARGN})
   add_executable(${CS_NAME} ${CS_SRCS})
   set(static_ok ${CORRAL_STATIC_LINK})
   set(archives)
@@ -63,7 +63,7 @@ function(corral_static_executable)
     endif()
   endif()
   if(NOT static_ok)
-    target_link_libraries(${CS_NAME} PRIVATE ${CS_LIBS})
+    target_link_libraries(${CS_NAME} PRIVATE ${CS_LIBS} ${CS_SYSTEM_LIBS})
     return()
   endif()
   target_include_directories(${CS_NAME} PRIVATE ${PROJECT_SOURCE_DIR}
@@ -75,5 +75,5 @@ function(corral_static_executable)
   endforeach()
   target_link_libraries(${CS_NAME} PRIVATE ${ours}
     -Wl,--start-group ${archives} ${absl_archives} -Wl,--end-group
-    spdlog::spdlog Threads::Threads ${CMAKE_DL_LIBS})
+    ${CS_SYSTEM_LIBS} spdlog::spdlog Threads::Threads ${CMAKE_DL_LIBS})
 endfunction()
