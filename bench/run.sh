@@ -14,3 +14,9 @@ echo
 build/bench/fleet_load --instances 1000,10000 --seconds 5 --connections 16
 echo
 bash bench/agent_footprint.sh build 60
+echo
+echo "\$ build/bench/history_bench"
+build/bench/history_bench
+echo
+echo "\$ bash bench/history_cli.sh"
+bash bench/history_cli.sh build 20

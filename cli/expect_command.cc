@@ -107,7 +107,7 @@ int Import(std::vector<std::string> args, std::ostream& out, std::ostream& err) 
                          "interpreted (variables without defaults, extends, ...) is printed as a warning.\n"
                          "The imported services' expectations replace what they had; other services keep theirs.\n\n",
                          kKeysHelp),
-            {{"file", "OVERRIDE", "Merge this override file too (repeatable; also -f)", "", "", true},
+            {{"file", "OVERRIDE", "Merge this override file too (also -f)", "", "", true},
              {"build-revision", "REV", "Expect every imported service's image built from REV", "", ""},
              {"dry-run", "", "Print what would be imported without storing it", "", ""}},
             1,

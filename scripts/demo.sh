@@ -6,6 +6,10 @@
 #   api-backend/replica-3              gunicorn --workers 1 --reload app:app   (the stale image)
 #   billing/billing-1                  gunicorn with a gunicorn.conf.py, setproctitle on
 #
+# The containers stand in for examples/incident's compose project, whose
+# Dockerfile.dev declares the good command; the demo imports it as
+# expectations and diagnoses api-backend.
+#
 # Each "container" is its own PID, mount and network namespace (unshare), with
 # Gunicorn and a corral-agent inside; agents reach the server through a unix
 # socket, since each container has its own loopback. `make demo-down` stops
@@ -117,10 +121,20 @@ echo "\$ corral status"
 echo
 echo "\$ corral service api-backend"
 "$bin/corral" service api-backend "${server_flag[@]}"
+# What the repository declares (examples/incident is the compose project these
+# containers stand in for), then the diagnosis against it.
+echo
+echo "\$ corral expect import examples/incident/docker-compose.yml"
+"$bin/corral" expect import examples/incident/docker-compose.yml "${server_flag[@]}" 2>&1
+echo
+echo "\$ corral diagnose api-backend"
+"$bin/corral" diagnose api-backend "${server_flag[@]}" || true
 cat <<EOF2
 
 The fleet keeps running. Try:
   build/bin/corral check$hint             # exit status 1: a critical finding
+  build/bin/corral history --since 1h$hint
+  build/bin/corral watch$hint             # live events; Ctrl-C to stop
   build/bin/corral instances$hint
   build/bin/corral status --json$hint
   build/bin/corral inspect                  # no server: every Gunicorn this host can see

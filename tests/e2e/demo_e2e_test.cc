@@ -31,6 +31,14 @@ TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
   EXPECT_NE(up.out.find("api-backend  3/3       3,3,1         1,3         critical"), std::string::npos) << up.out;
   EXPECT_NE(up.out.find("billing      1/1       2             2           ok"), std::string::npos) << up.out;
   EXPECT_NE(up.out.find("Settings that differ between replicas:"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("imported 2 service(s) from examples/incident/docker-compose.yml, "
+                        "examples/incident/docker-compose.override.yml"),
+            std::string::npos)
+      << up.out;
+  EXPECT_NE(up.out.find("api-backend: confirmed: stale Docker image (replica-3)"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("fix: docker compose build --no-cache api-backend && docker compose up -d api-backend"),
+            std::string::npos)
+      << up.out;
   EXPECT_NE(up.out.find("make demo-down"), std::string::npos);
   EXPECT_EQ(down.exit_code, 0);
   ASSERT_EQ(pids.size(), 5u);  // server and four containers

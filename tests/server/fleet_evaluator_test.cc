@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "server/fleet_view.h"
 #include "tests/server/snapshot_builder.h"
+#include "tests/support/subprocess.h"
 
 namespace corral::server {
 namespace {
@@ -82,6 +83,43 @@ TEST_F(FleetEvaluatorTest, ForgottenServicesLeaveTheCache) {
   registry_->Sweep();
   EXPECT_EQ(evaluator_->Refresh(), 0);
   EXPECT_EQ(evaluator_->Status().services_size(), 0);
+}
+
+}  // namespace
+}  // namespace corral::server
+
+namespace corral::server {
+namespace {
+
+TEST_F(FleetEvaluatorTest, AChangedExpectationIsEvaluatedAtOnceAndRecorded) {
+  std::string path = corral::testing::MakeTempDir("evaluator") + "/corral.db";
+  std::unique_ptr<Store> store = *Store::Open(path);
+  std::unique_ptr<ExpectationBook> book = *ExpectationBook::Open(store.get());
+  HistoryOptions options;
+  options.now = [this] { return now_; };
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  FleetEvaluator evaluator(registry_.get(), book.get(), history.get());
+  EXPECT_EQ(evaluator.Refresh(), 2);
+  EXPECT_EQ(evaluator.Refresh(), 0);
+
+  corral::v1::SetExpectationsRequest request;
+  corral::v1::ServiceExpectations* api = request.add_services();
+  api->set_service("api");
+  corral::v1::Expectation* workers = api->add_expectations();
+  workers->set_key("workers");
+  workers->set_value("4");
+  std::vector<corral::v1::Event> events;
+  ASSERT_TRUE(book->Set(request, now_, &events).ok());
+  // Only api's expectations changed: only api is evaluated again.
+  EXPECT_EQ(evaluator.Refresh(), 1);
+  corral::v1::CheckResponse check = evaluator.Check("api");
+  ASSERT_EQ(check.findings_size(), 3);
+  EXPECT_EQ(check.findings(0).rule(), "WORKERS_BELOW_EXPECTED");
+  bool truncated = false;
+  std::vector<corral::v1::Event> stored = *history->Query(EventQuery{}, &truncated);
+  int opened = 0;
+  for (const auto& e : stored) opened += e.kind() == "finding_opened" && e.rule() == "WORKERS_BELOW_EXPECTED";
+  EXPECT_EQ(opened, 3);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
                                    "unix:" + s->socket_,     "--data-dir", dir + "/data"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::string log = dir + "/server.log";
+  ::unlink(log.c_str());  // a restart waits for its own "listening" line
   s->process_ = Process::Start(argv, {}, log);
   bool up = WaitFor(
       [&] {
