@@ -423,7 +423,9 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   {
     StreamLoad load(channels, "/corral.v1.Collector/Stream", first, steady);
     load.WaitConnected();
-    absl::SleepFor(absl::Milliseconds(500));
+    // The history compares nothing for three agent intervals (5 s) after the
+    // server starts; past that, its memory of every instance is counted too.
+    absl::SleepFor(absl::Seconds(16));
     int64_t rss_connected = RssKb(server->pid());
     std::printf(
         "  server RSS           %lld KiB idle, %lld KiB with %d agents connected: %.1f KiB per agent "

@@ -84,11 +84,7 @@ class Detector {
     }
     m.set_settings_fingerprint(fingerprint);
     m.mutable_settings()->clear();
-    m.mutable_sources()->clear();
-    for (auto& [setting, value] : now_known) {
-      (*m.mutable_settings())[setting] = value.first;
-      (*m.mutable_sources())[setting] = value.second;
-    }
+    for (auto& [setting, value] : now_known) (*m.mutable_settings())[setting] = std::move(value.first);
   }
 
   // Instances in memory that the registry no longer lists.

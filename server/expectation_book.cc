@@ -84,6 +84,9 @@ absl::Status ExpectationBook::Commit(const std::vector<corral::v1::ServiceExpect
 absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Set(corral::v1::SetExpectationsRequest request,
                                                                   absl::Time now,
                                                                   std::vector<corral::v1::Event>* events) {
+  if (request.services_size() > kMaxServicesPerRequest) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxServicesPerRequest, " services in one request"));
+  }
   std::set<std::string> seen;
   for (corral::v1::ServiceExpectations& s : *request.mutable_services()) {
     if (!seen.insert(s.service()).second) {

@@ -26,6 +26,7 @@
 namespace corral::server {
 
 inline constexpr int kMaxExpectationsPerService = 256;
+inline constexpr int kMaxServicesPerRequest = 10000;
 inline constexpr size_t kMaxExpectationValueBytes = 4096;
 inline constexpr size_t kMaxOriginBytes = 512;
 

@@ -279,19 +279,23 @@ class Evaluator {
         absl::StrCat(Name(view), ": ", absl::StrJoin(why, "; ")));
   }
 
+  // Against the CPUs the container may use: its quota, else its cpuset.
+  // "Fewer workers than CPUs" needs a quota: a cpuset without one is usually
+  // the whole host, which says nothing about what the service was given.
   void WorkersVsCpus(const InstanceView& view, const corral::v1::GunicornInstance& observed) {
     const corral::v1::ContainerResources& r = observed.resources();
-    double cpus = r.has_cpu_quota_cores() ? r.cpu_quota_cores() : r.effective_cpus();
+    bool quota = r.has_cpu_quota_cores();
+    double cpus = quota ? r.cpu_quota_cores() : r.effective_cpus();
     if (cpus <= 0) return;
     int live = PrimaryLive(view);
     int suggested = static_cast<int>(2 * std::ceil(cpus)) + 1;
-    std::string cpu_text = absl::StrFormat("%.4g CPU%s (%s)", cpus, cpus == 1 ? "" : "s",
-                                           r.has_cpu_quota_cores() ? "cgroup quota" : "cpuset");
+    std::string cpu_text =
+        absl::StrFormat("%.4g CPU%s (%s)", cpus, cpus == 1 ? "" : "s", quota ? "cgroup quota" : "cpuset");
     if (live > suggested) {
       Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
-          absl::StrCat(Name(view), ": ", live, " workers on ", cpu_text,
-                       "; Gunicorn suggests 2 x CPUs + 1 = ", suggested, ", more workers compete for the same CPUs"));
-    } else if (live > 0 && live < std::floor(cpus)) {
+          absl::StrCat(Name(view), ": ", live, " workers on ", cpu_text, "; Gunicorn suggests 2 x CPUs + 1 = ",
+                       suggested, ", more workers compete for the same CPUs"));
+    } else if (quota && live > 0 && live < std::floor(cpus)) {
       Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
           absl::StrCat(Name(view), ": ", live, " worker(s) on ", cpu_text, "; sync workers use one CPU each, so ",
                        "some CPUs stay idle"));

@@ -237,6 +237,16 @@ TEST(InstanceRules, WorkersVersusCpusIsInformation) {
   SnapshotBuilder fitting("api", "r1");
   fitting.Master(10, 3, 3).Cgroup(1 << 20, 0, 0, 1.0);
   EXPECT_TRUE(EvaluateService("api", {View(fitting)}, kNow).findings.empty());
+  SnapshotBuilder idle("api", "r1");
+  idle.Master(10, 1, 1).Cgroup(1 << 20, 0, 0, 4.0);
+  ServiceEvaluation few = EvaluateService("api", {View(idle)}, kNow);
+  ASSERT_EQ(Rules(few), std::vector<std::string>{"WORKERS_VS_CPUS/r1"});
+  EXPECT_EQ(few.findings[0].message(),
+            "api/r1: 1 worker(s) on 4 CPUs (cgroup quota); sync workers use one CPU each, so some CPUs stay idle");
+  // Without a quota the cpuset is usually the whole host: no claim.
+  SnapshotBuilder host("api", "r1");
+  host.Master(10, 1, 1).Cgroup(1 << 20, 0);
+  EXPECT_TRUE(EvaluateService("api", {View(host)}, kNow).findings.empty());
 }
 
 }  // namespace

@@ -165,3 +165,29 @@ TEST_F(StoreDir, HistoryWaitsForTheWarmUpAndARestartRepeatsNothing) {
 
 }  // namespace
 }  // namespace corral::server
+
+namespace corral::server {
+namespace {
+
+TEST_F(StoreDir, PruneKeepsWhatIsWithinTheRetention) {
+  Clock clock;
+  HistoryOptions options;
+  options.retention = absl::Hours(24);
+  options.now = clock.Fn();
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> events(2);
+  events[0].set_kind("server_started");
+  events[0].set_time_unix_ms(absl::ToUnixMillis(kT0 - absl::Hours(25)));
+  events[1].set_kind("server_started");
+  events[1].set_time_unix_ms(absl::ToUnixMillis(kT0 - absl::Hours(23)));
+  history->Record(events);
+  EXPECT_EQ(*history->Prune(), 1);
+  bool truncated = false;
+  std::vector<corral::v1::Event> kept = *history->Query(EventQuery{}, &truncated);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].time_unix_ms(), absl::ToUnixMillis(kT0 - absl::Hours(23)));
+}
+
+}  // namespace
+}  // namespace corral::server
