@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/declared.h"
 
 namespace corral::cli {
 
@@ -27,17 +28,6 @@ namespace corral::cli {
 using ReadFileFn = std::function<absl::StatusOr<std::string>(const std::string& path)>;
 // Looks up a variable of the environment `docker compose` would run in.
 using LookupEnvFn = std::function<std::optional<std::string>(const std::string& name)>;
-
-// A declared value and where it was declared.
-struct Declared {
-  std::string value;
-  // "path:line": the path as given (or joined to the project directory), the
-  // line 1-based.
-  std::string origin;
-  // "compose" (a compose file, .env or env_file) or "dockerfile" (an ENV of
-  // the image compose builds).
-  std::string declared_by = "compose";
-};
 
 // What one service declares, after merging every file.
 struct DeclaredService {
