@@ -25,7 +25,7 @@ def app(environ, start_response):
     start_response("200 OK", [])
     return [b"ok"]
 PY
-"$root/$build/bin/corral-server" --listen 127.0.0.1:0 --listen "unix:$work/corral.sock" --data-dir "$work/data" \
+"$root/$build/bin/corral-server" --listen 127.0.0.1:0 --listen "unix:$work/corral.sock" --data-dir "$work/data" --http 127.0.0.1:0 \
   >"$work/server.log" 2>&1 &
 pids+=($!)
 sleep 0.5

@@ -40,6 +40,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "httplib.h"
 #include "tests/support/subprocess.h"
 
 namespace {
@@ -392,9 +393,11 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   std::string dir = corral::testing::MakeTempDir("load");
   int port = FreePort();
   std::string address = absl::StrCat("127.0.0.1:", port);
-  auto server = corral::testing::Process::Start(
-      {corral::testing::BinPath("corral-server"), "--listen", address, "--data-dir", dir, "--log-level", "warn"}, {},
-      dir + "/server.log");
+  int http_port = FreePort();
+  auto server =
+      corral::testing::Process::Start({corral::testing::BinPath("corral-server"), "--listen", address, "--data-dir",
+                                       dir, "--log-level", "warn", "--http", absl::StrCat("127.0.0.1:", http_port)},
+                                      {}, dir + "/server.log");
   auto channels = Channels(address, o.connections);
   auto fleet = corral::v1::Fleet::NewStub(channels[0]);
   corral::testing::WaitFor(
@@ -455,17 +458,44 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
     corral::v1::ReportRequest probe_request;
     *probe_request.mutable_snapshot() = snapshot;
     probe_request.mutable_snapshot()->mutable_agent()->set_instance("latency-probe");
-    std::vector<double> latencies;
     auto probe_channels = Channels(address, 1);
-    std::thread prober([&] {
-      latencies = UnaryLoad(probe_channels, "/corral.v1.Collector/Report", Serialize(probe_request), 1,
-                            absl::Seconds(o.seconds * 2))
-                      .second;
-    });
-    auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds * 2), absl::Seconds(5));
-    prober.join();
-    std::printf("  at 5 s per agent (%.0f reports/s): unary Report round trip p50 %.2f ms, p99 %.2f ms\n",
-                messages / absl::ToDoubleSeconds(elapsed), Percentile(latencies, 0.5), Percentile(latencies, 0.99));
+    // The production rate for twice the time: the first half as is, the
+    // second while /metrics is scraped back to back, to see whether scrapes
+    // stall report ingestion.
+    std::pair<uint64_t, absl::Duration> produced;
+    std::thread producing([&] { produced = load.Run(absl::Seconds(o.seconds * 4), absl::Seconds(5)); });
+    for (bool scraping : {false, true}) {
+      std::atomic<bool> done{false};
+      std::vector<double> scrape_ms;
+      size_t scrape_bytes = 0;
+      std::thread scraper([&] {
+        if (!scraping) return;
+        httplib::Client client("127.0.0.1", http_port);
+        client.set_read_timeout(10, 0);
+        while (!done.load()) {
+          absl::Time start = absl::Now();
+          httplib::Result r = client.Get("/metrics");
+          if (!r || r->status != 200) break;
+          scrape_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+          scrape_bytes = r->body.size();
+        }
+      });
+      std::vector<double> latencies = UnaryLoad(probe_channels, "/corral.v1.Collector/Report", Serialize(probe_request),
+                                                1, absl::Seconds(o.seconds * 2))
+                                          .second;
+      done.store(true);
+      scraper.join();
+      std::printf("  at 5 s per agent%s: unary Report round trip p50 %.2f ms, p99 %.2f ms\n",
+                  scraping ? ", /metrics scraped back to back" : "", Percentile(latencies, 0.5),
+                  Percentile(latencies, 0.99));
+      if (scraping) {
+        std::printf("  GET /metrics (%zu bytes), whole request: median %.1f ms, max %.1f ms over %zu scrapes\n",
+                    scrape_bytes, Percentile(scrape_ms, 0.5), Percentile(scrape_ms, 1.0), scrape_ms.size());
+      }
+    }
+    producing.join();
+    std::printf("  (%.0f reports/s from the agents meanwhile)\n",
+                produced.first / absl::ToDoubleSeconds(produced.second));
   }
 
   // Saturation: every stream writes back to back; and, with many agents,

@@ -1,5 +1,6 @@
-// Google Benchmark for the server's query path: registry views and the
-// rules over a fleet of N instances (services of 10 replicas).
+// Google Benchmark for the server's query path: registry views, the rules
+// and the /metrics text over a fleet of N instances (services of 10
+// replicas).
 //   build/bench/fleet_view_bench
 #include <benchmark/benchmark.h>
 
@@ -7,6 +8,7 @@
 #include "agent/probe.h"
 #include "server/fleet_evaluator.h"
 #include "server/fleet_view.h"
+#include "server/metrics.h"
 #include "server/registry.h"
 
 namespace corral::server {
@@ -55,6 +57,22 @@ void BM_FleetStatusEvaluated(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(evaluator.Status());
 }
 BENCHMARK(BM_FleetStatusEvaluated)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// A /metrics scrape once the evaluator has caught up: the evaluations read
+// out, then the text rendered.
+void BM_MetricsScrape(benchmark::State& state) {
+  auto registry = Fleet(static_cast<int>(state.range(0)));
+  FleetEvaluator evaluator(registry.get());
+  evaluator.Refresh();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = RenderMetrics(evaluator.Services(), {}, absl::Now());
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_MetricsScrape)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_Record(benchmark::State& state) {
   auto registry = Fleet(10000);

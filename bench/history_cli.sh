@@ -18,7 +18,7 @@ trap cleanup EXIT
 
 "$build/bench/history_bench" --keep "$work/corral.db" --runs 3 >"$work/fill.txt"
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$build/bin/corral-server" --listen "127.0.0.1:$port" --data-dir "$work/data" --database "$work/corral.db" \
+"$build/bin/corral-server" --listen "127.0.0.1:$port" --data-dir "$work/data" --http 127.0.0.1:0 --database "$work/corral.db" \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do

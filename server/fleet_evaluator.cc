@@ -38,6 +38,7 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::Current(const 
   evaluation->summary = Summarize(service, views, result);
   evaluation->findings = std::move(result.findings);
   if (history_ != nullptr) history_->Observe(service, current_version, views, evaluation->findings);
+  evaluation->views = std::move(views);
   std::shared_ptr<const Evaluation> shared = std::move(evaluation);
   absl::MutexLock lock(&mu_);
   cache_[service] = shared;
@@ -84,6 +85,16 @@ int FleetEvaluator::Refresh() {
     }
   }
   return evaluated;
+}
+
+std::vector<EvaluatedService> FleetEvaluator::Services() {
+  std::vector<EvaluatedService> out;
+  for (const auto& [name, version] : registry_->ServiceVersions()) {
+    std::shared_ptr<const Evaluation> e = Current(name, version);
+    if (e == nullptr) continue;
+    out.push_back({name, e->views, e->summary, e->findings, e->expected});
+  }
+  return out;
 }
 
 std::optional<std::vector<corral::v1::Finding>> FleetEvaluator::Findings(const std::string& service) {

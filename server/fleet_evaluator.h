@@ -25,6 +25,15 @@
 
 namespace corral::server {
 
+// One service as its latest evaluation saw it.
+struct EvaluatedService {
+  std::string name;
+  std::vector<InstanceView> views;  // by instance name
+  corral::v1::ServiceSummary summary;
+  std::vector<corral::v1::Finding> findings;
+  std::shared_ptr<const Expectations> expected;  // may be null
+};
+
 // An evaluation is also redone when the service's expectations change, and
 // every fresh one is shown to the history, which records what changed.
 class FleetEvaluator {
@@ -40,6 +49,8 @@ class FleetEvaluator {
   corral::v1::FleetStatus Status();
   // Findings of every service, or of `service` (none when it is unknown).
   corral::v1::CheckResponse Check(const std::optional<std::string>& service);
+  // Every service's current evaluation, in name order (for /metrics).
+  std::vector<EvaluatedService> Services();
   // One service's findings, current; nullopt when it has no instance.
   std::optional<std::vector<corral::v1::Finding>> Findings(const std::string& service);
 
@@ -48,6 +59,7 @@ class FleetEvaluator {
     uint64_t version = 0;
     absl::Time valid_until;
     std::shared_ptr<const Expectations> expected;
+    std::vector<InstanceView> views;
     corral::v1::ServiceSummary summary;
     std::vector<corral::v1::Finding> findings;
   };

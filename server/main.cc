@@ -28,6 +28,8 @@
 #include "server/expectation_book.h"
 #include "server/fleet_service.h"
 #include "server/history.h"
+#include "server/http_endpoint.h"
+#include "server/metrics.h"
 #include "server/registry.h"
 #include "server/server_options.h"
 #include "server/store.h"
@@ -162,11 +164,29 @@ int main(int argc, char** argv) {
                  options->tls.cert.empty() ? "plaintext" : (options->tls.ca.empty() ? "TLS" : "mutual TLS"),
                  *token ? ", bearer token required" : "");
   }
+  absl::Notification stopping;
+  std::unique_ptr<corral::server::HttpEndpoint> http;
+  if (!options->http.empty()) {
+    absl::StatusOr<std::unique_ptr<corral::server::HttpEndpoint>> started = corral::server::HttpEndpoint::Start(
+        options->http,
+        [&] {
+          return corral::server::RenderMetrics(evaluator.Services(), {collector.reports(), collector.rejected()},
+                                               absl::Now());
+        },
+        [&] { return !stopping.HasBeenNotified(); });
+    if (!started.ok()) {
+      spdlog::error("{}", std::string(started.status().message()));
+      server->Shutdown();
+      return kExitUsage;
+    }
+    http = *std::move(started);
+    spdlog::info("serving /metrics and /healthz on http://{}:{}", options->http.substr(0, options->http.rfind(':')),
+                 http->port());
+  }
   server->GetHealthCheckService()->SetServingStatus(true);
   (*history)->Record(
       {ServerEvent("server_started", absl::StrCat("corral-server ", corral::kCorralVersion, " started"))});
 
-  absl::Notification stopping;
   std::thread evaluating([&] {
     // Keeps the rules' results current shortly after every report.
     while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(200))) evaluator.Refresh();
@@ -206,6 +226,7 @@ int main(int argc, char** argv) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });
   server->Wait();
+  http.reset();
   sweeper.join();
   evaluating.join();
   signal_waiter.join();

@@ -4,6 +4,7 @@
 #include "common/daemon.h"
 #include "common/duration.h"
 #include "common/flags.h"
+#include "server/http_endpoint.h"
 
 namespace corral::server {
 namespace {
@@ -11,6 +12,8 @@ namespace {
 const std::vector<FlagSpec>& Specs() {
   static const auto* specs = new std::vector<FlagSpec>{
       {"listen", "HOST:PORT", "Serve gRPC here (HOST:PORT, or unix:PATH)", "0.0.0.0:7400", "CORRAL_LISTEN", true},
+      {"http", "HOST:PORT", "Serve /metrics (Prometheus) and /healthz over HTTP here; \"off\" to turn off",
+       "0.0.0.0:7401", "CORRAL_HTTP"},
       {"data-dir", "DIR", "Directory for the server's state (created if missing)", "/var/lib/corral",
        "CORRAL_DATA_DIR"},
       {"database", "FILE", "SQLite file for expectations and history (default DATA_DIR/corral.db)", "",
@@ -52,6 +55,12 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
   }
   options.listen = flags->GetAll("listen");
   if (options.listen.empty()) return absl::InvalidArgumentError("--listen needs at least one address");
+  options.http = flags->Get("http");
+  if (options.http == "off") options.http.clear();
+  if (!options.http.empty()) {
+    absl::StatusOr<std::pair<std::string, int>> http = SplitHostPort(options.http);
+    if (!http.ok()) return absl::InvalidArgumentError(absl::StrCat("--http: ", http.status().message()));
+  }
   options.data_dir = flags->Get("data-dir");
   options.database = flags->Get("database");
   if (options.database.empty()) options.database = absl::StrCat(options.data_dir, "/corral.db");

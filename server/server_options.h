@@ -16,6 +16,8 @@ namespace corral::server {
 
 struct ServerOptions {
   std::vector<std::string> listen;  // "HOST:PORT" or "unix:PATH"
+  // HOST:PORT for /metrics and /healthz; empty when turned off.
+  std::string http;
   std::string data_dir;
   // The SQLite file: expectations and history. Default DATA_DIR/corral.db.
   std::string database;

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,12 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
   ::unlink(s->socket_.c_str());
   std::vector<std::string> argv = {BinPath("corral-server"), "--listen",   s->address_,  "--listen",
                                    "unix:" + s->socket_,     "--data-dir", dir + "/data"};
+  // Tests run in parallel: /metrics goes to a free port unless a test
+  // names one.
+  if (std::find(extra.begin(), extra.end(), "--http") == extra.end()) {
+    argv.push_back("--http");
+    argv.push_back("127.0.0.1:0");
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   std::string log = dir + "/server.log";
   ::unlink(log.c_str());  // a restart waits for its own "listening" line
@@ -49,6 +56,12 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
       },
       absl::Seconds(10));
   if (!up) ADD_FAILURE() << "corral-server did not start:\n" << ReadLog(log);
+  std::string text = ReadLog(log);
+  size_t at = text.find("/healthz on http://");
+  if (at != std::string::npos) {
+    at += std::string("/healthz on http://").size();
+    s->http_address_ = text.substr(at, text.find('\n', at) - at);
+  }
   return s;
 }
 

@@ -22,12 +22,15 @@ class ServerProcess {
   const std::string& address() const { return address_; }
   std::string unix_target() const { return "unix:" + socket_; }
   int port() const { return port_; }
+  // HOST:PORT of /metrics and /healthz ("" when turned off).
+  const std::string& http_address() const { return http_address_; }
   Process& process() { return *process_; }
 
  private:
   std::unique_ptr<Process> process_;
   std::string address_;
   std::string socket_;
+  std::string http_address_;
   int port_ = 0;
 };
 
