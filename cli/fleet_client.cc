@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/duration.h"
 #include "common/grpc_security.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace corral::cli {
@@ -36,7 +37,8 @@ absl::StatusOr<FleetClient> FleetClient::FromFlags(const Flags& flags) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       MakeChannelCredentials({flags.Get("tls-ca"), flags.Get("tls-cert"), flags.Get("tls-key")});
   if (!credentials.ok()) return credentials.status();
-  client.stub_ = corral::v1::Fleet::NewStub(grpc::CreateChannel(client.address_, *credentials));
+  client.channel_ = grpc::CreateChannel(client.address_, *credentials);
+  client.stub_ = corral::v1::Fleet::NewStub(client.channel_);
   return client;
 }
 
@@ -124,6 +126,17 @@ absl::StatusOr<corral::v1::Diagnosis> FleetClient::Diagnose(const std::string& s
 
 absl::StatusOr<corral::v1::HistoryResponse> FleetClient::History(const corral::v1::HistoryRequest& request) const {
   return Call<corral::v1::HistoryRequest, corral::v1::HistoryResponse>(&corral::v1::Fleet::Stub::History, request);
+}
+
+absl::StatusOr<bool> FleetClient::Serving() const {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout_));
+  if (token_) context.AddMetadata(kAuthorizationHeader, BearerValue(*token_));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = grpc::health::v1::Health::NewStub(channel_)->Check(&context, request, &response);
+  if (!status.ok()) return Translate(status);
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
 }
 
 absl::Status FleetClient::Watch(const corral::v1::WatchRequest& request,

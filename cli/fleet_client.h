@@ -38,6 +38,8 @@ class FleetClient {
   // Streams events to `on_event` until the stream ends; returns why it
   // ended (OK when the server finished it), worded like the other calls.
   // No deadline: a watch lasts as long as the server does.
+  // grpc.health.v1 Check of the whole server: true when SERVING.
+  absl::StatusOr<bool> Serving() const;
   absl::Status Watch(const corral::v1::WatchRequest& request,
                      const std::function<void(const corral::v1::Event&)>& on_event) const;
 
@@ -52,6 +54,7 @@ class FleetClient {
   std::optional<std::string> token_;
   absl::Duration timeout_;
   std::shared_ptr<corral::v1::Fleet::Stub> stub_;
+  std::shared_ptr<grpc::Channel> channel_;
 };
 
 }  // namespace corral::cli

@@ -12,6 +12,7 @@ namespace corral::cli {
 const char kStatusSummary[] = "One row per service: replicas, live workers per replica, status";
 const char kServiceSummary[] = "One service in detail: replicas and the settings that differ";
 const char kInstancesSummary[] = "Every instance with its agent's last report";
+const char kHealthSummary[] = "Whether corral-server is serving (its gRPC health service), for HEALTHCHECKs";
 const char kCheckSummary[] = "Findings, with an exit status for CI and cron (0 ok, 1 findings, 2 error)";
 
 bool AnyAtOrAbove(const std::vector<std::string>& severities, const std::string& fail_on) {
@@ -95,6 +96,23 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::vector<std::string> severities;
   for (const auto& f : check->findings()) severities.push_back(f.severity());
   return AnyAtOrAbove(severities, fail_on) ? kExitFindings : kExitOk;
+}
+
+int RunHealth(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Command c{"health",
+            "corral health [--server HOST:PORT]",
+            "Asks the server's standard grpc.health.v1 service whether it is serving. Exit status:\n"
+            "0 serving, 1 not serving (shutting down), 2 unreachable. Container HEALTHCHECKs use it.",
+            {},
+            0,
+            0};
+  Flags flags;
+  std::optional<FleetClient> client;
+  if (std::optional<int> code = Prepare(c, args, out, err, &flags, &client)) return *code;
+  absl::StatusOr<bool> serving = client->Serving();
+  if (!serving.ok()) return Failed(c, serving.status(), err);
+  out << "corral-server at " << client->address() << (*serving ? " is serving" : " is not serving") << "\n";
+  return *serving ? kExitOk : kExitFindings;
 }
 
 }  // namespace corral::cli

@@ -1,4 +1,5 @@
-// The fleet commands: `corral status`, `service`, `instances`, `check`.
+// The fleet commands: `corral status`, `service`, `instances`, `check`,
+// `health`.
 #ifndef CORRAL_CLI_FLEET_COMMANDS_H_
 #define CORRAL_CLI_FLEET_COMMANDS_H_
 
@@ -12,11 +13,13 @@ extern const char kStatusSummary[];
 extern const char kServiceSummary[];
 extern const char kInstancesSummary[];
 extern const char kCheckSummary[];
+extern const char kHealthSummary[];
 
 int RunStatus(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int RunService(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int RunInstances(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int RunHealth(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 // Whether any finding is at or above `fail_on` ("info", "warning",
 // "critical"): the decision behind `corral check`'s exit status.

@@ -31,6 +31,7 @@ const std::vector<Command>& Commands() {
       {"history", corral::cli::kHistorySummary, corral::cli::RunHistory},
       {"watch", corral::cli::kWatchSummary, corral::cli::RunWatch},
       {"inspect", corral::cli::kInspectSummary, corral::cli::RunInspect},
+      {"health", corral::cli::kHealthSummary, corral::cli::RunHealth},
   };
   return *commands;
 }

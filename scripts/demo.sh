@@ -55,7 +55,12 @@ if [[ "$port" != 7400 ]]; then
   hint=" --server $server"
 fi
 
+http_port=7401
+if [[ "$port" != 7400 ]] || (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null; then
+  http_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+fi
 "$bin/corral-server" --listen "$server" --listen "unix:$demo/corral.sock" --data-dir "$demo/server" \
+  --http "127.0.0.1:$http_port" \
   --agent-interval 1s >"$demo/logs/server.log" 2>&1 &
 echo $! >>"$demo/pids"
 
@@ -135,6 +140,7 @@ The fleet keeps running. Try:
   build/bin/corral check$hint             # exit status 1: a critical finding
   build/bin/corral history --since 1h$hint
   build/bin/corral watch$hint             # live events; Ctrl-C to stop
+  curl -s http://127.0.0.1:$http_port/metrics  # Prometheus metrics
   build/bin/corral instances$hint
   build/bin/corral status --json$hint
   build/bin/corral inspect                  # no server: every Gunicorn this host can see

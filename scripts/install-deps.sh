@@ -1,17 +1,58 @@
 #!/usr/bin/env bash
-# Installs every Debian package Corral's build, tests, benchmarks and demo need.
-# Idempotent: when everything is present it only runs dpkg-query and exits.
+# Installs the Debian packages Corral needs, by group. Idempotent: when
+# everything is present it only runs dpkg-query and exits.
+#
+#   scripts/install-deps.sh [GROUP...]     install (default: build test)
+#   scripts/install-deps.sh --list GROUP   print a group's packages
+#
+# Groups:
+#   build           compilers and the -dev packages Corral builds against
+#   test            what tests, benchmarks and `make demo` run: Gunicorn,
+#                   Prometheus, docker-compose (no engine), ...
+#   runtime-server  shared libraries of corral-server and corral in the
+#                   server image (docker/Dockerfile)
+#   runtime-agent   shared libraries of corral-agent and corral in the
+#                   agent image
 set -euo pipefail
 
-packages=(
-  build-essential cmake pkg-config ccache
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libspdlog-dev libsqlite3-dev libfmt-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  gunicorn python3-setproctitle python3-psutil python3-grpcio
-  openssl iproute2
-  util-linux procps
-)
+group_packages() {
+  case "$1" in
+    build)
+      echo build-essential cmake pkg-config ccache \
+        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+        libabsl-dev libspdlog-dev libfmt-dev libsqlite3-dev libyaml-cpp-dev libcpp-httplib-dev
+      ;;
+    test)
+      echo libgtest-dev libgmock-dev libbenchmark-dev \
+        gunicorn python3-setproctitle python3-psutil python3-grpcio \
+        prometheus docker-compose curl openssl iproute2 util-linux procps
+      ;;
+    runtime-server)
+      echo libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libspdlog1.10 libfmt9 \
+        libsqlite3-0 libcpp-httplib0.11 libyaml-cpp0.7 libc-ares2 libre2-9 libbrotli1 libssl3
+      ;;
+    runtime-agent)
+      echo libspdlog1.10 libfmt9 libyaml-cpp0.7
+      ;;
+    *)
+      echo "install-deps: unknown group '$1' (build, test, runtime-server, runtime-agent)" >&2
+      return 2
+      ;;
+  esac
+}
+
+if [[ "${1:-}" == "--list" ]]; then
+  group_packages "${2:?--list needs a group}"
+  exit 0
+fi
+
+groups=("$@")
+((${#groups[@]} > 0)) || groups=(build test)
+packages=()
+for g in "${groups[@]}"; do
+  read -r -a listed <<<"$(group_packages "$g")"
+  packages+=("${listed[@]}")
+done
 
 missing=()
 for p in "${packages[@]}"; do

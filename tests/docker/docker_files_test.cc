@@ -1,0 +1,159 @@
+// What can be checked of docker/ on a machine without a Docker engine: the
+// compose files parse (docker-compose config, which needs no engine), the
+// Prometheus configuration and alert rules are valid and do what they say
+// (promtool), the images' package groups hold every shared library the
+// binaries load, and the Dockerfile installs packages only through the
+// project's install script.
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+#include "tests/support/subprocess.h"
+
+namespace corral {
+namespace {
+
+using corral::testing::RunCommand;
+using corral::testing::SourceDir;
+
+TEST(DockerFiles, ComposeFilesAreValidForDockerCompose) {
+  for (const char* file : {"docker/compose.yaml", "examples/incident/docker-compose.yml"}) {
+    corral::testing::RunResult r = RunCommand({"docker-compose", "-f", SourceDir() + "/" + file, "config", "-q"});
+    EXPECT_EQ(r.exit_code, 0) << file << ": " << r.out << r.err;
+  }
+  // The sidecar shares the application's PID namespace and may ptrace-read it.
+  corral::testing::RunResult config =
+      RunCommand({"docker-compose", "-f", SourceDir() + "/docker/compose.yaml", "config"});
+  ASSERT_EQ(config.exit_code, 0) << config.err;
+  EXPECT_TRUE(absl::StrContains(config.out, "pid: service:api-backend")) << config.out;
+  EXPECT_TRUE(absl::StrContains(config.out, "- SYS_PTRACE")) << config.out;
+  EXPECT_TRUE(absl::StrContains(config.out, "corral-data:/var/lib/corral")) << config.out;
+}
+
+TEST(DockerFiles, TheReadmesSidecarSnippetIsValidCompose) {
+  std::ifstream in(SourceDir() + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string readme = text.str();
+  size_t start = readme.find("  web-corral:\n");
+  ASSERT_NE(start, std::string::npos);
+  std::string snippet = readme.substr(start, readme.find("```", start) - start);
+  EXPECT_EQ(std::count(snippet.begin(), snippet.end(), '\n'), 5) << snippet;
+  std::string dir = corral::testing::MakeTempDir("sidecar");
+  corral::testing::WriteFile(dir + "/compose.yaml", "services:\n  web:\n    image: example/web\n" + snippet +
+                                                        "  corral-server:\n    image: corral-server\n");
+  corral::testing::RunResult r = RunCommand({"docker-compose", "-f", dir + "/compose.yaml", "config", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << snippet << r.out << r.err;
+}
+
+TEST(DockerFiles, PrometheusConfigIsValidAndTheAlertsFireAsIntended) {
+  corral::testing::RunResult config =
+      RunCommand({"promtool", "check", "config", SourceDir() + "/docker/prometheus/prometheus.yml"});
+  EXPECT_EQ(config.exit_code, 0) << config.out << config.err;
+  EXPECT_TRUE(absl::StrContains(config.out, "SUCCESS: 5 rules found")) << config.out;
+  corral::testing::RunResult tests =
+      RunCommand({"promtool", "test", "rules", SourceDir() + "/docker/prometheus/alerts_test.yml"});
+  EXPECT_EQ(tests.exit_code, 0) << tests.out << tests.err;
+}
+
+// The Debian package shipping each of `paths` (as ldd shows them; dpkg may
+// know them under /usr after the merge of /lib into /usr/lib).
+std::map<std::string, std::string> PackagesOf(const std::set<std::string>& paths) {
+  std::vector<std::string> argv = {"dpkg", "-S"};
+  for (const std::string& p : paths) {
+    argv.push_back(p);
+    argv.push_back("/usr" + p);
+  }
+  corral::testing::RunResult r = RunCommand(argv);
+  std::map<std::string, std::string> out;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    size_t colon = line.find(": ");
+    if (colon == absl::string_view::npos) continue;
+    std::string package(line.substr(0, line.find(':')));
+    std::string path(line.substr(colon + 2));
+    if (absl::StartsWith(path, "/usr/") && !paths.count(path)) path = path.substr(4);
+    out[path] = package;
+  }
+  return out;
+}
+
+std::set<std::string> Group(const std::string& group) {
+  corral::testing::RunResult r = RunCommand({"bash", SourceDir() + "/scripts/install-deps.sh", "--list", group});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> out;
+  for (absl::string_view p : absl::StrSplit(absl::StripAsciiWhitespace(r.out), ' ', absl::SkipEmpty())) {
+    out.emplace(p);
+  }
+  return out;
+}
+
+TEST(DockerFiles, RuntimeGroupsHoldEveryLibraryTheBinariesLoad) {
+  // What debian:bookworm-slim already has.
+  const std::set<std::string> base = {"libc6",   "libstdc++6", "libgcc-s1",   "zlib1g",   "libzstd1",
+                                      "libgcc1", "libcrypt1",  "libsystemd0", "liblz4-1", "liblzma5"};
+  for (const auto& [group, binaries] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"runtime-server", {"corral-server", "corral"}}, {"runtime-agent", {"corral-agent", "corral"}}}) {
+    std::set<std::string> allowed = Group(group);
+    allowed.insert(base.begin(), base.end());
+    for (const std::string& binary : binaries) {
+      corral::testing::RunResult ldd = RunCommand({"ldd", corral::testing::BinPath(binary)});
+      ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
+      std::set<std::string> paths;
+      for (absl::string_view line : absl::StrSplit(ldd.out, '\n', absl::SkipEmpty())) {
+        size_t arrow = line.find("=> /");
+        if (arrow == absl::string_view::npos) continue;
+        paths.emplace(line.substr(arrow + 3, line.find(" (", arrow) - arrow - 3));
+      }
+      ASSERT_FALSE(paths.empty()) << ldd.out;
+      std::map<std::string, std::string> packages = PackagesOf(paths);
+      for (const std::string& path : paths) {
+        auto it = packages.find(path);
+        // A library from outside Debian's packages would not be in the image.
+        ASSERT_NE(it, packages.end()) << binary << " loads " << path << ", which no package ships";
+        EXPECT_TRUE(allowed.count(it->second)) << binary << " loads " << path << " from " << it->second
+                                               << ", missing from install-deps.sh's " << group << " group";
+      }
+    }
+  }
+}
+
+TEST(DockerFiles, TheDockerfileInstallsOnlyThroughTheInstallScript) {
+  std::ifstream in(SourceDir() + "/docker/Dockerfile");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string joined = text.str();
+  absl::StrReplaceAll({{"\\\n", " "}}, &joined);
+  std::set<std::string> groups;
+  for (absl::string_view line : absl::StrSplit(joined, '\n')) {
+    if (!absl::StartsWith(line, "RUN ")) continue;
+    EXPECT_FALSE(absl::StrContains(line, "apt-get install")) << "installs without install-deps.sh: " << line;
+    size_t at = line.find("install-deps.sh ");
+    if (at == absl::string_view::npos) continue;
+    absl::string_view rest = line.substr(at + std::string("install-deps.sh ").size());
+    groups.emplace(rest.substr(0, rest.find(' ')));
+  }
+  EXPECT_EQ(groups, (std::set<std::string>{"build", "runtime-agent", "runtime-server"}));
+  for (const std::string& g : groups) EXPECT_FALSE(Group(g).empty()) << g;
+}
+
+TEST(DockerFiles, TheImageBuildConfiguresWithoutTestDependencies) {
+  std::string dir = corral::testing::MakeTempDir("image-build");
+  corral::testing::RunResult configure =
+      RunCommand({"cmake", "-S", SourceDir(), "-B", dir, "-DCMAKE_BUILD_TYPE=Release", "-DCORRAL_BUILD_TESTS=OFF"}, {},
+                 "", absl::Seconds(120));
+  ASSERT_EQ(configure.exit_code, 0) << configure.out << configure.err;
+  std::ifstream cache(dir + "/CMakeCache.txt");
+  std::stringstream text;
+  text << cache.rdbuf();
+  EXPECT_FALSE(absl::StrContains(text.str(), "GTest_DIR:PATH=/")) << "the image build looked for GoogleTest";
+}
+
+}  // namespace
+}  // namespace corral
