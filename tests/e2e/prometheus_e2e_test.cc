@@ -109,7 +109,14 @@ TEST(PrometheusE2E, WorkersBelowExpectedFiresForTheStaleReplicaOnly) {
       absl::Seconds(60)))
       << ::testing::PrintToString(alerts) << "\n"
       << prom->Log();
-  EXPECT_EQ(alerts, std::vector<std::string>{"CorralWorkersBelowExpected api-backend/replica-3 firing"});
+  // Only the stale replica, neither firing nor pending for the others. (The
+  // test's containers share the machine's cgroup, so memory alerts depend on
+  // the machine and are not judged here.)
+  std::vector<std::string> workers;
+  for (const std::string& a : alerts) {
+    if (absl::StartsWith(a, "CorralWorkersBelowExpected ")) workers.push_back(a);
+  }
+  EXPECT_EQ(workers, std::vector<std::string>{"CorralWorkersBelowExpected api-backend/replica-3 firing"});
   // The series Prometheus stored carry Corral's instance label, not the target's.
   std::string query = Get(prometheus + "/api/v1/query?query=corral_instance_live_workers");
   EXPECT_TRUE(absl::StrContains(query, "\"instance\":\"replica-1\"")) << query;
