@@ -21,6 +21,13 @@ const std::vector<FlagSpec>& Specs() {
       {"tls-ca", "FILE", "Use TLS and verify servers against this CA (PEM)", "", "CORRAL_TLS_CA"},
       {"tls-cert", "FILE", "Client certificate for mutual TLS (PEM)", "", "CORRAL_TLS_CERT"},
       {"tls-key", "FILE", "Private key of --tls-cert (PEM)", "", "CORRAL_TLS_KEY"},
+      {"statsd-listen", "ADDR",
+       "Receive Gunicorn's statsd (its --statsd-host) on HOST:PORT (UDP) or unix:PATH; repeatable", "",
+       "CORRAL_STATSD_LISTEN", true},
+      {"statsd-forward", "ADDR", "Relay every statsd datagram unchanged to HOST:PORT (UDP) or unix:PATH", "",
+       "CORRAL_STATSD_FORWARD"},
+      {"hook-dir", "DIR", "Read the reports of Corral's Gunicorn hook (agent/gunicorn/corral_hook.py) here", "",
+       "CORRAL_HOOK_DIR"},
       {"once", "", "Sample once, send it with a unary call to every server, and exit", "", "CORRAL_ONCE"},
       {"log-level", "LEVEL", "debug, info, warn or error", "info", "CORRAL_LOG_LEVEL"},
   };
@@ -68,6 +75,12 @@ absl::StatusOr<AgentOptions> ParseAgentOptions(
   options.token_file = flags->Get("token-file");
   options.tls = {flags->Get("tls-ca"), flags->Get("tls-cert"), flags->Get("tls-key")};
   options.once = flags->GetBool("once");
+  options.statsd_listen = flags->GetAll("statsd-listen");
+  options.statsd_forward = flags->Get("statsd-forward");
+  if (!options.statsd_forward.empty() && options.statsd_listen.empty()) {
+    return absl::InvalidArgumentError("--statsd-forward relays what --statsd-listen receives; give --statsd-listen");
+  }
+  options.hook_dir = flags->Get("hook-dir");
   options.log_level = flags->Get("log-level");
   if (absl::Status level = CheckLogLevel(options.log_level); !level.ok()) return level;
   return options;

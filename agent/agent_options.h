@@ -24,6 +24,12 @@ struct AgentOptions {
   std::string token_file;
   TlsFiles tls;
   bool once = false;
+  // Gunicorn's statsd sink: "HOST:PORT" (UDP) or "unix:PATH"; and where to
+  // relay every datagram unchanged.
+  std::vector<std::string> statsd_listen;
+  std::string statsd_forward;
+  // Directory where Corral's Gunicorn hook writes its reports.
+  std::string hook_dir;
   std::string log_level = "info";
   bool help = false;
 };

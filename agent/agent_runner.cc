@@ -11,6 +11,7 @@ AgentRunner::AgentRunner(const AgentOptions& options, corral::v1::AgentIdentity 
         ProbeOptions p;
         p.proc_root = options.proc_root;
         p.rediscover_every = options.rediscover;
+        p.hook_dir = options.hook_dir;
         return p;
       }()),
       identity_(std::move(identity)),
@@ -32,6 +33,7 @@ corral::v1::Snapshot AgentRunner::SampleOnce() {
   *agent = identity_;
   agent->set_interval_ms(interval_ms_.load());
   snapshot.set_sequence(++sequence_);
+  if (request_stats_) *snapshot.mutable_request_stats() = request_stats_();
   churn_.Update(absl::FromUnixMillis(snapshot.sampled_at_unix_ms()), snapshot);
   LogChanges(snapshot);
   return snapshot;

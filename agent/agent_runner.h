@@ -5,6 +5,7 @@
 #define CORRAL_AGENT_AGENT_RUNNER_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -30,6 +31,9 @@ class AgentRunner {
   // The server may change the interval at any time.
   void SetInterval(absl::Duration interval);
 
+  // Every snapshot carries what `stats` returns (Gunicorn's statsd).
+  void SetRequestStats(std::function<corral::v1::RequestStats()> stats) { request_stats_ = std::move(stats); }
+
  private:
   void LogChanges(const corral::v1::Snapshot& snapshot);
 
@@ -41,6 +45,7 @@ class AgentRunner {
   // Master pid -> live workers at the last sample, for change logs.
   std::map<int, int> last_workers_;
   bool first_sample_ = true;
+  std::function<corral::v1::RequestStats()> request_stats_;
 };
 
 }  // namespace corral::agent

@@ -10,6 +10,7 @@
 #include "agent/agent_options.h"
 #include "agent/agent_runner.h"
 #include "agent/identity.h"
+#include "agent/statsd_receiver.h"
 #include "agent/uplink.h"
 #include "common/daemon.h"
 #include "common/file_util.h"
@@ -60,6 +61,22 @@ int main(int argc, char** argv) {
     identity.set_container_id(*id);
   }
   corral::agent::AgentRunner runner(*options, identity);
+  std::unique_ptr<corral::agent::StatsdReceiver> statsd;
+  if (!options->statsd_listen.empty()) {
+    corral::agent::StatsdOptions statsd_options;
+    statsd_options.listen = options->statsd_listen;
+    statsd_options.forward = options->statsd_forward;
+    absl::StatusOr<std::unique_ptr<corral::agent::StatsdReceiver>> started =
+        corral::agent::StatsdReceiver::Start(statsd_options);
+    if (!started.ok()) {
+      std::cerr << "corral-agent: " << started.status().message() << "\n";
+      return 2;
+    }
+    statsd = *std::move(started);
+    spdlog::info("receiving Gunicorn's statsd on {}{}", absl::StrJoin(options->statsd_listen, ", "),
+                 options->statsd_forward.empty() ? "" : absl::StrCat(", relaying to ", options->statsd_forward));
+    runner.SetRequestStats([raw = statsd.get()] { return raw->Summarize(); });
+  }
 
   if (options->once) {
     corral::v1::Snapshot snapshot = runner.SampleOnce();

@@ -231,6 +231,7 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
       master.child_stats[child] = child_stat->second;
     }
   }
+  RefreshHook(master);
   Log()->debug("master {} ({}): {} children", pid, config.app_uri, master.children.size());
   known_.push_back(std::move(master));
 
@@ -341,8 +342,48 @@ corral::v1::Snapshot Probe::Sample() {
     master.children = std::move(next_children);
     master.child_stats = std::move(next_stats);
     RefreshResourceUsage(reader_, master.pid, master.cgroup, master.base.mutable_resources());
+    RefreshHook(master);
   }
   return Finish(std::move(snapshot), started);
+}
+
+void Probe::RefreshHook(KnownMaster& master) {
+  if (options_.hook_dir.empty()) return;
+  std::string path = HookFilePath(options_.hook_dir, master.pid);
+  absl::StatusOr<HookFileStamp> stamp = StatHookFile(path);
+  if (!stamp.ok()) {
+    master.hook_stamp.reset();
+    master.hook.reset();
+    // No file: this master does not run the hook, or no longer does.
+    master.hook_error =
+        absl::IsNotFound(stamp.status()) ? "" : ErrorText(absl::StrCat("corral hook file ", path), stamp.status());
+    return;
+  }
+  if (master.hook_stamp == *stamp) return;
+  master.hook_stamp = *stamp;
+  master.hook.reset();
+  master.hook_error.clear();
+  absl::StatusOr<std::string> content = ReadHookFile(path);
+  absl::StatusOr<HookReport> report =
+      content.ok() ? ParseHookReport(*content) : absl::StatusOr<HookReport>(content.status());
+  if (!report.ok()) {
+    master.hook_error = ErrorText(absl::StrCat("corral hook file ", path), report.status());
+    Log()->debug("master {}: {}", master.pid, master.hook_error);
+    return;
+  }
+  int64_t start_ms = FactsFromStat(master.stat).start_time_unix_ms();
+  absl::Time master_start = start_ms > 0 ? absl::FromUnixMillis(start_ms) : absl::InfinitePast();
+  absl::Status match = MatchHookReport(*report, master.pid, stamp->mtime, master_start);
+  if (absl::IsFailedPrecondition(match)) {
+    Log()->debug("master {}: ignoring stale {}: {}", master.pid, path, std::string(match.message()));
+    return;
+  }
+  if (!match.ok()) {
+    master.hook_error = absl::StrCat("corral hook file ", path, ": ", match.message());
+    Log()->debug("master {}: {}", master.pid, master.hook_error);
+    return;
+  }
+  master.hook = *std::move(report);
 }
 
 corral::v1::GunicornInstance Probe::Render(const KnownMaster& master) const {
@@ -371,6 +412,8 @@ corral::v1::GunicornInstance Probe::Render(const KnownMaster& master) const {
     *(child.kind == ChildKind::kWorker ? instance.add_workers() : instance.add_other_children()) =
         std::move(child_facts);
   }
+  if (master.hook) ApplyHookReport(*master.hook, instance);
+  if (!master.hook_error.empty()) facts->add_read_errors(master.hook_error);
   AddDynamicWarnings(master, instance);
   return instance;
 }

@@ -10,6 +10,11 @@
 //    does not depend on how many unrelated processes exist. It falls back to
 //    Discover() when a known master vanished, a new master appeared among the
 //    children (USR2), or rediscovery is due.
+//
+// With ProbeOptions.hook_dir set, a master that runs Corral's exact-config
+// hook (agent/gunicorn/corral_hook.py) reports its own settings there; they
+// replace the reconstruction's values (source "hook"), and Sample() re-reads
+// a hook file only when it changed.
 #ifndef CORRAL_AGENT_PROBE_H_
 #define CORRAL_AGENT_PROBE_H_
 
@@ -24,6 +29,7 @@
 #include "absl/time/time.h"
 #include "agent/container_resources.h"
 #include "agent/discovery.h"
+#include "agent/hook_reader.h"
 #include "agent/proc_reader.h"
 #include "agent/procfs.h"
 #include "corral/v1/snapshot.pb.h"
@@ -36,6 +42,9 @@ struct ProbeOptions {
   absl::Duration rediscover_every = absl::Seconds(60);
   // Wall clock; tests inject their own.
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // The directory, as the agent sees it, where hooked masters write
+  // gunicorn-<pid>.json (pid as the agent sees it); empty: hooks are not read.
+  std::string hook_dir;
 };
 
 class Probe {
@@ -71,6 +80,11 @@ class Probe {
     std::map<int, KnownChild> children;
     std::map<int, ProcStat> child_stats;
     ProcStat stat;
+    // The master's hook file as last read; `base` stays the reconstruction
+    // and Render() applies the report.
+    std::optional<HookFileStamp> hook_stamp;
+    std::optional<HookReport> hook;
+    std::string hook_error;
   };
 
   // Builds a master (and, recursively, a USR2 master among its children).
@@ -82,6 +96,8 @@ class Probe {
   // receives the child's argv (empty when unreadable).
   KnownChild ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat,
                           std::vector<std::string>* argv);
+  // Re-reads the master's hook file when it changed since the last read.
+  void RefreshHook(KnownMaster& master);
   corral::v1::GunicornInstance Render(const KnownMaster& master) const;
   corral::v1::ProcessFacts FactsFromStat(const ProcStat& stat) const;
   void AddDynamicWarnings(const KnownMaster& master, corral::v1::GunicornInstance& instance) const;

@@ -15,6 +15,9 @@ build/bench/fleet_load --instances 1000,10000 --seconds 5 --connections 16
 echo
 bash bench/agent_footprint.sh build 60
 echo
+echo "\$ build/bench/statsd_bench"
+build/bench/statsd_bench
+echo
 echo "\$ build/bench/history_bench"
 build/bench/history_bench
 echo

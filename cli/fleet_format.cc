@@ -68,6 +68,27 @@ std::string RenderServiceDetail(const corral::v1::ServiceDetail& detail, const S
                      absl::StrCat(r.worker_restarts()), Ago(r.last_report_age_seconds())});
   }
   absl::StrAppend(&out, replicas.Render(0, &style));
+  bool any_requests = false;
+  for (const corral::v1::InstanceSummary& r : detail.replicas()) any_requests |= r.has_request_stats();
+  if (any_requests) {
+    // Gunicorn's own request metrics, from its statsd.
+    Table requests({"INSTANCE", "REQ/S", "MEAN", "P50", "P95", "P99", "5XX", "GUNICORN WORKERS", "WINDOW"});
+    auto ms = [](bool has, double v) { return has ? absl::StrFormat("%.1fms", v) : std::string("-"); };
+    for (const corral::v1::InstanceSummary& r : detail.replicas()) {
+      if (!r.has_request_stats()) {
+        requests.AddRow({r.instance(), "-", "-", "-", "-", "-", "-", "-", "-"});
+        continue;
+      }
+      const corral::v1::RequestStats& q = r.request_stats();
+      requests.AddRow({r.instance(), absl::StrFormat("%.1f", q.requests_per_second()),
+                       ms(q.has_latency_mean_ms(), q.latency_mean_ms()), ms(q.has_latency_p50_ms(), q.latency_p50_ms()),
+                       ms(q.has_latency_p95_ms(), q.latency_p95_ms()), ms(q.has_latency_p99_ms(), q.latency_p99_ms()),
+                       q.has_error_rate() ? absl::StrFormat("%.1f%%", 100 * q.error_rate()) : "-",
+                       q.has_gunicorn_workers() ? absl::StrCat(q.gunicorn_workers()) : "-",
+                       absl::StrFormat("%.0fs", q.window_seconds())});
+    }
+    absl::StrAppend(&out, "\nRequests (Gunicorn's statsd):\n", requests.Render(0, &style));
+  }
   if (!detail.differing_settings().empty()) {
     // One column per replica that appears in any comparison.
     std::vector<std::string> instances;

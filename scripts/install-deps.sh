@@ -25,7 +25,7 @@ group_packages() {
     test)
       echo libgtest-dev libgmock-dev libbenchmark-dev \
         gunicorn python3-setproctitle python3-psutil python3-grpcio \
-        prometheus docker-compose curl openssl iproute2 util-linux procps
+        prometheus docker-compose curl wrk openssl iproute2 util-linux procps
       ;;
     runtime-server)
       echo libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libspdlog1.10 libfmt9 \

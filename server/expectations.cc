@@ -5,15 +5,18 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "agent/gunicorn_args.h"
 #include "agent/gunicorn_config.h"
 #include "agent/gunicorn_settings.h"
+#include "common/duration.h"
 #include "server/snapshot_validation.h"
 
 namespace corral::server {
 namespace {
 
-constexpr const char* kWorkloadKeys[] = {"workers", "min_workers", "replicas", "build_revision", "command"};
+constexpr const char* kWorkloadKeys[] = {"workers", "min_workers", "replicas",      "build_revision",
+                                         "command", "max_latency", "max_error_rate"};
 
 absl::Status Invalid(const std::string& key, const std::string& value, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat("expectation ", key, "=", value, ": ", why));
@@ -48,6 +51,20 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     }
     return value;
   }
+  if (key == "max_latency") {
+    absl::StatusOr<absl::Duration> d = ParseDuration(value);
+    if (!d.ok()) return Invalid(key, value, std::string(d.status().message()));
+    return absl::FormatDuration(*d);
+  }
+  if (key == "max_error_rate") {
+    absl::string_view number = value;
+    bool percent = absl::ConsumeSuffix(&number, "%");
+    double rate = 0;
+    if (!absl::SimpleAtod(number, &rate)) return Invalid(key, value, "not a rate such as 5% or 0.05");
+    if (percent) rate /= 100;
+    if (!(rate > 0 && rate <= 1)) return Invalid(key, value, "must be above 0% and at most 100%");
+    return absl::StrCat(rate * 100, "%");
+  }
   if (key == "command") {
     absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(value);
     if (!words.ok()) return Invalid(key, value, std::string(words.status().message()));
@@ -73,7 +90,8 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown expectation '", key, "'",
         suggestion.empty() ? "" : absl::StrCat(" (did you mean '", suggestion, "'?)"),
-        "; keys are workers, min_workers, replicas, build_revision, command, app_uri and Gunicorn settings"));
+        "; keys are workers, min_workers, replicas, build_revision, command, app_uri, max_latency, max_error_rate "
+        "and Gunicorn settings"));
   }
   if (!setting->reported) {
     return absl::InvalidArgumentError(

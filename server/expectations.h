@@ -8,6 +8,8 @@
 //   build_revision   the revision images should be built from
 //   command          the declared Gunicorn command line
 //   app_uri          the WSGI application
+//   max_latency      mean request latency above this is LATENCY_HIGH ("2s")
+//   max_error_rate   5xx share above this is ERROR_RATE_HIGH ("5%")
 //   SETTING          any Gunicorn setting the agent observes (timeout,
 //                    preload_app, bind, worker_class, threads, reload, ...)
 #ifndef CORRAL_SERVER_EXPECTATIONS_H_

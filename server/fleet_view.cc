@@ -51,6 +51,7 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
   }
   s.set_master_age_seconds(d.master_age_seconds);
   s.set_worker_restarts(d.worker_restarts);
+  if (view.snapshot().has_request_stats()) *s.mutable_request_stats() = view.snapshot().request_stats();
   return s;
 }
 

@@ -150,6 +150,54 @@ std::string RenderMetrics(const std::vector<EvaluatedService>& services, const S
                  return absl::ToDoubleSeconds(now - v.last_report);
                });
 
+  // Gunicorn's statsd, where the agent receives it: the duration summary's
+  // quantiles cover the agent's window, its _sum and _count everything since
+  // the agent started.
+  w.Family("corral_instance_request_duration_seconds", "summary",
+           "Request duration from Gunicorn's statsd: quantiles over the agent's last minute (within 2%), sum and "
+           "count since the agent started.");
+  for (size_t i = 0; i < services.size(); ++i) {
+    for (size_t j = 0; j < services[i].views.size(); ++j) {
+      const InstanceView& v = services[i].views[j];
+      if (!v.snapshot().has_request_stats()) continue;
+      const corral::v1::RequestStats& r = v.snapshot().request_stats();
+      const std::string& l = labels[i][j];
+      if (r.has_latency_p50_ms()) {
+        w.Sample("corral_instance_request_duration_seconds", l + ",quantile=\"0.5\"", r.latency_p50_ms() / 1000);
+        w.Sample("corral_instance_request_duration_seconds", l + ",quantile=\"0.95\"", r.latency_p95_ms() / 1000);
+        w.Sample("corral_instance_request_duration_seconds", l + ",quantile=\"0.99\"", r.latency_p99_ms() / 1000);
+      }
+      w.Sample("corral_instance_request_duration_seconds_sum", l, r.request_duration_seconds_total());
+      w.Sample("corral_instance_request_duration_seconds_count", l, static_cast<double>(r.requests_total()));
+    }
+  }
+  w.Family("corral_instance_responses_total", "counter",
+           "Responses by status code from Gunicorn's statsd since the agent started.");
+  for (size_t i = 0; i < services.size(); ++i) {
+    for (size_t j = 0; j < services[i].views.size(); ++j) {
+      const InstanceView& v = services[i].views[j];
+      if (!v.snapshot().has_request_stats()) continue;
+      std::map<std::string, int64_t> sorted(v.snapshot().request_stats().responses_total().begin(),
+                                            v.snapshot().request_stats().responses_total().end());
+      for (const auto& [code, n] : sorted) {
+        w.Sample("corral_instance_responses_total",
+                 absl::StrCat(labels[i][j], ",status=\"", EscapeLabelValue(code), "\""), static_cast<double>(n));
+      }
+    }
+  }
+  per_instance("corral_instance_requests_per_second", "gauge",
+               "Requests per second over the agent's last minute, from Gunicorn's statsd.",
+               [](const EvaluatedService&, const InstanceView& v) -> std::optional<double> {
+                 if (!v.snapshot().has_request_stats()) return std::nullopt;
+                 return v.snapshot().request_stats().requests_per_second();
+               });
+  per_instance("corral_instance_critical_logs_total", "counter",
+               "Critical log lines Gunicorn counted (worker timeouts), since the agent started.",
+               [](const EvaluatedService&, const InstanceView& v) -> std::optional<double> {
+                 if (!v.snapshot().has_request_stats()) return std::nullopt;
+                 return static_cast<double>(v.snapshot().request_stats().critical_logs_total());
+               });
+
   w.Family("corral_service_status", "gauge", "The service's status: 0 ok, 1 degraded (warnings), 2 critical.");
   for (const EvaluatedService& s : services) {
     const std::string& status = s.summary.status();

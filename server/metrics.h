@@ -16,8 +16,11 @@
 //   corral_service_status                      0 ok, 1 degraded, 2 critical
 //   corral_service_replicas                    instances, by state
 //   corral_service_findings                    open findings by rule and severity
-// Request rate, latency and error rate are not exported: agents do not
-// measure requests yet.
+// From Gunicorn's statsd, where the agent receives it:
+//   corral_instance_request_duration_seconds   summary: quantiles over the
+//                                              agent's window; _sum/_count totals
+//   corral_instance_responses_total            by status code
+//   corral_instance_requests_per_second, corral_instance_critical_logs_total
 #ifndef CORRAL_SERVER_METRICS_H_
 #define CORRAL_SERVER_METRICS_H_
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/duration.h"
 #include "common/snapshot_facts.h"
 #include "common/units.h"
@@ -68,6 +69,7 @@ class Evaluator {
       Stuck(view, observed, configured);
       Memory(view, observed);
       WorkersVsCpus(view, observed);
+      RequestHealth(view);
       const ConfigDigest& config = *view.digest->config;
       if (!config.dev_settings.empty()) {
         Add("DEV_SETTING", Severity::kWarning, view.instance(),
@@ -293,12 +295,42 @@ class Evaluator {
         absl::StrFormat("%.4g CPU%s (%s)", cpus, cpus == 1 ? "" : "s", quota ? "cgroup quota" : "cpuset");
     if (live > suggested) {
       Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
-          absl::StrCat(Name(view), ": ", live, " workers on ", cpu_text, "; Gunicorn suggests 2 x CPUs + 1 = ",
-                       suggested, ", more workers compete for the same CPUs"));
+          absl::StrCat(Name(view), ": ", live, " workers on ", cpu_text,
+                       "; Gunicorn suggests 2 x CPUs + 1 = ", suggested, ", more workers compete for the same CPUs"));
     } else if (quota && live > 0 && live < std::floor(cpus)) {
       Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
           absl::StrCat(Name(view), ": ", live, " worker(s) on ", cpu_text, "; sync workers use one CPU each, so ",
                        "some CPUs stay idle"));
+    }
+  }
+
+  // Gunicorn's own request metrics, when the agent receives its statsd.
+  void RequestHealth(const InstanceView& view) {
+    if (!view.snapshot().has_request_stats()) return;
+    const corral::v1::RequestStats& r = view.snapshot().request_stats();
+    double responses = r.requests_per_second() * r.window_seconds();
+    if (responses < kMinResponses) return;  // too few to judge
+    absl::Duration max_latency = kDefaultMaxLatency;
+    if (const corral::v1::Expectation* e = expected_.Find("max_latency")) {
+      absl::StatusOr<absl::Duration> d = ParseDuration(e->value());
+      if (d.ok()) max_latency = *d;
+    }
+    double max_error_rate = kDefaultMaxErrorRate;
+    if (const corral::v1::Expectation* e = expected_.Find("max_error_rate")) {
+      double percent = 0;
+      if (absl::SimpleAtod(absl::StripSuffix(e->value(), "%"), &percent)) max_error_rate = percent / 100;
+    }
+    std::string window = absl::StrFormat("%.0fs", r.window_seconds());
+    if (r.has_latency_mean_ms() && absl::Milliseconds(r.latency_mean_ms()) > max_latency) {
+      Add("LATENCY_HIGH", Severity::kWarning, view.instance(),
+          absl::StrFormat("%s: mean request latency %.0f ms over the last %s (p99 %.0f ms, %.1f req/s), above %s",
+                          Name(view), r.latency_mean_ms(), window, r.latency_p99_ms(), r.requests_per_second(),
+                          absl::FormatDuration(max_latency)));
+    }
+    if (r.has_error_rate() && r.error_rate() > max_error_rate) {
+      Add("ERROR_RATE_HIGH", Severity::kCritical, view.instance(),
+          absl::StrFormat("%s: %.1f%% of responses were 5xx over the last %s (%.1f req/s), above %.4g%%", Name(view),
+                          100 * r.error_rate(), window, r.requests_per_second(), 100 * max_error_rate));
     }
   }
 

@@ -37,7 +37,11 @@
 //                                   its limit, or OOM kills went up within
 //                                   kOomWindow
 //   WORKERS_VS_CPUS [info]          more workers than Gunicorn's 2 x CPUs + 1,
-//                                   or fewer than the CPUs
+//                                   or fewer than the CPU quota
+// From Gunicorn's statsd (when the agent receives it), over its window and
+// with at least kMinResponses in it:
+//   LATENCY_HIGH [warning]          mean latency above max_latency (2s)
+//   ERROR_RATE_HIGH [critical]      5xx share above max_error_rate (5%)
 #ifndef CORRAL_SERVER_RULES_H_
 #define CORRAL_SERVER_RULES_H_
 
@@ -57,6 +61,10 @@ inline constexpr absl::Duration kOomWindow = absl::Minutes(10);
 // An idle sync worker checks in every timeout/2 (its select() timeout), so
 // a heartbeat only counts as stuck a little past that.
 inline constexpr absl::Duration kHeartbeatSlack = absl::Seconds(1);
+// The incident report's thresholds, unless the service expects others.
+inline constexpr absl::Duration kDefaultMaxLatency = absl::Seconds(2);
+inline constexpr double kDefaultMaxErrorRate = 0.05;
+inline constexpr double kMinResponses = 10;
 
 enum class Severity { kInfo = 1, kWarning = 2, kCritical = 3 };
 

@@ -134,6 +134,26 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
     if (inst.worker_restarts() < 0) return Invalid(where(), "negative worker_restarts");
     if (inst.warnings_size() > 256) return Invalid(where(), "too many warnings");
   }
+  if (snapshot.has_request_stats()) {
+    const corral::v1::RequestStats& r = snapshot.request_stats();
+    auto where = [] { return std::string("request_stats"); };
+    for (double v : {r.window_seconds(), r.requests_per_second(), r.latency_mean_ms(), r.latency_p50_ms(),
+                     r.latency_p95_ms(), r.latency_p99_ms(), r.error_rate(), r.request_duration_seconds_total()}) {
+      s = CheckNumber(where, v);
+      if (!s.ok()) return s;
+    }
+    if (r.error_rate() > 1) return Invalid(where(), "error_rate above 1");
+    // Status codes are three digits: at most 900 of them.
+    if (r.responses_total_size() > 900) return Invalid(where(), "too many status codes");
+    for (const auto& [code, n] : r.responses_total()) {
+      if (code.size() != 3 || n < 0)
+        return Invalid(where(), "responses_total holds something else than counts by status");
+    }
+    for (int64_t n : {r.requests_total(), r.critical_logs_total(), r.datagrams_total(), r.malformed_total(),
+                      r.forward_errors_total()}) {
+      if (n < 0) return Invalid(where(), "negative total");
+    }
+  }
   return absl::OkStatus();
 }
 

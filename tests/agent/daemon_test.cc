@@ -38,6 +38,22 @@ TEST(ParseAgentOptions, RequiredFlagsAndBadValues) {
   EXPECT_TRUE(ParseAgentOptions({"--help"}, Env({}))->help);
 }
 
+TEST(ParseAgentOptions, StatsdAndHookFromTheEnvironment) {
+  absl::StatusOr<AgentOptions> o =
+      ParseAgentOptions({"--statsd-forward", "datadog:8125"},
+                        Env({{"CORRAL_SERVER", "c:7400"},
+                             {"CORRAL_SERVICE", "api"},
+                             {"CORRAL_STATSD_LISTEN", "127.0.0.1:8125,unix:/run/corral/statsd.sock"},
+                             {"CORRAL_HOOK_DIR", "/run/corral"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->statsd_listen, (std::vector<std::string>{"127.0.0.1:8125", "unix:/run/corral/statsd.sock"}));
+  EXPECT_EQ(o->statsd_forward, "datadog:8125");
+  EXPECT_EQ(o->hook_dir, "/run/corral");
+  EXPECT_EQ(
+      ParseAgentOptions({"--server", "a:1", "--service", "s", "--statsd-forward", "x:1"}, Env({})).status().message(),
+      "--statsd-forward relays what --statsd-listen receives; give --statsd-listen");
+}
+
 TEST(ContainerId, FromCgroupPaths) {
   const std::string id(64, 'a');
   EXPECT_EQ(ContainerIdFromCgroup("0::/system.slice/docker-" + id + ".scope\n"), id);

@@ -42,13 +42,30 @@ TEST(DockerFiles, TheReadmesSidecarSnippetIsValidCompose) {
   std::stringstream text;
   text << in.rdbuf();
   std::string readme = text.str();
-  size_t start = readme.find("  web-corral:\n");
+  size_t start = readme.find("  web-corral:\n", readme.find("Adding the sidecar to an existing compose stack"));
   ASSERT_NE(start, std::string::npos);
   std::string snippet = readme.substr(start, readme.find("```", start) - start);
   EXPECT_EQ(std::count(snippet.begin(), snippet.end(), '\n'), 5) << snippet;
   std::string dir = corral::testing::MakeTempDir("sidecar");
   corral::testing::WriteFile(dir + "/compose.yaml", "services:\n  web:\n    image: example/web\n" + snippet +
                                                         "  corral-server:\n    image: corral-server\n");
+  corral::testing::RunResult r = RunCommand({"docker-compose", "-f", dir + "/compose.yaml", "config", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << snippet << r.out << r.err;
+}
+
+TEST(DockerFiles, TheReadmesHookVolumeSnippetIsValidCompose) {
+  std::ifstream in(SourceDir() + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string readme = text.str();
+  size_t start = readme.find("```yaml\nservices:\n  web:\n", readme.find("## The exact-config hook"));
+  ASSERT_NE(start, std::string::npos);
+  start += std::string("```yaml\n").size();
+  std::string snippet = readme.substr(start, readme.find("```", start) - start);
+  // The snippet adds to an existing service; give it the image it would have.
+  absl::StrReplaceAll({{"  web:\n", "  web:\n    image: example/web\n"}}, &snippet);
+  std::string dir = corral::testing::MakeTempDir("hook-volume");
+  corral::testing::WriteFile(dir + "/compose.yaml", snippet);
   corral::testing::RunResult r = RunCommand({"docker-compose", "-f", dir + "/compose.yaml", "config", "-q"});
   EXPECT_EQ(r.exit_code, 0) << snippet << r.out << r.err;
 }

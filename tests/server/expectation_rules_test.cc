@@ -251,3 +251,52 @@ TEST(InstanceRules, WorkersVersusCpusIsInformation) {
 
 }  // namespace
 }  // namespace corral::server
+
+namespace corral::server {
+namespace {
+
+InstanceView WithRequests(double rps, double window, double mean_ms, double error_rate) {
+  SnapshotBuilder b("api", "r1");
+  b.Master(10, 3, 3);
+  corral::v1::Snapshot s = b.Build();
+  corral::v1::RequestStats* r = s.mutable_request_stats();
+  r->set_window_seconds(window);
+  r->set_requests_per_second(rps);
+  r->set_latency_mean_ms(mean_ms);
+  r->set_latency_p99_ms(mean_ms * 3);
+  r->set_error_rate(error_rate);
+  InstanceView v;
+  v.report = std::make_shared<const Report>(
+      Report::Complete(std::make_shared<const corral::v1::Snapshot>(std::move(s))).value());
+  v.state = InstanceState::kOnline;
+  v.last_report = kNow;
+  v.interval = absl::Seconds(1);
+  v.digest = std::make_shared<const InstanceDigest>(Digest(*v.report));
+  return v;
+}
+
+TEST(RequestRules, TheIncidentsLatencyAndErrorThresholdsByDefault) {
+  ServiceEvaluation slow = EvaluateService("api", {WithRequests(10, 60, 2500, 0.01)}, kNow);
+  ASSERT_EQ(Rules(slow), std::vector<std::string>{"LATENCY_HIGH/r1"});
+  EXPECT_EQ(slow.findings[0].message(),
+            "api/r1: mean request latency 2500 ms over the last 60s (p99 7500 ms, 10.0 req/s), above 2s");
+  ServiceEvaluation failing = EvaluateService("api", {WithRequests(10, 60, 50, 0.08)}, kNow);
+  ASSERT_EQ(Rules(failing), std::vector<std::string>{"ERROR_RATE_HIGH/r1"});
+  EXPECT_EQ(failing.findings[0].severity(), "critical");
+  EXPECT_EQ(failing.findings[0].message(),
+            "api/r1: 8.0% of responses were 5xx over the last 60s (10.0 req/s), above 5%");
+  EXPECT_TRUE(EvaluateService("api", {WithRequests(10, 60, 1500, 0.04)}, kNow).findings.empty());
+  // Too few requests to judge.
+  EXPECT_TRUE(EvaluateService("api", {WithRequests(0.1, 60, 9000, 1.0)}, kNow).findings.empty());
+}
+
+TEST(RequestRules, ThresholdsPerService) {
+  Expectations strict = Expect({{"max_latency", "100ms", "", "manual"}, {"max_error_rate", "1%", "", "manual"}});
+  EXPECT_EQ(Rules(EvaluateService("api", {WithRequests(10, 60, 150, 0.02)}, kNow, strict)),
+            (std::vector<std::string>{"ERROR_RATE_HIGH/r1", "LATENCY_HIGH/r1"}));
+  Expectations lenient = Expect({{"max_latency", "5s", "", "manual"}, {"max_error_rate", "10%", "", "manual"}});
+  EXPECT_TRUE(EvaluateService("api", {WithRequests(10, 60, 2500, 0.08)}, kNow, lenient).findings.empty());
+}
+
+}  // namespace
+}  // namespace corral::server

@@ -25,6 +25,11 @@ TEST(Expectations, ValuesAreNormalisedAsGunicornStoresThem) {
   EXPECT_EQ(Normalized("worker_class", "gthread"), "gthread");
   EXPECT_EQ(Normalized("app_uri", "wsgi:application"), "wsgi:application");
   EXPECT_EQ(Normalized("replicas", "0"), "0");
+  EXPECT_EQ(Normalized("max_latency", "1500ms"), "1.5s");
+  EXPECT_EQ(Normalized("max_error_rate", "0.05"), "5%");
+  EXPECT_EQ(Normalized("max_error_rate", "2.5%"), "2.5%");
+  EXPECT_EQ(Normalized("max_error_rate", "150%"),
+            "error: expectation max_error_rate=150%: must be above 0% and at most 100%");
   EXPECT_EQ(Normalized("command", "gunicorn --workers 3 'wsgi:application'"),
             "gunicorn --workers 3 'wsgi:application'");
   absl::StatusOr<corral::v1::Expectation> manual = NormalizeExpectation(E("timeout", "60"));
@@ -49,7 +54,7 @@ TEST(Expectations, BadValuesAreRefusedSayingWhy) {
 TEST(Expectations, UnknownKeysAreRefusedWithASuggestion) {
   EXPECT_EQ(Normalized("worker", "3"),
             "error: unknown expectation 'worker' (did you mean 'workers'?); keys are workers, min_workers, replicas, "
-            "build_revision, command, app_uri and Gunicorn settings");
+            "build_revision, command, app_uri, max_latency, max_error_rate and Gunicorn settings");
   EXPECT_EQ(Normalized("on_starting", "x"),
             "error: expectation on_starting: the agent does not observe Gunicorn's 'on_starting' setting");
 }

@@ -1,0 +1,570 @@
+#include "agent/hook_reader.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/gunicorn_config.h"
+#include "common/file_util.h"
+#include "common/status_macros.h"
+
+namespace corral::agent {
+namespace {
+
+constexpr size_t kMaxSettings = 400;
+constexpr size_t kMaxNameBytes = 128;
+// Snapshots carry these values on to the server, which refuses strings over
+// 16 KiB and snapshots over 1 MiB.
+constexpr size_t kMaxValueBytes = 16 * 1024;
+constexpr size_t kMaxSettingsBytes = 256 * 1024;
+constexpr size_t kMaxShortBytes = 1024;
+constexpr size_t kMaxListeners = 16;
+constexpr int kMaxDepth = 16;
+constexpr size_t kMaxKeyBytes = 256;
+constexpr size_t kMaxShownValue = 200;
+
+// A parsed JSON value. The hook's format is small and fixed, so a small
+// reader beats pulling protobuf's JSON machinery into the static agent.
+struct Json {
+  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+  Type type = Type::kNull;
+  bool boolean = false;
+  double number = 0;
+  // Set for numbers written without fraction or exponent that fit.
+  std::optional<int64_t> integer;
+  std::string text;
+  std::vector<Json> items;
+  // Object members in file order (two vectors: a container of an incomplete
+  // type must be a vector). A later duplicate wins, as in Python's json.
+  std::vector<std::string> keys;
+  std::vector<Json> values;
+
+  const Json* Find(absl::string_view key) const {
+    for (size_t i = keys.size(); i-- > 0;) {
+      if (keys[i] == key) return &values[i];
+    }
+    return nullptr;
+  }
+};
+
+class JsonReader {
+ public:
+  explicit JsonReader(absl::string_view in) : in_(in) {}
+
+  absl::StatusOr<Json> ReadDocument() {
+    Json value;
+    absl::Status s = ReadValue(value, 0);
+    if (!s.ok()) return s;
+    SkipSpace();
+    if (pos_ != in_.size()) return Error("unexpected data after the JSON value");
+    return value;
+  }
+
+ private:
+  absl::Status Error(absl::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat("not JSON: ", what, " at byte ", pos_));
+  }
+
+  void SkipSpace() {
+    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  bool Consume(absl::string_view literal) {
+    if (in_.substr(pos_, literal.size()) != literal) return false;
+    pos_ += literal.size();
+    return true;
+  }
+
+  absl::Status ReadValue(Json& out, int depth) {
+    if (depth > kMaxDepth) return Error("nested too deeply");
+    SkipSpace();
+    if (pos_ >= in_.size()) return Error("unexpected end");
+    char c = in_[pos_];
+    if (c == '{') return ReadObject(out, depth);
+    if (c == '[') return ReadArray(out, depth);
+    if (c == '"') {
+      out.type = Json::Type::kString;
+      return ReadString(out.text);
+    }
+    if (Consume("true")) {
+      out.type = Json::Type::kBool;
+      out.boolean = true;
+      return absl::OkStatus();
+    }
+    if (Consume("false")) {
+      out.type = Json::Type::kBool;
+      return absl::OkStatus();
+    }
+    if (Consume("null")) return absl::OkStatus();
+    if (c == '-' || absl::ascii_isdigit(static_cast<unsigned char>(c))) return ReadNumber(out);
+    return Error("unexpected character");
+  }
+
+  absl::Status ReadObject(Json& out, int depth) {
+    out.type = Json::Type::kObject;
+    ++pos_;
+    SkipSpace();
+    if (Consume("}")) return absl::OkStatus();
+    while (true) {
+      SkipSpace();
+      if (pos_ >= in_.size() || in_[pos_] != '"') return Error("expected a member name");
+      std::string key;
+      absl::Status s = ReadString(key);
+      if (!s.ok()) return s;
+      // Names end up in error messages, which snapshots carry.
+      if (key.size() > kMaxKeyBytes) return Error("member name longer than 256 bytes");
+      SkipSpace();
+      if (!Consume(":")) return Error("expected ':'");
+      Json value;
+      s = ReadValue(value, depth + 1);
+      if (!s.ok()) return s;
+      out.keys.push_back(std::move(key));
+      out.values.push_back(std::move(value));
+      SkipSpace();
+      if (Consume("}")) return absl::OkStatus();
+      if (!Consume(",")) return Error("expected ',' or '}'");
+    }
+  }
+
+  absl::Status ReadArray(Json& out, int depth) {
+    out.type = Json::Type::kArray;
+    ++pos_;
+    SkipSpace();
+    if (Consume("]")) return absl::OkStatus();
+    while (true) {
+      Json value;
+      absl::Status s = ReadValue(value, depth + 1);
+      if (!s.ok()) return s;
+      out.items.push_back(std::move(value));
+      SkipSpace();
+      if (Consume("]")) return absl::OkStatus();
+      if (!Consume(",")) return Error("expected ',' or ']'");
+    }
+  }
+
+  absl::Status ReadHex4(uint32_t& out) {
+    if (pos_ + 4 > in_.size()) return Error("truncated \\u escape");
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = in_[pos_++];
+      int digit = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+      if (digit < 0) return Error("bad \\u escape");
+      out = out * 16 + static_cast<uint32_t>(digit);
+    }
+    return absl::OkStatus();
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  absl::Status ReadString(std::string& out) {
+    ++pos_;  // the opening quote
+    while (true) {
+      if (pos_ >= in_.size()) return Error("unterminated string");
+      char c = in_[pos_++];
+      if (c == '"') return absl::OkStatus();
+      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= in_.size()) return Error("unterminated string");
+      char e = in_[pos_++];
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          absl::Status s = ReadHex4(cp);
+          if (!s.ok()) return s;
+          if (cp >= 0xD800 && cp < 0xDC00 && in_.substr(pos_, 2) == "\\u") {
+            size_t before = pos_;
+            pos_ += 2;
+            uint32_t low = 0;
+            s = ReadHex4(low);
+            if (!s.ok()) return s;
+            if (low >= 0xDC00 && low < 0xE000) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              pos_ = before;  // not a pair: the high half stands alone
+            }
+          }
+          // A lone surrogate (Python writes one for undecodable bytes) is
+          // not valid UTF-8; keep the string printable instead.
+          if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Error("bad escape");
+      }
+    }
+  }
+
+  absl::Status ReadNumber(Json& out) {
+    size_t start = pos_;
+    bool integral = true;
+    if (in_[pos_] == '-') ++pos_;
+    auto digits = [&] {
+      size_t from = pos_;
+      while (pos_ < in_.size() && absl::ascii_isdigit(static_cast<unsigned char>(in_[pos_]))) ++pos_;
+      return pos_ - from;
+    };
+    if (digits() == 0) return Error("bad number");
+    if (pos_ < in_.size() && in_[pos_] == '.') {
+      integral = false;
+      ++pos_;
+      if (digits() == 0) return Error("bad number");
+    }
+    if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
+      integral = false;
+      ++pos_;
+      if (pos_ < in_.size() && (in_[pos_] == '+' || in_[pos_] == '-')) ++pos_;
+      if (digits() == 0) return Error("bad number");
+    }
+    std::string token(in_.substr(start, pos_ - start));
+    out.type = Json::Type::kNumber;
+    out.number = std::strtod(token.c_str(), nullptr);
+    int64_t n = 0;
+    if (integral && absl::SimpleAtoi(token, &n)) out.integer = n;
+    return absl::OkStatus();
+  }
+
+  absl::string_view in_;
+  size_t pos_ = 0;
+};
+
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+bool Absent(const Json* value) { return value == nullptr || value->type == Json::Type::kNull; }
+
+// Field readers: an absent (or null) field leaves `out` alone.
+absl::Status GetString(const Json* value, absl::string_view field, std::string& out,
+                       size_t max_bytes = kMaxShortBytes) {
+  if (Absent(value)) return absl::OkStatus();
+  if (value->type != Json::Type::kString) return Invalid(field, "not a string");
+  if (value->text.size() > max_bytes) return Invalid(field, absl::StrCat("longer than ", max_bytes, " bytes"));
+  out = value->text;
+  return absl::OkStatus();
+}
+
+absl::Status GetNumber(const Json* value, absl::string_view field, double& out) {
+  if (Absent(value)) return absl::OkStatus();
+  if (value->type != Json::Type::kNumber || !std::isfinite(value->number)) return Invalid(field, "not a number");
+  out = value->number;
+  return absl::OkStatus();
+}
+
+absl::Status GetInteger(const Json* value, absl::string_view field, std::optional<int64_t>& out) {
+  if (Absent(value)) return absl::OkStatus();
+  if (value->type != Json::Type::kNumber || !value->integer) return Invalid(field, "not an integer");
+  out = *value->integer;
+  return absl::OkStatus();
+}
+
+absl::Status ReadSettings(const Json& value, HookReport& report) {
+  if (value.type != Json::Type::kObject) return Invalid("settings", "not an object");
+  if (value.keys.size() > kMaxSettings) {
+    return Invalid("settings", absl::StrCat(value.keys.size(), " entries, more than ", kMaxSettings));
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < value.keys.size(); ++i) {
+    const std::string& name = value.keys[i];
+    const Json& setting = value.values[i];
+    if (name.empty() || name.size() > kMaxNameBytes) return Invalid("settings", "a setting name is empty or too long");
+    std::string field = absl::StrCat("settings.", name);
+    if (setting.type != Json::Type::kString) return Invalid(field, "not a string");
+    CORRAL_RETURN_IF_ERROR(GetString(&setting, field, report.settings[name], kMaxValueBytes));
+    total += name.size() + setting.text.size();
+  }
+  if (total > kMaxSettingsBytes) return Invalid("settings", absl::StrCat(total, " bytes in all, more than 256 KiB"));
+  return absl::OkStatus();
+}
+
+absl::Status ReadEvents(const Json& value, HookReport& report) {
+  if (value.type != Json::Type::kObject) return Invalid("events", "not an object");
+  if (value.keys.size() > kMaxSettings) return Invalid("events", "too many entries");
+  for (size_t i = 0; i < value.keys.size(); ++i) {
+    const std::string& name = value.keys[i];
+    std::optional<int64_t> n;
+    CORRAL_RETURN_IF_ERROR(GetInteger(&value.values[i], absl::StrCat("events.", name), n));
+    if (!n || *n < 0) return Invalid(absl::StrCat("events.", name), "not a count");
+    report.events[name] = *n;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadLastEvent(const Json& value, HookReport& report) {
+  if (value.type == Json::Type::kNull) return absl::OkStatus();
+  if (value.type != Json::Type::kObject) return Invalid("last_event", "not an object");
+  HookEvent event;
+  CORRAL_RETURN_IF_ERROR(GetString(value.Find("name"), "last_event.name", event.name));
+  if (event.name.empty()) return Invalid("last_event.name", "missing");
+  CORRAL_RETURN_IF_ERROR(GetNumber(value.Find("unix"), "last_event.unix", event.unix_seconds));
+  if (value.keys.size() > 32) return Invalid("last_event", "too many fields");
+  for (size_t i = 0; i < value.keys.size(); ++i) {
+    const std::string& key = value.keys[i];
+    const Json& field = value.values[i];
+    if (key == "name" || key == "unix" || field.type == Json::Type::kNull) continue;
+    if (field.type == Json::Type::kBool) {
+      event.fields[key] = field.boolean ? 1 : 0;
+      continue;
+    }
+    std::optional<int64_t> n;
+    CORRAL_RETURN_IF_ERROR(GetInteger(&field, absl::StrCat("last_event.", key), n));
+    event.fields[key] = *n;
+  }
+  report.last_event = std::move(event);
+  return absl::OkStatus();
+}
+
+// The reconstruction's source of `s`, as a person would cite it.
+std::string SourceText(const corral::v1::Setting& s) {
+  if (s.source() == kSourceConfigFile && !s.file().empty()) {
+    return s.line() > 0 ? absl::StrCat(s.source(), " ", s.file(), ":", s.line())
+                        : absl::StrCat(s.source(), " ", s.file());
+  }
+  return s.source();
+}
+
+std::string Shown(const std::string& value) {
+  if (value.size() <= kMaxShownValue) return absl::StrCat("'", value, "'");
+  return absl::StrCat("'", value.substr(0, kMaxShownValue), "...'");
+}
+
+bool AllDigits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// Whether the reconstruction's `known` value and Gunicorn's `reported` one
+// are different settings rather than two spellings of one.
+bool Disagree(const std::string& name, const std::string& known, const std::string& reported) {
+  if (known == reported) return false;
+  // Gunicorn resolves a user or group name to its id; the agent keeps the
+  // name it read.
+  if ((name == "user" || name == "group") && !AllDigits(known)) return false;
+  return true;
+}
+
+void AppendNote(corral::v1::Setting& s, absl::string_view note) {
+  if (note.empty()) return;
+  s.set_note(s.note().empty() ? std::string(note) : absl::StrCat(s.note(), "; ", note));
+}
+
+}  // namespace
+
+absl::StatusOr<HookReport> ParseHookReport(absl::string_view json) {
+  if (json.size() > kMaxHookFileBytes) return absl::InvalidArgumentError("larger than 1 MiB");
+  absl::StatusOr<Json> doc = JsonReader(json).ReadDocument();
+  if (!doc.ok()) return doc.status();
+  if (doc->type != Json::Type::kObject) return absl::InvalidArgumentError("not a JSON object");
+
+  HookReport report;
+  std::optional<int64_t> version;
+  CORRAL_RETURN_IF_ERROR(GetInteger(doc->Find("version"), "version", version));
+  if (!version) return Invalid("version", "missing");
+  if (*version != kHookReportVersion) {
+    return Invalid("version", absl::StrCat(*version, " is not supported (this agent reads ", kHookReportVersion, ")"));
+  }
+  report.version = static_cast<int>(*version);
+
+  std::optional<int64_t> pid;
+  CORRAL_RETURN_IF_ERROR(GetInteger(doc->Find("pid"), "pid", pid));
+  if (!pid) return Invalid("pid", "missing");
+  if (*pid <= 0 || *pid > (1 << 22)) return Invalid("pid", absl::StrCat(*pid, " is not a pid"));
+  report.pid = static_cast<int>(*pid);
+
+  const Json* started = doc->Find("started_at_unix");
+  if (Absent(started)) return Invalid("started_at_unix", "missing");
+  CORRAL_RETURN_IF_ERROR(GetNumber(started, "started_at_unix", report.started_at_unix));
+  CORRAL_RETURN_IF_ERROR(GetNumber(doc->Find("written_at_unix"), "written_at_unix", report.written_at_unix));
+
+  const Json* settings = doc->Find("settings");
+  if (Absent(settings)) return Invalid("settings", "missing");
+  CORRAL_RETURN_IF_ERROR(ReadSettings(*settings, report));
+
+  CORRAL_RETURN_IF_ERROR(GetString(doc->Find("gunicorn_version"), "gunicorn_version", report.gunicorn_version));
+  CORRAL_RETURN_IF_ERROR(GetString(doc->Find("app_uri"), "app_uri", report.app_uri, kMaxValueBytes));
+  CORRAL_RETURN_IF_ERROR(GetString(doc->Find("worker_class"), "worker_class", report.worker_class));
+  CORRAL_RETURN_IF_ERROR(GetString(doc->Find("worker_class_path"), "worker_class_path", report.worker_class_path));
+  CORRAL_RETURN_IF_ERROR(GetInteger(doc->Find("num_workers"), "num_workers", report.num_workers));
+  if (report.num_workers && *report.num_workers < 0) return Invalid("num_workers", "negative");
+
+  if (const Json* listeners = doc->Find("listeners"); !Absent(listeners)) {
+    if (listeners->type != Json::Type::kArray) return Invalid("listeners", "not an array");
+    if (listeners->items.size() > kMaxListeners) return Invalid("listeners", "too many entries");
+    for (const Json& item : listeners->items) {
+      if (item.type != Json::Type::kString) return Invalid("listeners[]", "not a string");
+      CORRAL_RETURN_IF_ERROR(GetString(&item, "listeners[]", report.listeners.emplace_back()));
+    }
+  }
+  if (const Json* events = doc->Find("events"); !Absent(events)) {
+    CORRAL_RETURN_IF_ERROR(ReadEvents(*events, report));
+  }
+  if (const Json* last = doc->Find("last_event"); last != nullptr) {
+    CORRAL_RETURN_IF_ERROR(ReadLastEvent(*last, report));
+  }
+  return report;
+}
+
+std::string HookFilePath(absl::string_view dir, int pid) {
+  absl::string_view trimmed = dir;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
+  return absl::StrCat(trimmed, trimmed == "/" ? "" : "/", "gunicorn-", pid, ".json");
+}
+
+absl::StatusOr<HookFileStamp> StatHookFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, path);
+  if (!S_ISREG(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  HookFileStamp stamp;
+  stamp.mtime = absl::TimeFromTimespec(st.st_mtim);
+  stamp.inode = st.st_ino;
+  stamp.size = st.st_size;
+  return stamp;
+}
+
+absl::StatusOr<std::string> ReadHookFile(const std::string& path) {
+  // One byte more than allowed tells a file at the limit from a longer one.
+  absl::StatusOr<std::string> content = corral::ReadFileToString(path, kMaxHookFileBytes + 1);
+  if (!content.ok()) return content.status();
+  if (content->size() > kMaxHookFileBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("larger than ", kMaxHookFileBytes, " bytes"));
+  }
+  return *std::move(content);
+}
+
+absl::Status MatchHookReport(const HookReport& report, int pid, absl::Time file_mtime, absl::Time master_start) {
+  if (report.pid != pid) {
+    return absl::InvalidArgumentError(absl::StrCat("written by pid ", report.pid, ", not by master ", pid));
+  }
+  if (master_start == absl::InfinitePast()) return absl::OkStatus();
+  absl::Time earliest = master_start - absl::Seconds(1);
+  if (file_mtime < earliest) {
+    return absl::FailedPreconditionError(absl::StrCat("last written ", absl::FormatDuration(master_start - file_mtime),
+                                                      " before master ", pid, " started"));
+  }
+  if (absl::FromUnixMillis(static_cast<int64_t>(report.started_at_unix * 1000)) < earliest) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("describes a process that started before master ", pid, ": an earlier master with that pid"));
+  }
+  return absl::OkStatus();
+}
+
+void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& instance) {
+  auto& config = *instance.mutable_config();
+  auto adopt = [&](const std::string& name, const std::string& value) -> corral::v1::Setting& {
+    corral::v1::Setting hook;
+    hook.set_value(value);
+    hook.set_source(kSourceHook);
+    auto known = config.find(name);
+    if (known != config.end() && known->second.source() != kSourceUnknown) {
+      const corral::v1::Setting& reconstructed = known->second;
+      if (Disagree(name, reconstructed.value(), value)) {
+        corral::v1::Warning* w = instance.add_warnings();
+        w->set_code("HOOK_DISAGREES");
+        w->set_message(absl::StrCat(name, ": Gunicorn reports ", Shown(value),
+                                    " through the hook, but Corral's "
+                                    "reconstruction found ",
+                                    Shown(reconstructed.value()), " (", SourceText(reconstructed),
+                                    "); the hook's value is the one in effect"));
+        AppendNote(hook, absl::StrCat("Corral's reconstruction found ", Shown(reconstructed.value()), " (",
+                                      SourceText(reconstructed), ")"));
+      } else if (reconstructed.source() != kSourceDefault) {
+        AppendNote(hook, absl::StrCat("set by ", SourceText(reconstructed)));
+      }
+    }
+    corral::v1::Setting& slot = config[name];
+    slot = std::move(hook);
+    return slot;
+  };
+
+  for (const auto& [name, value] : report.settings) {
+    if (name == "worker_class" && !report.worker_class.empty()) continue;
+    adopt(name, value);
+  }
+  if (!report.worker_class.empty()) {
+    corral::v1::Setting& s = adopt("worker_class", report.worker_class);
+    auto raw = report.settings.find("worker_class");
+    if (raw != report.settings.end() && raw->second != report.worker_class) {
+      AppendNote(s, absl::StrCat("the worker_class setting is '", raw->second, "'"));
+    }
+    if (!report.worker_class_path.empty()) AppendNote(s, absl::StrCat("class ", report.worker_class_path));
+  }
+  if (!report.app_uri.empty()) {
+    adopt("app_uri", report.app_uri);
+    instance.set_app_uri(report.app_uri);
+  }
+  auto workers = config.find("workers");
+  if (report.num_workers && workers != config.end() && workers->second.source() == kSourceHook &&
+      workers->second.value() != absl::StrCat(*report.num_workers)) {
+    AppendNote(workers->second, absl::StrCat("the master's target is now ", *report.num_workers,
+                                             " (changed at run time with TTIN/TTOU)"));
+  }
+  auto bind = config.find("bind");
+  if (!report.listeners.empty() && bind != config.end() && bind->second.source() == kSourceHook) {
+    AppendNote(bind->second, absl::StrCat("listening on ", absl::StrJoin(report.listeners, ", ")));
+  }
+
+  bool any_unknown = false;
+  for (const auto& [name, setting] : config) any_unknown = any_unknown || setting.source() == kSourceUnknown;
+  if (!any_unknown) {
+    auto* warnings = instance.mutable_warnings();
+    for (int i = warnings->size() - 1; i >= 0; --i) {
+      if (warnings->Get(i).code() == "SETTINGS_UNKNOWABLE") warnings->DeleteSubrange(i, 1);
+    }
+  }
+}
+
+}  // namespace corral::agent
