@@ -14,6 +14,7 @@
 #include "agent/gunicorn_config.h"
 #include "common/file_util.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 
 namespace corral::agent {
 namespace {
@@ -166,24 +167,6 @@ class JsonReader {
     return absl::OkStatus();
   }
 
-  static void AppendUtf8(uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   absl::Status ReadString(std::string& out) {
     ++pos_;  // the opening quote
     while (true) {
@@ -237,7 +220,7 @@ class JsonReader {
           // A lone surrogate (Python writes one for undecodable bytes) is
           // not valid UTF-8; keep the string printable instead.
           if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
-          AppendUtf8(cp, out);
+          AppendUtf8(cp, &out);
           break;
         }
         default:

@@ -5,30 +5,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace corral::agent {
 namespace {
 
 bool IsNameStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
 bool IsNameChar(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
-
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 }  // namespace
 
@@ -69,7 +52,7 @@ std::string DecodePythonEscapes(absl::string_view body) {
           ++n;
         }
         --i;
-        AppendUtf8(out, static_cast<uint32_t>(value));
+        AppendUtf8(static_cast<uint32_t>(value), &out);
         break;
       }
       case 'x':
@@ -85,7 +68,7 @@ std::string DecodePythonEscapes(absl::string_view body) {
                                                          : (absl::ascii_tolower(h) - 'a' + 10));
           ++n;
         }
-        AppendUtf8(out, value);
+        AppendUtf8(value, &out);
         break;
       }
       case 'a':

@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "agent/gunicorn_args.h"
 #include "cli/variable_expansion.h"
+#include "common/utf8.h"
 
 namespace corral::cli {
 namespace {
@@ -115,23 +116,7 @@ std::optional<std::vector<std::string>> ParseJsonStringArray(absl::string_view t
   auto skip_space = [&] {
     while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
   };
-  auto append_utf8 = [](uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  };
+
   auto hex4 = [&](size_t at) -> std::optional<uint32_t> {
     if (at + 4 > text.size()) return std::nullopt;
     uint32_t v = 0;
@@ -204,7 +189,7 @@ std::optional<std::vector<std::string>> ParseJsonStringArray(absl::string_view t
                 i += 6;
               }
             }
-            append_utf8(*cp, &item);
+            AppendUtf8(*cp, &item);
             break;
           }
           default:

@@ -16,16 +16,10 @@ namespace corral {
 namespace {
 
 using corral::testing::Container;
-using corral::testing::ContainerOptions;
 using corral::testing::Corral;
 using corral::testing::OnlineInstances;
 using corral::testing::ServerProcess;
 using corral::testing::WaitFor;
-
-// What examples/incident's Dockerfile.dev declares, and what the stale image runs.
-const std::vector<std::string> kDeclared = {"--workers", "3",      "--timeout",    "120",
-                                            "--preload", "--bind", "0.0.0.0:8000", "wsgi:application"};
-const std::vector<std::string> kStale = {"--workers", "1", "--bind", "0.0.0.0:8000", "--reload", "app:app"};
 
 template <typename Message>
 Message Parse(const std::string& json) {
@@ -51,16 +45,8 @@ TEST(DiagnoseE2E, ImportDiagnoseAndAHistoryThatSurvivesAKilledServer) {
   std::string dir = corral::testing::MakeTempDir("diagnose");
   const std::vector<std::string> server_flags = {"--agent-interval", "500ms"};
   auto server = ServerProcess::Start(dir, server_flags);
-  std::vector<std::unique_ptr<Container>> fleet;
-  for (const char* name : {"replica-1", "replica-2"}) {
-    fleet.push_back(
-        Container::Start(dir, ContainerOptions{"api-backend", name, kDeclared, server->unix_target(), "500ms", {}}));
-  }
-  fleet.push_back(
-      Container::Start(dir, ContainerOptions{"api-backend", "replica-3", kStale, server->unix_target(), "500ms", {}}));
-  ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 3; }, absl::Seconds(30)));
-  ASSERT_TRUE(fleet[0]->WaitForWorkers(3, absl::Seconds(20)));
-  ASSERT_TRUE(fleet[1]->WaitForWorkers(3, absl::Seconds(20)));
+  std::vector<std::unique_ptr<Container>> fleet = corral::testing::StartIncidentFleet(dir, *server);
+  ASSERT_EQ(fleet.size(), 3u);
 
   corral::testing::RunResult imported = Corral(
       {"expect", "import", corral::testing::SourceDir() + "/examples/incident/docker-compose.yml"}, server->address());

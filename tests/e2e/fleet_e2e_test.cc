@@ -16,13 +16,11 @@ namespace {
 using corral::testing::Container;
 using corral::testing::ContainerOptions;
 using corral::testing::Corral;
+using corral::testing::kDeclaredArgs;
+using corral::testing::kStaleArgs;
 using corral::testing::OnlineInstances;
 using corral::testing::ServerProcess;
 using corral::testing::WaitFor;
-
-const std::vector<std::string> kGood = {"--workers", "3",      "--timeout",    "120",
-                                        "--preload", "--bind", "0.0.0.0:8000", "wsgi:application"};
-const std::vector<std::string> kStale = {"--workers", "1", "--bind", "0.0.0.0:8000", "--reload", "app:app"};
 
 // Process scheduling on a loaded CI machine, on top of the protocol's own
 // bound.
@@ -37,9 +35,9 @@ std::unique_ptr<Container> StartContainer(const std::string& dir, const ServerPr
 TEST(FleetE2E, CheckNamesTheStaleReplicaAndPassesOnceItIsFixed) {
   std::string dir = corral::testing::MakeTempDir("fleet");
   auto server = ServerProcess::Start(dir);
-  auto r1 = StartContainer(dir, *server, "api-backend", "replica-1", kGood);
-  auto r2 = StartContainer(dir, *server, "api-backend", "replica-2", kGood);
-  auto r3 = StartContainer(dir, *server, "api-backend", "replica-3", kStale);
+  auto r1 = StartContainer(dir, *server, "api-backend", "replica-1", kDeclaredArgs);
+  auto r2 = StartContainer(dir, *server, "api-backend", "replica-2", kDeclaredArgs);
+  auto r3 = StartContainer(dir, *server, "api-backend", "replica-3", kStaleArgs);
   auto b1 = StartContainer(dir, *server, "billing", "billing-1", {"-w", "2", "-b", "0.0.0.0:8000", "wsgi"});
   ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 4; }, absl::Seconds(30)))
       << Corral({"instances"}, server->address()).out;
@@ -71,7 +69,7 @@ TEST(FleetE2E, CheckNamesTheStaleReplicaAndPassesOnceItIsFixed) {
 
   // Fix replica-3: same instance, the declared command line.
   r3.reset();
-  r3 = StartContainer(dir, *server, "api-backend", "replica-3", kGood);
+  r3 = StartContainer(dir, *server, "api-backend", "replica-3", kDeclaredArgs);
   ASSERT_TRUE(r3->WaitForWorkers(3, absl::Seconds(20)));
   absl::Time fixed = absl::Now();
   ASSERT_TRUE(WaitFor([&] { return Corral({"check"}, server->address()).exit_code == 0; }, absl::Seconds(10)));

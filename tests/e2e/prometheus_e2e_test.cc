@@ -13,16 +13,10 @@ namespace corral {
 namespace {
 
 using corral::testing::Container;
-using corral::testing::ContainerOptions;
 using corral::testing::Corral;
-using corral::testing::OnlineInstances;
 using corral::testing::RunCommand;
 using corral::testing::ServerProcess;
 using corral::testing::WaitFor;
-
-const std::vector<std::string> kDeclared = {"--workers", "3",      "--timeout",    "120",
-                                            "--preload", "--bind", "0.0.0.0:8000", "wsgi:application"};
-const std::vector<std::string> kStale = {"--workers", "1", "--bind", "0.0.0.0:8000", "--reload", "app:app"};
 
 std::string Get(const std::string& url) {
   corral::testing::RunResult r = RunCommand({"curl", "-sf", "--max-time", "5", url});
@@ -48,16 +42,8 @@ TEST(PrometheusE2E, WorkersBelowExpectedFiresForTheStaleReplicaOnly) {
   std::string dir = corral::testing::MakeTempDir("prometheus");
   auto server = ServerProcess::Start(dir, {"--agent-interval", "500ms"});
   ASSERT_FALSE(server->http_address().empty());
-  std::vector<std::unique_ptr<Container>> fleet;
-  for (const char* name : {"replica-1", "replica-2"}) {
-    fleet.push_back(
-        Container::Start(dir, ContainerOptions{"api-backend", name, kDeclared, server->unix_target(), "500ms", {}}));
-  }
-  fleet.push_back(
-      Container::Start(dir, ContainerOptions{"api-backend", "replica-3", kStale, server->unix_target(), "500ms", {}}));
-  ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 3; }, absl::Seconds(30)));
-  ASSERT_TRUE(fleet[0]->WaitForWorkers(3, absl::Seconds(20)));
-  ASSERT_TRUE(fleet[1]->WaitForWorkers(3, absl::Seconds(20)));
+  std::vector<std::unique_ptr<Container>> fleet = corral::testing::StartIncidentFleet(dir, *server);
+  ASSERT_EQ(fleet.size(), 3u);
   ASSERT_EQ(Corral({"expect", "set", "api-backend", "workers=3"}, server->address()).exit_code, 0);
 
   std::string metrics_url = "http://" + server->http_address() + "/metrics";

@@ -117,6 +117,22 @@ bool Container::WaitForWorkers(int n, absl::Duration timeout) const {
       timeout);
 }
 
+std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& dir, const ServerProcess& server) {
+  std::vector<std::unique_ptr<Container>> fleet;
+  for (const char* name : {"replica-1", "replica-2", "replica-3"}) {
+    const std::vector<std::string>& args = std::string(name) == "replica-3" ? kStaleArgs : kDeclaredArgs;
+    fleet.push_back(
+        Container::Start(dir, ContainerOptions{"api-backend", name, args, server.unix_target(), "500ms", {}}));
+  }
+  bool up = WaitFor([&] { return OnlineInstances(server.address()) == 3; }, absl::Seconds(30)) &&
+            fleet[0]->WaitForWorkers(3, absl::Seconds(20)) && fleet[1]->WaitForWorkers(3, absl::Seconds(20));
+  if (!up) {
+    ADD_FAILURE() << "the incident's fleet did not come up:\n" << Corral({"instances"}, server.address()).out;
+    fleet.clear();
+  }
+  return fleet;
+}
+
 RunResult Corral(const std::vector<std::string>& args, const std::string& server) {
   std::vector<std::string> argv = {BinPath("corral")};
   argv.insert(argv.end(), args.begin(), args.end());

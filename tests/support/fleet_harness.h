@@ -58,6 +58,18 @@ class Container {
   std::unique_ptr<Process> process_;  // unshare
 };
 
+// The incident's two Gunicorn command lines: what examples/incident's
+// Dockerfile.dev declares, and what the stale image runs.
+inline const std::vector<std::string> kDeclaredArgs = {"--workers", "3",      "--timeout",    "120",
+                                                       "--preload", "--bind", "0.0.0.0:8000", "wsgi:application"};
+inline const std::vector<std::string> kStaleArgs = {"--workers", "1", "--bind", "0.0.0.0:8000", "--reload", "app:app"};
+
+// The incident's api-backend reporting to `server` every 500ms:
+// replica-1 and replica-2 run kDeclaredArgs, replica-3 kStaleArgs. Returns
+// once all three are online and the good ones have their workers; an empty
+// fleet (and a test failure) when they do not come up.
+std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& dir, const ServerProcess& server);
+
 // `corral ARGS --server ADDRESS`, as a subprocess.
 RunResult Corral(const std::vector<std::string>& args, const std::string& server);
 
