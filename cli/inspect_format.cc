@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "agent/gunicorn_settings.h"
 #include "common/duration.h"
 #include "common/snapshot_facts.h"
 
@@ -40,6 +41,14 @@ std::string QuoteArgv(const google::protobuf::RepeatedPtrField<std::string>& arg
   return absl::StrJoin(quoted, " ");
 }
 
+// The hook reports every setting, most of them at Gunicorn's default; those
+// are left out like defaults from any other source.
+bool HookReportsTheDefault(const std::string& name, const corral::v1::Setting& setting) {
+  if (setting.source() != "hook") return false;
+  const agent::GunicornSetting* known = agent::FindSetting(name);
+  return known != nullptr && setting.value() == known->default_value;
+}
+
 void RenderSettings(const corral::v1::GunicornInstance& inst, const Style& style, std::string& out) {
   std::vector<std::string> names;
   for (const char* key : kKeySettings) {
@@ -48,7 +57,7 @@ void RenderSettings(const corral::v1::GunicornInstance& inst, const Style& style
   std::vector<std::string> others;
   int hidden_unknown = 0;
   for (const auto& [name, setting] : inst.config()) {
-    if (IsKeySetting(name) || setting.source() == "default") continue;
+    if (IsKeySetting(name) || setting.source() == "default" || HookReportsTheDefault(name, setting)) continue;
     if (setting.source() == "unknown") {
       ++hidden_unknown;
       continue;

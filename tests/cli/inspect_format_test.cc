@@ -66,6 +66,18 @@ TEST(RenderInspect, OneBlockPerMasterWithCountsSourcesAndWarnings) {
       << out;
 }
 
+TEST(RenderInspect, HookValuesAtGunicornsDefaultAreLeftOutLikeDefaults) {
+  corral::v1::Snapshot snap = StaleReplica();
+  auto& config = *snap.mutable_instances(0)->mutable_config();
+  config["umask"] = S("0", "hook");
+  config["backlog"] = S("2048", "hook");
+  config["max_requests"] = S("1000", "hook");
+  std::string out = RenderInspect(snap, Style(false), 100);
+  EXPECT_EQ(out.find("umask"), std::string::npos) << out;
+  EXPECT_EQ(out.find("backlog"), std::string::npos) << out;
+  EXPECT_NE(out.find("    max_requests  1000"), std::string::npos) << out;
+}
+
 TEST(RenderInspect, NothingFoundSaysWhereItLooked) {
   corral::v1::Snapshot snap;
   snap.mutable_agent()->set_proc_root("/proc");
