@@ -1,5 +1,6 @@
 #include "agent/statsd_receiver.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -111,13 +112,20 @@ absl::StatusOr<std::unique_ptr<StatsdReceiver>> StatsdReceiver::Start(StatsdOpti
     if (!fd.ok()) return absl::Status(fd.status().code(), absl::StrCat("statsd forward ", fd.status().message()));
     r->forward_fd_ = *fd;
   }
+  // Stopping writes to this pipe, so the thread sleeps in poll() until a
+  // datagram or the stop arrives, without waking up to check a flag.
+  if (::pipe2(r->stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return Errno("statsd: pipe");
   r->thread_ = std::thread([raw = r.get()] { raw->Loop(); });
   return r;
 }
 
 StatsdReceiver::~StatsdReceiver() {
   stop_.store(true);
+  if (stop_pipe_[1] >= 0) (void)!::write(stop_pipe_[1], "x", 1);
   if (thread_.joinable()) thread_.join();
+  for (int fd : stop_pipe_) {
+    if (fd >= 0) ::close(fd);
+  }
   for (int fd : fds_) ::close(fd);
   if (forward_fd_ >= 0) ::close(forward_fd_);
   for (const std::string& path : unix_paths_) ::unlink(path.c_str());
@@ -139,12 +147,13 @@ void StatsdReceiver::Handle(const char* data, size_t size) {
 void StatsdReceiver::Loop() {
   std::vector<pollfd> polls;
   for (int fd : fds_) polls.push_back({fd, POLLIN, 0});
+  polls.push_back({stop_pipe_[0], POLLIN, 0});
   std::vector<char> buffer(kMaxDatagram);
   while (!stop_.load()) {
-    int ready = ::poll(polls.data(), polls.size(), 200);
+    int ready = ::poll(polls.data(), polls.size(), -1);
     if (ready <= 0) continue;
     for (pollfd& p : polls) {
-      if (!(p.revents & POLLIN)) continue;
+      if (!(p.revents & POLLIN) || p.fd == stop_pipe_[0]) continue;
       // Drain what is queued; a datagram longer than the buffer is cut and
       // then fails to parse, which counts it as malformed.
       for (int i = 0; i < 1024; ++i) {

@@ -54,6 +54,7 @@ class StatsdReceiver {
   std::vector<std::string> unix_paths_;
   int forward_fd_ = -1;
   std::atomic<bool> stop_{false};
+  int stop_pipe_[2] = {-1, -1};
   std::thread thread_;
   absl::Mutex mu_;
   RequestWindow window_ ABSL_GUARDED_BY(mu_);

@@ -3,10 +3,18 @@
 # master with 3 workers, the agent sampling every 5 s and streaming to a
 # local corral-server. Prints the agent's RSS and its CPU use over the run.
 #
-# Usage: bash bench/agent_footprint.sh [BUILD_DIR] [SECONDS]
+# Usage: bash bench/agent_footprint.sh [BUILD_DIR] [SECONDS] [statsd]
+# With "statsd", Gunicorn sends its statsd to the agent (--statsd-listen).
 set -euo pipefail
 build=${1:-build}
 seconds=${2:-60}
+mode=${3:-}
+gunicorn_extra=""
+agent_extra=""
+if [[ "$mode" == statsd ]]; then
+  gunicorn_extra="--statsd-host 127.0.0.1:8125"
+  agent_extra="--statsd-listen 127.0.0.1:8125"
+fi
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d)
@@ -31,9 +39,9 @@ pids+=($!)
 sleep 0.5
 unshare --pid --fork --mount-proc --net --kill-child sh -c '
   ip link set lo up; cd "$1"
-  /usr/bin/gunicorn -w 3 -b 127.0.0.1:8000 app:app >/dev/null 2>&1 &
-  exec "$2" --server "unix:$1/corral.sock" --service bench --instance footprint --interval 5s' \
-  container "$work" "$root/$build/bin/corral-agent" >"$work/agent.log" 2>&1 &
+  /usr/bin/gunicorn -w 3 -b 127.0.0.1:8000 $3 app:app >/dev/null 2>&1 &
+  exec "$2" --server "unix:$1/corral.sock" --service bench --instance footprint --interval 5s $4' \
+  container "$work" "$root/$build/bin/corral-agent" "$gunicorn_extra" "$agent_extra" >"$work/agent.log" 2>&1 &
 pids+=($!)
 agent=""
 for _ in $(seq 50); do
@@ -49,8 +57,8 @@ sleep "$seconds"
 end=$(ticks "$agent")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
-echo "\$ bash bench/agent_footprint.sh $build $seconds"
-echo "corral-agent, 1 master + 3 workers, 5 s interval, streaming to a local server, ${seconds} s:"
+echo "\$ bash bench/agent_footprint.sh $build $seconds $mode"
+echo "corral-agent, 1 master + 3 workers, 5 s interval, streaming to a local server, ${seconds} s${mode:+, $mode}:"
 awk -v r="$rss" -v h="$hwm" 'BEGIN { printf "  RSS %.1f MiB (peak %.1f MiB)\n", r / 1024, h / 1024 }'
 awk -v t=$((end - start)) -v hz="$hz" -v s="$seconds" \
   'BEGIN { printf "  CPU %.3f s over %d s = %.4f%% of one core\n", t / hz, s, 100 * t / hz / s }'
