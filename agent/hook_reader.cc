@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/gunicorn_config.h"
 #include "common/file_util.h"
+#include "common/snapshot_facts.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 
@@ -349,14 +350,6 @@ absl::Status ReadLastEvent(const Json& value, HookReport& report) {
 }
 
 // The reconstruction's source of `s`, as a person would cite it.
-std::string SourceText(const corral::v1::Setting& s) {
-  if (s.source() == kSourceConfigFile && !s.file().empty()) {
-    return s.line() > 0 ? absl::StrCat(s.source(), " ", s.file(), ":", s.line())
-                        : absl::StrCat(s.source(), " ", s.file());
-  }
-  return s.source();
-}
-
 std::string Shown(const std::string& value) {
   if (value.size() <= kMaxShownValue) return absl::StrCat("'", value, "'");
   return absl::StrCat("'", value.substr(0, kMaxShownValue), "...'");
@@ -500,12 +493,12 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
         w->set_message(absl::StrCat(name, ": Gunicorn reports ", Shown(value),
                                     " through the hook, but Corral's "
                                     "reconstruction found ",
-                                    Shown(reconstructed.value()), " (", SourceText(reconstructed),
+                                    Shown(reconstructed.value()), " (", SettingSourceText(reconstructed),
                                     "); the hook's value is the one in effect"));
         AppendNote(hook, absl::StrCat("Corral's reconstruction found ", Shown(reconstructed.value()), " (",
-                                      SourceText(reconstructed), ")"));
+                                      SettingSourceText(reconstructed), ")"));
       } else if (reconstructed.source() != kSourceDefault) {
-        AppendNote(hook, absl::StrCat("set by ", SourceText(reconstructed)));
+        AppendNote(hook, absl::StrCat("set by ", SettingSourceText(reconstructed)));
       }
     }
     corral::v1::Setting& slot = config[name];

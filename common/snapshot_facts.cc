@@ -1,6 +1,7 @@
 #include "common/snapshot_facts.h"
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace corral {
 
@@ -26,6 +27,12 @@ std::optional<bool> BoolSetting(const corral::v1::GunicornInstance& instance, co
   if (it->second.value() == "true") return true;
   if (it->second.value() == "false") return false;
   return std::nullopt;
+}
+
+std::string SettingSourceText(const corral::v1::Setting& s) {
+  if (s.source() != "config_file" || s.file().empty()) return s.source();
+  return s.line() > 0 ? absl::StrCat(s.source(), " ", s.file(), ":", s.line())
+                      : absl::StrCat(s.source(), " ", s.file());
 }
 
 }  // namespace corral

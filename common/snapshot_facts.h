@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "corral/v1/snapshot.pb.h"
 
@@ -20,6 +21,10 @@ std::optional<int64_t> ConfiguredWorkers(const corral::v1::GunicornInstance& ins
 
 // The effective value of a boolean setting ("true"/"false"), or nullopt.
 std::optional<bool> BoolSetting(const corral::v1::GunicornInstance& instance, const char* name);
+
+// Where a setting's value came from, as messages show it: the source name,
+// with the file (and line) for config_file values: "config_file /app/g.py:4".
+std::string SettingSourceText(const corral::v1::Setting& setting);
 
 }  // namespace corral
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/snapshot_facts.h"
 #include "server/rules.h"
 
 namespace corral::server {
@@ -59,9 +60,7 @@ class Detector {
     std::map<std::string, std::pair<std::string, std::string>> now_known;
     for (const auto& [setting, s] : config) {
       if (s.source() == "unknown") continue;
-      std::string source = s.source();
-      if (source == "config_file" && !s.file().empty()) source = absl::StrCat(source, " ", s.file(), ":", s.line());
-      now_known[setting] = {s.value(), source};
+      now_known[setting] = {s.value(), SettingSourceText(s)};
     }
     if (!fresh) {
       std::set<std::string> names;

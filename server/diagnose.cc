@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
+#include "common/snapshot_facts.h"
 #include "common/units.h"
 #include "server/command_compare.h"
 #include "server/rules.h"
@@ -38,11 +39,6 @@ struct Replica {
     return &it->second;
   }
 };
-
-std::string SourceText(const corral::v1::Setting& s) {
-  if (s.source() == "config_file" && !s.file().empty()) return absl::StrCat("config_file ", s.file(), ":", s.line());
-  return s.source();
-}
 
 std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
 
@@ -196,11 +192,11 @@ class Diagnosis {
       bool is_declared = declared == nullptr || app->value() == declared->value();
       bool boots = r.live() > 0 && r.view->digest->worker_restarts_per_minute <= kChurnPerMinute;
       std::string line = absl::StrCat(
-          r.name(), " loads ", app->value(), " (", SourceText(*app), ") with ", r.live(), " live worker(s), ",
+          r.name(), " loads ", app->value(), " (", SettingSourceText(*app), ") with ", r.live(), " live worker(s), ",
           absl::StrFormat("%.1f", r.view->digest->worker_restarts_per_minute), " restarts/min");
       if (!is_declared) {
-        other.push_back(absl::StrCat(r.name(), " loads ", app->value(), " (", SourceText(*app), "), not the declared ",
-                                     declared->value()));
+        other.push_back(absl::StrCat(r.name(), " loads ", app->value(), " (", SettingSourceText(*app),
+                                     "), not the declared ", declared->value()));
       } else if (boots) {
         healthy.push_back(line);
       } else {
@@ -340,7 +336,7 @@ class Diagnosis {
           continue;
         }
         if (it->second.value() == e->value()) continue;
-        std::string line = absl::StrCat(e->key(), " ", Shown(it->second.value()), " (", SourceText(it->second),
+        std::string line = absl::StrCat(e->key(), " ", Shown(it->second.value()), " (", SettingSourceText(it->second),
                                         ", expected ", e->value(), ")");
         const std::string& source = it->second.source();
         if (source == "config_file" || source == "gunicorn_cmd_args" || source == "env") {

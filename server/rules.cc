@@ -189,16 +189,16 @@ class Evaluator {
       auto it = configured.config().find(e->key());
       if (it == configured.config().end() || it->second.source() == "unknown") continue;
       if (it->second.value() == e->value()) continue;
-      corral::v1::Finding& f =
-          Add("CONFIG_DRIFT", Severity::kWarning, view.instance(),
-              absl::StrCat(Name(view), ": ", e->key(), " is ", Shown(it->second.value()), " (set by ",
-                           SourceText(it->second), "), expected ", Shown(e->value()), " (", OriginText(*e), ")"));
+      corral::v1::Finding& f = Add(
+          "CONFIG_DRIFT", Severity::kWarning, view.instance(),
+          absl::StrCat(Name(view), ": ", e->key(), " is ", Shown(it->second.value()), " (set by ",
+                       SettingSourceText(it->second), "), expected ", Shown(e->value()), " (", OriginText(*e), ")"));
       corral::v1::SettingComparison* c = f.add_differences();
       c->set_setting(e->key());
       corral::v1::ReplicaValue* running = c->add_values();
       running->set_instance(view.instance());
       running->set_value(it->second.value());
-      running->set_source(SourceText(it->second));
+      running->set_source(SettingSourceText(it->second));
       corral::v1::ReplicaValue* wanted = c->add_values();
       wanted->set_instance("expected");
       wanted->set_value(e->value());
@@ -336,11 +336,6 @@ class Evaluator {
 
   static std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
 
-  static std::string SourceText(const corral::v1::Setting& s) {
-    if (s.source() == "config_file" && !s.file().empty()) return absl::StrCat("config_file ", s.file(), ":", s.line());
-    return s.source();
-  }
-
   // Replicas are grouped by (live workers, settings fingerprint); replicas
   // outside the largest group are the minority. With no single largest
   // group, nobody can be called the odd one out.
@@ -408,15 +403,15 @@ class Evaluator {
       if (x->second.source() == "unknown" || y->second.source() == "unknown") continue;
       if (x->second.value() == y->second.value()) continue;
       parts.push_back(absl::StrCat(
-          name, " ", x->second.value().empty() ? "unset" : x->second.value(), " (", SourceText(x->second), ") vs ",
-          y->second.value().empty() ? "unset" : y->second.value(), " (", SourceText(y->second), ")"));
+          name, " ", x->second.value().empty() ? "unset" : x->second.value(), " (", SettingSourceText(x->second),
+          ") vs ", y->second.value().empty() ? "unset" : y->second.value(), " (", SettingSourceText(y->second), ")"));
       corral::v1::SettingComparison& c = differences.emplace_back();
       c.set_setting(name);
       for (const auto& [view, setting] : {std::pair{&odd, &x->second}, std::pair{&reference, &y->second}}) {
         corral::v1::ReplicaValue* rv = c.add_values();
         rv->set_instance(view->instance());
         rv->set_value(setting->value());
-        rv->set_source(SourceText(*setting));
+        rv->set_source(SettingSourceText(*setting));
       }
     }
     if (parts.empty()) return;  // differed only in what is unknown
@@ -446,7 +441,7 @@ class Evaluator {
         corral::v1::ReplicaValue* rv = c.add_values();
         rv->set_instance(v->instance());
         rv->set_value(it->second.value());
-        rv->set_source(SourceText(it->second));
+        rv->set_source(SettingSourceText(it->second));
         if (it->second.source() != "unknown") values.insert(it->second.value());
       }
       if (values.size() > 1) out_.differing_settings.push_back(std::move(c));

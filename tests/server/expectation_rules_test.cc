@@ -256,23 +256,15 @@ namespace corral::server {
 namespace {
 
 InstanceView WithRequests(double rps, double window, double mean_ms, double error_rate) {
+  corral::v1::RequestStats r;
+  r.set_window_seconds(window);
+  r.set_requests_per_second(rps);
+  r.set_latency_mean_ms(mean_ms);
+  r.set_latency_p99_ms(mean_ms * 3);
+  r.set_error_rate(error_rate);
   SnapshotBuilder b("api", "r1");
-  b.Master(10, 3, 3);
-  corral::v1::Snapshot s = b.Build();
-  corral::v1::RequestStats* r = s.mutable_request_stats();
-  r->set_window_seconds(window);
-  r->set_requests_per_second(rps);
-  r->set_latency_mean_ms(mean_ms);
-  r->set_latency_p99_ms(mean_ms * 3);
-  r->set_error_rate(error_rate);
-  InstanceView v;
-  v.report = std::make_shared<const Report>(
-      Report::Complete(std::make_shared<const corral::v1::Snapshot>(std::move(s))).value());
-  v.state = InstanceState::kOnline;
-  v.last_report = kNow;
-  v.interval = absl::Seconds(1);
-  v.digest = std::make_shared<const InstanceDigest>(Digest(*v.report));
-  return v;
+  b.Master(10, 3, 3).Requests(r);
+  return MakeView(b, kNow);
 }
 
 TEST(RequestRules, TheIncidentsLatencyAndErrorThresholdsByDefault) {

@@ -94,26 +94,19 @@ namespace corral::server {
 namespace {
 
 TEST(Metrics, GunicornsRequestMetricsAreASummaryAndCounters) {
+  corral::v1::RequestStats r;
+  r.set_window_seconds(60);
+  r.set_requests_per_second(12.5);
+  r.set_latency_p50_ms(20);
+  r.set_latency_p95_ms(40);
+  r.set_latency_p99_ms(80);
+  r.set_requests_total(750);
+  r.set_request_duration_seconds_total(18.75);
+  (*r.mutable_responses_total())["200"] = 700;
+  (*r.mutable_responses_total())["502"] = 50;
   SnapshotBuilder b("api", "r1");
-  b.Master(10, 2, 2);
-  corral::v1::Snapshot s = b.Build();
-  corral::v1::RequestStats* r = s.mutable_request_stats();
-  r->set_window_seconds(60);
-  r->set_requests_per_second(12.5);
-  r->set_latency_p50_ms(20);
-  r->set_latency_p95_ms(40);
-  r->set_latency_p99_ms(80);
-  r->set_requests_total(750);
-  r->set_request_duration_seconds_total(18.75);
-  (*r->mutable_responses_total())["200"] = 700;
-  (*r->mutable_responses_total())["502"] = 50;
-  InstanceView v;
-  v.report = std::make_shared<const Report>(
-      Report::Complete(std::make_shared<const corral::v1::Snapshot>(std::move(s))).value());
-  v.state = InstanceState::kOnline;
-  v.last_report = kNow;
-  v.interval = absl::Seconds(1);
-  v.digest = std::make_shared<const InstanceDigest>(Digest(*v.report));
+  b.Master(10, 2, 2).Requests(r);
+  InstanceView v = MakeView(b, kNow);
   std::string text = RenderMetrics({Evaluated("api", {v})}, {}, kNow);
   for (const char* line : {
            "# TYPE corral_instance_request_duration_seconds summary\n",

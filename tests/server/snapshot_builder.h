@@ -92,6 +92,12 @@ class SnapshotBuilder {
     return *this;
   }
 
+  // What Gunicorn's statsd told the agent.
+  SnapshotBuilder& Requests(const corral::v1::RequestStats& stats) {
+    *snapshot_.mutable_request_stats() = stats;
+    return *this;
+  }
+
   SnapshotBuilder& Erased() {
     last()->mutable_inputs()->set_argv_erased(true);
     last()->mutable_inputs()->set_environ_erased(true);
