@@ -24,7 +24,8 @@ uint64_t ConfigFingerprint(const corral::v1::GunicornInstance& instance) {
   }
   std::vector<std::string> argv(instance.master().argv().begin(), instance.master().argv().end());
   return absl::HashOf(h, inputs, instance.app_uri(), instance.launcher(), instance.title_name(), argv,
-                      instance.master().cwd());
+                      instance.master().cwd(), instance.gunicorn_version(), instance.gunicorn_version_source(),
+                      instance.gunicorn_version_note(), instance.settings_table());
 }
 
 void ConfigDelta::Apply(corral::v1::Snapshot& snapshot) {
@@ -40,6 +41,10 @@ void ConfigDelta::Apply(corral::v1::Snapshot& snapshot) {
     inst.clear_app_uri();
     inst.clear_launcher();
     inst.clear_title_name();
+    inst.clear_gunicorn_version();
+    inst.clear_gunicorn_version_source();
+    inst.clear_gunicorn_version_note();
+    inst.clear_settings_table();
     inst.mutable_master()->clear_argv();
     inst.mutable_master()->clear_cwd();
     inst.set_config_omitted(true);

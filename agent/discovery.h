@@ -16,9 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "agent/gunicorn_command.h"
+#include "gunicorn/command.h"
 
 namespace corral::agent {
+
+using gunicorn::GunicornCommand;
 
 // One row of the process table, as far as a scan read it.
 struct ProcessEntry {

@@ -11,14 +11,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/gunicorn_config.h"
 #include "common/file_util.h"
+#include "common/json_reader.h"
 #include "common/snapshot_facts.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
+#include "gunicorn/config_loader.h"
 
 namespace corral::agent {
 namespace {
+
+using corral::Json;
 
 constexpr size_t kMaxSettings = 400;
 constexpr size_t kMaxNameBytes = 128;
@@ -28,240 +31,7 @@ constexpr size_t kMaxValueBytes = 16 * 1024;
 constexpr size_t kMaxSettingsBytes = 256 * 1024;
 constexpr size_t kMaxShortBytes = 1024;
 constexpr size_t kMaxListeners = 16;
-constexpr int kMaxDepth = 16;
-constexpr size_t kMaxKeyBytes = 256;
 constexpr size_t kMaxShownValue = 200;
-
-// A parsed JSON value. The hook's format is small and fixed, so a small
-// reader beats pulling protobuf's JSON machinery into the static agent.
-struct Json {
-  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
-  Type type = Type::kNull;
-  bool boolean = false;
-  double number = 0;
-  // Set for numbers written without fraction or exponent that fit.
-  std::optional<int64_t> integer;
-  std::string text;
-  std::vector<Json> items;
-  // Object members in file order (two vectors: a container of an incomplete
-  // type must be a vector). A later duplicate wins, as in Python's json.
-  std::vector<std::string> keys;
-  std::vector<Json> values;
-
-  const Json* Find(absl::string_view key) const {
-    for (size_t i = keys.size(); i-- > 0;) {
-      if (keys[i] == key) return &values[i];
-    }
-    return nullptr;
-  }
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(absl::string_view in) : in_(in) {}
-
-  absl::StatusOr<Json> ReadDocument() {
-    Json value;
-    absl::Status s = ReadValue(value, 0);
-    if (!s.ok()) return s;
-    SkipSpace();
-    if (pos_ != in_.size()) return Error("unexpected data after the JSON value");
-    return value;
-  }
-
- private:
-  absl::Status Error(absl::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat("not JSON: ", what, " at byte ", pos_));
-  }
-
-  void SkipSpace() {
-    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-
-  bool Consume(absl::string_view literal) {
-    if (in_.substr(pos_, literal.size()) != literal) return false;
-    pos_ += literal.size();
-    return true;
-  }
-
-  absl::Status ReadValue(Json& out, int depth) {
-    if (depth > kMaxDepth) return Error("nested too deeply");
-    SkipSpace();
-    if (pos_ >= in_.size()) return Error("unexpected end");
-    char c = in_[pos_];
-    if (c == '{') return ReadObject(out, depth);
-    if (c == '[') return ReadArray(out, depth);
-    if (c == '"') {
-      out.type = Json::Type::kString;
-      return ReadString(out.text);
-    }
-    if (Consume("true")) {
-      out.type = Json::Type::kBool;
-      out.boolean = true;
-      return absl::OkStatus();
-    }
-    if (Consume("false")) {
-      out.type = Json::Type::kBool;
-      return absl::OkStatus();
-    }
-    if (Consume("null")) return absl::OkStatus();
-    if (c == '-' || absl::ascii_isdigit(static_cast<unsigned char>(c))) return ReadNumber(out);
-    return Error("unexpected character");
-  }
-
-  absl::Status ReadObject(Json& out, int depth) {
-    out.type = Json::Type::kObject;
-    ++pos_;
-    SkipSpace();
-    if (Consume("}")) return absl::OkStatus();
-    while (true) {
-      SkipSpace();
-      if (pos_ >= in_.size() || in_[pos_] != '"') return Error("expected a member name");
-      std::string key;
-      absl::Status s = ReadString(key);
-      if (!s.ok()) return s;
-      // Names end up in error messages, which snapshots carry.
-      if (key.size() > kMaxKeyBytes) return Error("member name longer than 256 bytes");
-      SkipSpace();
-      if (!Consume(":")) return Error("expected ':'");
-      Json value;
-      s = ReadValue(value, depth + 1);
-      if (!s.ok()) return s;
-      out.keys.push_back(std::move(key));
-      out.values.push_back(std::move(value));
-      SkipSpace();
-      if (Consume("}")) return absl::OkStatus();
-      if (!Consume(",")) return Error("expected ',' or '}'");
-    }
-  }
-
-  absl::Status ReadArray(Json& out, int depth) {
-    out.type = Json::Type::kArray;
-    ++pos_;
-    SkipSpace();
-    if (Consume("]")) return absl::OkStatus();
-    while (true) {
-      Json value;
-      absl::Status s = ReadValue(value, depth + 1);
-      if (!s.ok()) return s;
-      out.items.push_back(std::move(value));
-      SkipSpace();
-      if (Consume("]")) return absl::OkStatus();
-      if (!Consume(",")) return Error("expected ',' or ']'");
-    }
-  }
-
-  absl::Status ReadHex4(uint32_t& out) {
-    if (pos_ + 4 > in_.size()) return Error("truncated \\u escape");
-    out = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = in_[pos_++];
-      int digit = c >= '0' && c <= '9'   ? c - '0'
-                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                         : -1;
-      if (digit < 0) return Error("bad \\u escape");
-      out = out * 16 + static_cast<uint32_t>(digit);
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ReadString(std::string& out) {
-    ++pos_;  // the opening quote
-    while (true) {
-      if (pos_ >= in_.size()) return Error("unterminated string");
-      char c = in_[pos_++];
-      if (c == '"') return absl::OkStatus();
-      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= in_.size()) return Error("unterminated string");
-      char e = in_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out += e;
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          absl::Status s = ReadHex4(cp);
-          if (!s.ok()) return s;
-          if (cp >= 0xD800 && cp < 0xDC00 && in_.substr(pos_, 2) == "\\u") {
-            size_t before = pos_;
-            pos_ += 2;
-            uint32_t low = 0;
-            s = ReadHex4(low);
-            if (!s.ok()) return s;
-            if (low >= 0xDC00 && low < 0xE000) {
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-            } else {
-              pos_ = before;  // not a pair: the high half stands alone
-            }
-          }
-          // A lone surrogate (Python writes one for undecodable bytes) is
-          // not valid UTF-8; keep the string printable instead.
-          if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
-          AppendUtf8(cp, &out);
-          break;
-        }
-        default:
-          return Error("bad escape");
-      }
-    }
-  }
-
-  absl::Status ReadNumber(Json& out) {
-    size_t start = pos_;
-    bool integral = true;
-    if (in_[pos_] == '-') ++pos_;
-    auto digits = [&] {
-      size_t from = pos_;
-      while (pos_ < in_.size() && absl::ascii_isdigit(static_cast<unsigned char>(in_[pos_]))) ++pos_;
-      return pos_ - from;
-    };
-    if (digits() == 0) return Error("bad number");
-    if (pos_ < in_.size() && in_[pos_] == '.') {
-      integral = false;
-      ++pos_;
-      if (digits() == 0) return Error("bad number");
-    }
-    if (pos_ < in_.size() && (in_[pos_] == 'e' || in_[pos_] == 'E')) {
-      integral = false;
-      ++pos_;
-      if (pos_ < in_.size() && (in_[pos_] == '+' || in_[pos_] == '-')) ++pos_;
-      if (digits() == 0) return Error("bad number");
-    }
-    std::string token(in_.substr(start, pos_ - start));
-    out.type = Json::Type::kNumber;
-    out.number = std::strtod(token.c_str(), nullptr);
-    int64_t n = 0;
-    if (integral && absl::SimpleAtoi(token, &n)) out.integer = n;
-    return absl::OkStatus();
-  }
-
-  absl::string_view in_;
-  size_t pos_ = 0;
-};
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -382,7 +152,7 @@ void AppendNote(corral::v1::Setting& s, absl::string_view note) {
 
 absl::StatusOr<HookReport> ParseHookReport(absl::string_view json) {
   if (json.size() > kMaxHookFileBytes) return absl::InvalidArgumentError("larger than 1 MiB");
-  absl::StatusOr<Json> doc = JsonReader(json).ReadDocument();
+  absl::StatusOr<Json> doc = ParseJson(json);
   if (!doc.ok()) return doc.status();
   if (doc->type != Json::Type::kObject) return absl::InvalidArgumentError("not a JSON object");
 
@@ -483,9 +253,9 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
   auto adopt = [&](const std::string& name, const std::string& value) -> corral::v1::Setting& {
     corral::v1::Setting hook;
     hook.set_value(value);
-    hook.set_source(kSourceHook);
+    hook.set_source(gunicorn::kSourceHook);
     auto known = config.find(name);
-    if (known != config.end() && known->second.source() != kSourceUnknown) {
+    if (known != config.end() && known->second.source() != gunicorn::kSourceUnknown) {
       const corral::v1::Setting& reconstructed = known->second;
       if (Disagree(name, reconstructed.value(), value)) {
         corral::v1::Warning* w = instance.add_warnings();
@@ -497,7 +267,7 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
                                     "); the hook's value is the one in effect"));
         AppendNote(hook, absl::StrCat("Corral's reconstruction found ", Shown(reconstructed.value()), " (",
                                       SettingSourceText(reconstructed), ")"));
-      } else if (reconstructed.source() != kSourceDefault) {
+      } else if (reconstructed.source() != gunicorn::kSourceDefault) {
         AppendNote(hook, absl::StrCat("set by ", SettingSourceText(reconstructed)));
       }
     }
@@ -523,18 +293,18 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
     instance.set_app_uri(report.app_uri);
   }
   auto workers = config.find("workers");
-  if (report.num_workers && workers != config.end() && workers->second.source() == kSourceHook &&
+  if (report.num_workers && workers != config.end() && workers->second.source() == gunicorn::kSourceHook &&
       workers->second.value() != absl::StrCat(*report.num_workers)) {
     AppendNote(workers->second, absl::StrCat("the master's target is now ", *report.num_workers,
                                              " (changed at run time with TTIN/TTOU)"));
   }
   auto bind = config.find("bind");
-  if (!report.listeners.empty() && bind != config.end() && bind->second.source() == kSourceHook) {
+  if (!report.listeners.empty() && bind != config.end() && bind->second.source() == gunicorn::kSourceHook) {
     AppendNote(bind->second, absl::StrCat("listening on ", absl::StrJoin(report.listeners, ", ")));
   }
 
   bool any_unknown = false;
-  for (const auto& [name, setting] : config) any_unknown = any_unknown || setting.source() == kSourceUnknown;
+  for (const auto& [name, setting] : config) any_unknown = any_unknown || setting.source() == gunicorn::kSourceUnknown;
   if (!any_unknown) {
     auto* warnings = instance.mutable_warnings();
     for (int i = warnings->size() - 1; i >= 0; --i) {

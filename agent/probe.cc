@@ -9,8 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "agent/gunicorn_config.h"
+#include "agent/release_detection.h"
 #include "common/snapshot_facts.h"
+#include "gunicorn/config_loader.h"
+#include "gunicorn/settings.h"
 #include "spdlog/spdlog.h"
 
 namespace corral::agent {
@@ -111,11 +113,11 @@ corral::v1::Snapshot Probe::Discover() {
       continue;
     }
     ProcessEntry entry{pid, stat->ppid, stat->comm, std::nullopt};
-    if (MightBeGunicorn(stat->comm)) {
+    if (gunicorn::MightBeGunicorn(stat->comm)) {
       absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(pid, "cmdline", 256 * 1024);
       if (cmdline.ok()) {
         std::vector<std::string> argv = ParseCmdline(*cmdline);
-        entry.gunicorn = RecognizeGunicorn(argv);
+        entry.gunicorn = gunicorn::RecognizeGunicorn(argv);
         if (entry.gunicorn) argvs[pid] = std::move(argv);  // kept for BuildMaster
       }
     }
@@ -163,7 +165,7 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   inst.set_launcher(command.launcher);
   inst.set_title_name(command.title_name);
 
-  LoaderInputs loader;
+  gunicorn::LoaderInputs loader;
   master.argv = argv;
   for (const std::string& arg : master.argv) facts.add_argv(arg);
   if (command.is_title()) {
@@ -204,13 +206,39 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
     facts.add_read_errors(ErrorText("cwd", cwd.status()));
   }
 
+  // The release decides which flags and settings the loader knows.
+  std::string environ_reason = loader.environ_erased ? "setproctitle erased the environment"
+                               : !loader.environ_error.empty()
+                                   ? absl::StrCat("the environment is unreadable (", loader.environ_error, ")")
+                                   : "";
+  gunicorn::DetectedRelease release =
+      DetectMasterRelease(reader_, pid, command, argv, loader.environ, environ_reason, loader.cwd);
+  gunicorn::TableChoice table = gunicorn::TableFor(release.release);
+  loader.table = table.table;
+  inst.set_gunicorn_version(release.text);
+  inst.set_gunicorn_version_source(release.evidence);
+  std::string version_note = release.note;
+  if (!table.exact && release.release) {
+    version_note = version_note.empty() ? table.note : absl::StrCat(version_note, "; ", table.note);
+  }
+  inst.set_gunicorn_version_note(version_note);
+  inst.set_settings_table(table.table->line());
+  if (!release.release) {
+    corral::v1::Warning* w = inst.add_warnings();
+    w->set_code("GUNICORN_VERSION_UNKNOWN");
+    w->set_message(absl::StrCat("the Gunicorn release is unknown (", release.note,
+                                "); its command line and config are read with the newest table, ",
+                                table.table->line()));
+  }
+
   loader.python_cpu_count = ReadPythonCpuCount(reader_, pid);
   loader.title_name = command.title_name;
   corral::v1::ProcessFacts timing = FactsFromStat(stat);
   loader.master_start_unix_ms = timing.start_time_unix_ms();
   loader.read_file = [this, pid](const std::string& path) { return reader_.ReadAsProcess(pid, path); };
+  loader.is_dir = [this, pid](const std::string& path) { return reader_.IsDirAsProcess(pid, path); };
 
-  ReconstructedConfig config = ReconstructConfig(loader);
+  gunicorn::ReconstructedConfig config = gunicorn::ReconstructConfig(loader);
   inst.set_app_uri(config.app_uri);
   for (auto& [name, setting] : config.settings) (*inst.mutable_config())[name] = std::move(setting);
   *inst.mutable_inputs() = std::move(config.inputs);
@@ -236,7 +264,7 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   known_.push_back(std::move(master));
 
   for (const auto& [child, child_argv] : upgrade_masters) {
-    std::optional<GunicornCommand> child_command = RecognizeGunicorn(child_argv);
+    std::optional<GunicornCommand> child_command = gunicorn::RecognizeGunicorn(child_argv);
     if (!child_command) child_command = command;  // re-executed with the same argv
     BuildMaster(child, pid, stats.at(child), *child_command, child_argv, children_of, stats);
   }
@@ -251,7 +279,7 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, 
   std::vector<std::string>& argv = *argv_out;
   if (cmdline.ok()) {
     argv = ParseCmdline(*cmdline);
-    evidence.gunicorn = RecognizeGunicorn(argv);
+    evidence.gunicorn = gunicorn::RecognizeGunicorn(argv);
     evidence.same_argv_as_master = !argv.empty() && argv == master.argv;
   } else {
     known.read_errors.push_back(ErrorText("cmdline", cmdline.status()));
@@ -279,7 +307,7 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, 
     if (!titled && evidence.same_argv_as_master) {
       absl::StatusOr<std::string> environ = reader_.ReadPidFile(child_pid, "environ", 1 << 20);
       if (environ.ok()) {
-        std::optional<std::string> gunicorn_pid = LookupEnv(ParseEnviron(*environ), "GUNICORN_PID");
+        std::optional<std::string> gunicorn_pid = gunicorn::LookupEnv(ParseEnviron(*environ), "GUNICORN_PID");
         int value = 0;
         if (gunicorn_pid && absl::SimpleAtoi(*gunicorn_pid, &value)) evidence.gunicorn_pid_env = value;
       } else {

@@ -64,23 +64,61 @@ absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string&
   return file;
 }
 
-absl::StatusOr<std::vector<WorkerTmpFile>> ProcReader::FindWorkerTmpFiles(int pid) const {
+bool IsHeartbeatFile(absl::string_view target) {
+  size_t slash = target.rfind('/');
+  absl::string_view base = slash == absl::string_view::npos ? target : target.substr(slash + 1);
+  return absl::StartsWith(base, "wgunicorn-");
+}
+
+absl::StatusOr<std::vector<OpenFile>> ProcReader::ListOpenFiles(int pid) const {
   std::string fd_dir = PidPath(pid, "fd");
   DIR* dir = ::opendir(fd_dir.c_str());
   if (dir == nullptr) return absl::ErrnoToStatus(errno, fd_dir);
-  std::vector<WorkerTmpFile> files;
+  std::vector<OpenFile> files;
   while (struct dirent* entry = ::readdir(dir)) {
     if (entry->d_name[0] == '.') continue;
     std::string fd_path = absl::StrCat(fd_dir, "/", entry->d_name);
     absl::StatusOr<std::string> target = ReadSymlink(fd_path);
     if (!target.ok()) continue;  // closed between readdir and readlink
-    size_t slash = target->rfind('/');
-    absl::string_view base =
-        slash == std::string::npos ? absl::string_view(*target) : absl::string_view(*target).substr(slash + 1);
-    if (absl::StartsWith(base, "wgunicorn-")) files.push_back({fd_path, *std::move(target)});
+    files.push_back({std::move(fd_path), *std::move(target)});
   }
   ::closedir(dir);
   return files;
+}
+
+absl::StatusOr<std::vector<WorkerTmpFile>> ProcReader::FindWorkerTmpFiles(int pid) const {
+  absl::StatusOr<std::vector<OpenFile>> open = ListOpenFiles(pid);
+  if (!open.ok()) return open.status();
+  std::vector<WorkerTmpFile> files;
+  for (OpenFile& file : *open) {
+    if (IsHeartbeatFile(file.target)) files.push_back(std::move(file));
+  }
+  return files;
+}
+
+bool ProcReader::IsFileAsProcess(int pid, const std::string& path) const {
+  struct stat st;
+  return ::stat(PathAsProcess(pid, path).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool ProcReader::IsDirAsProcess(int pid, const std::string& path) const {
+  struct stat st;
+  return ::stat(PathAsProcess(pid, path).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+absl::StatusOr<std::vector<std::string>> ProcReader::ListDirAsProcess(int pid, const std::string& path) const {
+  std::string full = PathAsProcess(pid, path);
+  DIR* dir = ::opendir(full.c_str());
+  if (dir == nullptr) return absl::ErrnoToStatus(errno, path);
+  std::vector<std::string> names;
+  while (struct dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.' && (entry->d_name[1] == 0 || (entry->d_name[1] == '.' && entry->d_name[2] == 0))) {
+      continue;
+    }
+    names.emplace_back(entry->d_name);
+  }
+  ::closedir(dir);
+  return names;
 }
 
 absl::StatusOr<double> ProcReader::CtimeSeconds(const std::string& path) const {

@@ -11,15 +11,23 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "agent/gunicorn_config.h"
+#include "gunicorn/config_loader.h"
 
 namespace corral::agent {
 
-// A worker's heartbeat file as seen through its fd table.
-struct WorkerTmpFile {
+using gunicorn::MasterFile;
+
+// One open file descriptor of a process.
+struct OpenFile {
   std::string fd_path;  // <proc_root>/PID/fd/N
-  std::string target;   // "/tmp/wgunicorn-abc123 (deleted)"
+  std::string target;   // "/tmp/wgunicorn-abc123 (deleted)", "socket:[123]"
 };
+
+// A worker's heartbeat file as seen through its fd table.
+using WorkerTmpFile = OpenFile;
+
+// Whether an fd target is a Gunicorn heartbeat file (wgunicorn-*).
+bool IsHeartbeatFile(absl::string_view target);
 
 class ProcReader {
  public:
@@ -41,9 +49,18 @@ class ProcReader {
   // The path <root>/<pid>/root/<path>, for callers that stat or list it.
   std::string PathAsProcess(int pid, const std::string& path) const;
 
-  // The wgunicorn-* temp files process `pid` holds open. Unreadable fd
-  // tables return the error (PermissionDenied for another user's process).
+  // Every open fd of process `pid`. Unreadable fd tables return the error
+  // (PermissionDenied for another user's process).
+  absl::StatusOr<std::vector<OpenFile>> ListOpenFiles(int pid) const;
+
+  // The wgunicorn-* temp files process `pid` holds open.
   absl::StatusOr<std::vector<WorkerTmpFile>> FindWorkerTmpFiles(int pid) const;
+
+  // What process `pid` sees at an absolute path (through <root>/<pid>/root).
+  bool IsFileAsProcess(int pid, const std::string& path) const;
+  bool IsDirAsProcess(int pid, const std::string& path) const;
+  // Entry names of a directory as process `pid` sees it.
+  absl::StatusOr<std::vector<std::string>> ListDirAsProcess(int pid, const std::string& path) const;
 
   // st_ctime of a path (follows /proc/PID/fd/N to the open file), in
   // seconds since the epoch with sub-second precision.

@@ -3,8 +3,10 @@
 #include <limits>
 #include <type_traits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -118,7 +120,7 @@ std::vector<std::string> ParseCmdline(absl::string_view content) {
   return argv;
 }
 
-std::vector<std::pair<std::string, std::string>> ParseEnviron(absl::string_view content) {
+gunicorn::Environ ParseEnviron(absl::string_view content) {
   std::vector<std::pair<std::string, std::string>> environ;
   for (absl::string_view entry : absl::StrSplit(content, '\0', absl::SkipEmpty())) {
     size_t eq = entry.find('=');
@@ -126,14 +128,6 @@ std::vector<std::pair<std::string, std::string>> ParseEnviron(absl::string_view 
     environ.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
   }
   return environ;
-}
-
-std::optional<std::string> LookupEnv(const std::vector<std::pair<std::string, std::string>>& environ,
-                                     absl::string_view name) {
-  for (const auto& [key, value] : environ) {
-    if (key == name) return value;
-  }
-  return std::nullopt;
 }
 
 bool IsZeroedEnviron(absl::string_view content) {
@@ -176,6 +170,51 @@ absl::StatusOr<int> CountCpuList(absl::string_view content) {
     count += last - first + 1;
   }
   return count;
+}
+
+std::vector<std::string> ParseMapsPaths(absl::string_view content) {
+  std::vector<std::string> paths;
+  absl::flat_hash_set<absl::string_view> seen;
+  for (absl::string_view line : absl::StrSplit(content, '\n', absl::SkipEmpty())) {
+    // address perms offset dev inode [path]: the path starts at the first
+    // '/' after the five fields and may hold spaces.
+    size_t slash = line.find('/');
+    if (slash == absl::string_view::npos) continue;
+    absl::string_view path = line.substr(slash);
+    if (seen.insert(path).second) paths.emplace_back(path);
+  }
+  return paths;
+}
+
+std::vector<UnixSocketEntry> ParseUnixSockets(absl::string_view content) {
+  std::vector<UnixSocketEntry> sockets;
+  bool header = true;
+  for (absl::string_view line : absl::StrSplit(content, '\n', absl::SkipEmpty())) {
+    if (header) {
+      header = false;
+      if (absl::StartsWith(line, "Num")) continue;
+    }
+    // Num RefCount Protocol Flags Type St Inode [Path]
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() < 7) continue;
+    UnixSocketEntry entry;
+    uint32_t flags = 0;
+    if (!absl::SimpleHexAtoi(fields[3], &flags) || !absl::SimpleAtoi(fields[6], &entry.inode)) continue;
+    entry.listening = (flags & 0x10000) != 0;
+    if (fields.size() >= 8) {
+      // The path is the rest of the line: it may hold spaces.
+      entry.path = std::string(line.substr(static_cast<size_t>(fields[7].data() - line.data())));
+    }
+    sockets.push_back(std::move(entry));
+  }
+  return sockets;
+}
+
+std::optional<uint64_t> SocketInode(absl::string_view fd_target) {
+  if (!absl::ConsumePrefix(&fd_target, "socket:[") || !absl::ConsumeSuffix(&fd_target, "]")) return std::nullopt;
+  uint64_t inode = 0;
+  if (!absl::SimpleAtoi(fd_target, &inode)) return std::nullopt;
+  return inode;
 }
 
 }  // namespace corral::agent

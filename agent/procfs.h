@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "gunicorn/environ.h"
 
 namespace corral::agent {
 
@@ -53,11 +54,7 @@ std::vector<std::string> ParseCmdline(absl::string_view content);
 
 // Parses /proc/PID/environ into NAME=VALUE pairs in order. Entries without
 // '=' are skipped. Returns an empty vector for a zeroed environment.
-std::vector<std::pair<std::string, std::string>> ParseEnviron(absl::string_view content);
-
-// Looks up a variable the way Python's os.environ does: the first entry wins.
-std::optional<std::string> LookupEnv(const std::vector<std::pair<std::string, std::string>>& environ,
-                                     absl::string_view name);
+gunicorn::Environ ParseEnviron(absl::string_view content);
 
 // True when /proc/PID/environ held only NUL bytes (setproctitle zeroes it).
 bool IsZeroedEnviron(absl::string_view content);
@@ -71,6 +68,28 @@ absl::StatusOr<double> ParseUptime(absl::string_view content);
 // Parses a CPU list such as "0-3,6,8-9" (cpuset files, /sys/.../cpu/online)
 // and returns how many CPUs it names.
 absl::StatusOr<int> CountCpuList(absl::string_view content);
+
+// Paths of the files mapped into a process (/proc/PID/maps), each once, in
+// the order they first appear. Anonymous mappings and pseudo-paths
+// ("[heap]") are left out; " (deleted)" suffixes are kept.
+std::vector<std::string> ParseMapsPaths(absl::string_view content);
+
+// One line of /proc/PID/net/unix.
+struct UnixSocketEntry {
+  uint64_t inode = 0;
+  // The socket listens (SO_ACCEPTCON, flags 00010000).
+  bool listening = false;
+  // The path it is bound to as its owner wrote it; empty when unbound;
+  // abstract sockets start with '@'.
+  std::string path;
+};
+
+// Parses /proc/PID/net/unix (the header line is skipped; malformed lines
+// are skipped too: the file is read while sockets come and go).
+std::vector<UnixSocketEntry> ParseUnixSockets(absl::string_view content);
+
+// The inode of an fd link target "socket:[12345]", or nullopt.
+std::optional<uint64_t> SocketInode(absl::string_view fd_target);
 
 }  // namespace corral::agent
 

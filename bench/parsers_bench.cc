@@ -2,11 +2,11 @@
 //   build/bench/parsers_bench
 #include <benchmark/benchmark.h>
 
-#include "agent/gunicorn_command.h"
-#include "agent/gunicorn_config.h"
 #include "agent/probe.h"
 #include "agent/procfs.h"
-#include "agent/python_config.h"
+#include "gunicorn/command.h"
+#include "gunicorn/config_loader.h"
+#include "gunicorn/python_config.h"
 
 namespace corral::agent {
 namespace {
@@ -27,7 +27,7 @@ void BM_ParseCmdlineAndRecognize(benchmark::State& state) {
       "3\0--timeout\0"
       "120\0--preload\0wsgi:application\0",
       82);
-  for (auto _ : state) benchmark::DoNotOptimize(RecognizeGunicorn(ParseCmdline(cmdline)));
+  for (auto _ : state) benchmark::DoNotOptimize(gunicorn::RecognizeGunicorn(ParseCmdline(cmdline)));
 }
 BENCHMARK(BM_ParseCmdlineAndRecognize);
 
@@ -49,21 +49,23 @@ def post_fork(server, worker):
 )";
 
 void BM_EvaluatePythonConfig(benchmark::State& state) {
-  PythonConfigContext context;
+  gunicorn::PythonConfigContext context;
   context.environ = std::vector<std::pair<std::string, std::string>>{{"PORT", "9000"}};
   context.cpu_count = 4;
-  for (auto _ : state) benchmark::DoNotOptimize(EvaluatePythonConfig(kConfig, context));
+  for (auto _ : state) benchmark::DoNotOptimize(gunicorn::EvaluatePythonConfig(kConfig, context));
 }
 BENCHMARK(BM_EvaluatePythonConfig);
 
 void BM_ReconstructConfig(benchmark::State& state) {
-  LoaderInputs in;
+  gunicorn::LoaderInputs in;
   in.args = std::vector<std::string>{"--workers", "3", "--timeout", "120", "--preload", "wsgi:application"};
   in.environ = std::vector<std::pair<std::string, std::string>>{{"GUNICORN_CMD_ARGS", "--keep-alive 5"}};
   in.cwd = "/app";
   in.python_cpu_count = 4;
-  in.read_file = [](const std::string& path) -> absl::StatusOr<MasterFile> { return MasterFile{kConfig, 0}; };
-  for (auto _ : state) benchmark::DoNotOptimize(ReconstructConfig(in));
+  in.read_file = [](const std::string& path) -> absl::StatusOr<gunicorn::MasterFile> {
+    return gunicorn::MasterFile{kConfig, 0};
+  };
+  for (auto _ : state) benchmark::DoNotOptimize(gunicorn::ReconstructConfig(in));
 }
 BENCHMARK(BM_ReconstructConfig);
 

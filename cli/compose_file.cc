@@ -12,12 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "agent/gunicorn_args.h"
 #include "cli/declared.h"
 #include "cli/dockerfile.h"
 #include "cli/env_file.h"
 #include "cli/variable_expansion.h"
 #include "common/status_macros.h"
+#include "gunicorn/args.h"
 
 namespace corral::cli {
 namespace {
@@ -364,7 +364,7 @@ class ProjectLoader {
         argv.known = false;
         return std::optional<Argv>(std::move(argv));
       }
-      absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(*text);
+      absl::StatusOr<std::vector<std::string>> words = gunicorn::ShlexSplit(*text);
       if (!words.ok()) {
         Warn(file, value, absl::StrCat(what, ": cannot split '", *text, "' (", words.status().message(), ")"));
         argv.known = false;

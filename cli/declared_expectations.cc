@@ -14,9 +14,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "agent/gunicorn_args.h"
-#include "agent/gunicorn_command.h"
-#include "agent/gunicorn_config.h"
+#include "gunicorn/args.h"
+#include "gunicorn/command.h"
+#include "gunicorn/config_loader.h"
 
 namespace corral::cli {
 namespace {
@@ -290,7 +290,7 @@ class ShellLexer {
 struct Invocation {
   // From the launcher on: "gunicorn --workers 3 app:app".
   std::vector<std::string> argv;
-  agent::GunicornCommand command;
+  gunicorn::GunicornCommand command;
   // The environment Gunicorn starts with.
   Vars environ;
 };
@@ -344,7 +344,7 @@ class InvocationFinder {
     }
     while (i < words.size()) {
       std::vector<std::string> rest(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
-      if (std::optional<agent::GunicornCommand> gunicorn = agent::RecognizeGunicorn(rest)) {
+      if (std::optional<gunicorn::GunicornCommand> gunicorn = gunicorn::RecognizeGunicorn(rest)) {
         if (gunicorn->is_title()) return std::nullopt;
         return Invocation{std::move(rest), std::move(*gunicorn), std::move(env)};
       }
@@ -483,14 +483,14 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
     return finish();
   }
 
-  agent::LoaderInputs inputs;
+  gunicorn::LoaderInputs inputs;
   inputs.args = invocation->command.args;
   inputs.environ.emplace();
   for (const auto& [name, declared] : invocation->environ) inputs.environ->emplace_back(name, declared.value);
-  inputs.read_file = [](const std::string& path) -> absl::StatusOr<agent::MasterFile> {
+  inputs.read_file = [](const std::string& path) -> absl::StatusOr<gunicorn::MasterFile> {
     return absl::NotFoundError(absl::StrCat(path, " is inside the image"));
   };
-  agent::ReconstructedConfig config = agent::ReconstructConfig(inputs);
+  gunicorn::ReconstructedConfig config = gunicorn::ReconstructConfig(inputs);
 
   auto variable = [&](const std::string& name) -> const Declared* {
     auto it = invocation->environ.find(name);
@@ -499,12 +499,12 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
   for (const auto& [key, setting] : config.settings) {
     const std::string& source = setting.source();
     if (absl::StrContains(setting.value(), kUnresolved)) continue;
-    if (source == agent::kSourceCmdline) {
+    if (source == gunicorn::kSourceCmdline) {
       expect(key, setting.value(), service.command_origin, service.command_declared_by);
-    } else if (source == agent::kSourceCmdArgs || source == agent::kSourceEnv) {
+    } else if (source == gunicorn::kSourceCmdArgs || source == gunicorn::kSourceEnv) {
       // An env setting's note names the variable: "WEB_CONCURRENCY=4".
       const std::string name =
-          source == agent::kSourceCmdArgs ? "GUNICORN_CMD_ARGS" : setting.note().substr(0, setting.note().find('='));
+          source == gunicorn::kSourceCmdArgs ? "GUNICORN_CMD_ARGS" : setting.note().substr(0, setting.note().find('='));
       const Declared* from = variable(name);
       expect(key, setting.value(), from ? from->origin : service.command_origin,
              from ? from->declared_by : service.command_declared_by);
@@ -530,8 +530,8 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
     }
   }
 
-  const agent::ParsedArgs parsed = agent::ParseGunicornArgs(invocation->command.args);
-  auto config_flag = [](const agent::ParsedArgs& args) -> std::optional<std::string> {
+  const gunicorn::ParsedArgs parsed = gunicorn::ParseGunicornArgs(invocation->command.args, gunicorn::NewestTable());
+  auto config_flag = [](const gunicorn::ParsedArgs& args) -> std::optional<std::string> {
     auto it = args.options.find("config");
     if (it == args.options.end() || it->second.texts.empty()) return std::nullopt;
     return it->second.texts.back();
@@ -540,8 +540,8 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
   std::string chosen_by = absl::StrCat("-c at ", service.command_origin);
   if (!config_file) {
     if (const Declared* cmd_args = variable("GUNICORN_CMD_ARGS")) {
-      absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(cmd_args->value);
-      if (words.ok()) config_file = config_flag(agent::ParseGunicornArgs(*words));
+      absl::StatusOr<std::vector<std::string>> words = gunicorn::ShlexSplit(cmd_args->value);
+      if (words.ok()) config_file = config_flag(gunicorn::ParseGunicornArgs(*words, gunicorn::NewestTable()));
       chosen_by = absl::StrCat("-c in GUNICORN_CMD_ARGS at ", cmd_args->origin);
     }
   }

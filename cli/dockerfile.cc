@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "agent/gunicorn_args.h"
 #include "cli/variable_expansion.h"
 #include "common/utf8.h"
+#include "gunicorn/args.h"
 
 namespace corral::cli {
 namespace {
@@ -310,7 +310,7 @@ std::optional<std::string> DockerfileEvaluator::Lookup(const Stage* stage,
 void DockerfileEvaluator::DeclareArgs(const std::string& text, const std::string& origin,
                                       const std::map<std::string, std::optional<std::string>>& global_args,
                                       std::map<std::string, std::optional<std::string>>& into) {
-  absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(text);
+  absl::StatusOr<std::vector<std::string>> words = gunicorn::ShlexSplit(text);
   if (!words.ok()) {
     Warn(origin, absl::StrCat("ARG ", text, ": ", words.status().message(), "; not interpreted"));
     return;
@@ -349,7 +349,7 @@ void DockerfileEvaluator::SetEnv(Stage& stage, const std::string& text, const st
     }
     pairs.emplace_back(std::string(first), std::string(value));
   } else {
-    absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(stripped);
+    absl::StatusOr<std::vector<std::string>> words = gunicorn::ShlexSplit(stripped);
     if (!words.ok()) {
       Warn(origin, absl::StrCat("ENV ", text, ": ", words.status().message(), "; not imported"));
       return;

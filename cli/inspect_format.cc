@@ -7,9 +7,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "agent/gunicorn_settings.h"
 #include "common/duration.h"
 #include "common/snapshot_facts.h"
+#include "gunicorn/settings.h"
 
 namespace corral::cli {
 namespace {
@@ -43,9 +43,11 @@ std::string QuoteArgv(const google::protobuf::RepeatedPtrField<std::string>& arg
 
 // The hook reports every setting, most of them at Gunicorn's default; those
 // are left out like defaults from any other source.
-bool HookReportsTheDefault(const std::string& name, const corral::v1::Setting& setting) {
-  if (setting.source() != "hook") return false;
-  const agent::GunicornSetting* known = agent::FindSetting(name);
+bool HookReportsTheDefault(const corral::v1::GunicornInstance& inst, const std::string& name,
+                           const corral::v1::Setting& setting) {
+  if (setting.source() != "hook" && setting.source() != "control_socket") return false;
+  const gunicorn::SettingsTable& table = *gunicorn::TableFor(gunicorn::ParseRelease(inst.gunicorn_version())).table;
+  const gunicorn::GunicornSetting* known = table.Find(name);
   return known != nullptr && setting.value() == known->default_value;
 }
 
@@ -57,7 +59,7 @@ void RenderSettings(const corral::v1::GunicornInstance& inst, const Style& style
   std::vector<std::string> others;
   int hidden_unknown = 0;
   for (const auto& [name, setting] : inst.config()) {
-    if (IsKeySetting(name) || setting.source() == "default" || HookReportsTheDefault(name, setting)) continue;
+    if (IsKeySetting(name) || setting.source() == "default" || HookReportsTheDefault(inst, name, setting)) continue;
     if (setting.source() == "unknown") {
       ++hidden_unknown;
       continue;

@@ -6,8 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/gunicorn_args.h"
-#include "agent/gunicorn_command.h"
+#include "gunicorn/args.h"
+#include "gunicorn/command.h"
 
 namespace corral::server {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 constexpr char kNotGiven[] = "not given";
 
 // What a parsed command says, setting by setting.
-std::map<std::string, std::string> Options(const agent::ParsedArgs& parsed) {
+std::map<std::string, std::string> Options(const gunicorn::ParsedArgs& parsed) {
   std::map<std::string, std::string> out;
   for (const auto& [name, option] : parsed.options) {
     out[name] = option.texts.empty() ? "set" : absl::StrJoin(option.texts, ",");
@@ -44,7 +44,7 @@ CommandComparison CompareGunicornCommands(const std::vector<std::string>& runnin
   std::vector<std::string> quoted;
   for (const std::string& word : running_argv) quoted.push_back(Quote(word));
   out.running_text = absl::StrJoin(quoted, " ");
-  std::optional<agent::GunicornCommand> running = agent::RecognizeGunicorn(running_argv);
+  std::optional<gunicorn::GunicornCommand> running = gunicorn::RecognizeGunicorn(running_argv);
   if (!running) {
     out.why_not = "the master's command line is not readable";
     return out;
@@ -53,16 +53,16 @@ CommandComparison CompareGunicornCommands(const std::vector<std::string>& runnin
     out.why_not = "setproctitle replaced the master's command line with its title";
     return out;
   }
-  absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(declared);
-  std::optional<agent::GunicornCommand> expected;
-  if (words.ok()) expected = agent::RecognizeGunicorn(*words);
+  absl::StatusOr<std::vector<std::string>> words = gunicorn::ShlexSplit(declared);
+  std::optional<gunicorn::GunicornCommand> expected;
+  if (words.ok()) expected = gunicorn::RecognizeGunicorn(*words);
   if (!expected || expected->is_title()) {
     out.why_not = absl::StrCat("the declared command (", declared, ") is not a Gunicorn command line");
     return out;
   }
   out.comparable = true;
-  std::map<std::string, std::string> a = Options(agent::ParseGunicornArgs(running->args));
-  std::map<std::string, std::string> b = Options(agent::ParseGunicornArgs(expected->args));
+  std::map<std::string, std::string> a = Options(gunicorn::ParseGunicornArgs(running->args, gunicorn::NewestTable()));
+  std::map<std::string, std::string> b = Options(gunicorn::ParseGunicornArgs(expected->args, gunicorn::NewestTable()));
   std::set<std::string> names;
   for (const auto& [name, value] : a) names.insert(name);
   for (const auto& [name, value] : b) names.insert(name);

@@ -6,10 +6,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "agent/gunicorn_args.h"
-#include "agent/gunicorn_config.h"
-#include "agent/gunicorn_settings.h"
 #include "common/duration.h"
+#include "common/edit_distance.h"
+#include "gunicorn/args.h"
+#include "gunicorn/settings.h"
+#include "gunicorn/value_validation.h"
 #include "server/snapshot_validation.h"
 
 namespace corral::server {
@@ -66,7 +67,7 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     return absl::StrCat(rate * 100, "%");
   }
   if (key == "command") {
-    absl::StatusOr<std::vector<std::string>> words = agent::ShlexSplit(value);
+    absl::StatusOr<std::vector<std::string>> words = gunicorn::ShlexSplit(value);
     if (!words.ok()) return Invalid(key, value, std::string(words.status().message()));
     if (words->empty()) return Invalid(key, value, "empty command");
     return value;
@@ -75,13 +76,18 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     if (value.empty() || value.find(' ') != std::string::npos) return Invalid(key, value, "not a WSGI application");
     return value;
   }
-  const agent::GunicornSetting* setting = agent::FindSetting(key);
+  // Expectations are read with the newest release's settings; a setting
+  // only an older release has is found in its table.
+  const gunicorn::GunicornSetting* setting = nullptr;
+  for (auto t = gunicorn::AllTables().rbegin(); setting == nullptr && t != gunicorn::AllTables().rend(); ++t) {
+    setting = (*t)->Find(key);
+  }
   if (setting == nullptr) {
     std::string suggestion;
     int best = 3;
-    for (const agent::GunicornSetting& s : agent::GunicornSettings()) {
-      if (!s.reported) continue;
-      int d = agent::EditDistance(key, s.name);
+    for (const gunicorn::GunicornSetting& s : gunicorn::NewestTable()) {
+      if (!s.reported()) continue;
+      int d = corral::EditDistance(key, s.name);
       if (d < best) {
         best = d;
         suggestion = s.name;
@@ -93,11 +99,11 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
         "; keys are workers, min_workers, replicas, build_revision, command, app_uri, max_latency, max_error_rate "
         "and Gunicorn settings"));
   }
-  if (!setting->reported) {
+  if (!setting->reported()) {
     return absl::InvalidArgumentError(
         absl::StrCat("expectation ", key, ": the agent does not observe Gunicorn's '", key, "' setting"));
   }
-  absl::StatusOr<std::string> normalized = agent::NormalizeSettingText(*setting, value);
+  absl::StatusOr<std::string> normalized = gunicorn::NormalizeSettingText(*setting, value);
   if (!normalized.ok()) return Invalid(key, value, std::string(normalized.status().message()));
   return *normalized;
 }

@@ -6,7 +6,7 @@ namespace corral::agent {
 namespace {
 
 ProcessEntry Entry(int pid, int ppid, std::vector<std::string> argv) {
-  return ProcessEntry{pid, ppid, argv.empty() ? "" : argv[0], RecognizeGunicorn(argv)};
+  return ProcessEntry{pid, ppid, argv.empty() ? "" : argv[0], gunicorn::RecognizeGunicorn(argv)};
 }
 
 TEST(FindRootMasters, MastersAreGunicornWithANonGunicornParent) {
@@ -31,16 +31,16 @@ TEST(FindRootMasters, Pid1OfANamespaceIsAMaster) {
 
 TEST(ClassifyChild, TitlesDecide) {
   ChildEvidence worker;
-  worker.gunicorn = RecognizeGunicorn({"gunicorn: worker [app]"});
+  worker.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: worker [app]"});
   EXPECT_EQ(ClassifyChild(10, worker, nullptr), ChildKind::kWorker);
   ChildEvidence master;
-  master.gunicorn = RecognizeGunicorn({"gunicorn: master [app.2]"});
+  master.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: master [app.2]"});
   EXPECT_EQ(ClassifyChild(10, master, nullptr), ChildKind::kUpgradeMaster);
 }
 
 TEST(ClassifyChild, UsrTwoMasterCarriesGunicornPid) {
   ChildEvidence e;
-  e.gunicorn = RecognizeGunicorn({"gunicorn", "app"});
+  e.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn", "app"});
   e.same_argv_as_master = true;
   e.gunicorn_pid_env = 10;
   e.has_worker_tmp = false;
@@ -54,7 +54,7 @@ TEST(ClassifyChild, UsrTwoMasterCarriesGunicornPid) {
 
 TEST(ClassifyChild, HeartbeatFileMakesAWorker) {
   ChildEvidence e;
-  e.gunicorn = RecognizeGunicorn({"gunicorn", "app"});
+  e.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn", "app"});
   e.same_argv_as_master = true;
   e.has_worker_tmp = true;
   EXPECT_EQ(ClassifyChild(10, e, nullptr), ChildKind::kWorker);
@@ -69,7 +69,7 @@ TEST(ClassifyChild, ForkedHelperWithoutHeartbeatIsNotAWorker) {
 
 TEST(ClassifyChild, UnreadableFdsFallBackToArgvAndSaySo) {
   ChildEvidence e;
-  e.gunicorn = RecognizeGunicorn({"gunicorn", "app"});
+  e.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn", "app"});
   e.same_argv_as_master = true;
   std::string why;
   EXPECT_EQ(ClassifyChild(10, e, &why), ChildKind::kWorker);
@@ -78,7 +78,7 @@ TEST(ClassifyChild, UnreadableFdsFallBackToArgvAndSaySo) {
 
 TEST(ClassifyChild, AppSubprocessesAreOther) {
   ChildEvidence e;
-  e.gunicorn = RecognizeGunicorn({"/bin/sh", "-c", "convert x.png"});
+  e.gunicorn = gunicorn::RecognizeGunicorn({"/bin/sh", "-c", "convert x.png"});
   EXPECT_EQ(ClassifyChild(10, e, nullptr), ChildKind::kOther);
 }
 

@@ -16,10 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "agent/gunicorn_settings.h"
 #include "agent/probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "gunicorn/settings.h"
 
 namespace corral::agent {
 namespace {
@@ -336,11 +336,12 @@ class ProbeHookTest : public ::testing::Test {
   }
 
   // A report for master `pid` covering every setting the reconstruction
-  // reports, Gunicorn's defaults with `overrides`.
+  // reports, Gunicorn's defaults with `overrides`. The fixture holds no
+  // Gunicorn package, so the probe reads with the newest release's table.
   std::string FullReport(int pid, const std::map<std::string, std::string>& overrides,
                          std::optional<double> started_at = std::nullopt) const {
     std::map<std::string, std::string> settings;
-    for (const GunicornSetting& s : GunicornSettings()) settings[s.name] = s.default_value;
+    for (const gunicorn::GunicornSetting& s : gunicorn::NewestTable()) settings[s.name] = s.default_value;
     for (const auto& [name, value] : overrides) settings[name] = value;
     std::vector<std::string> members;
     for (const auto& [name, value] : settings) {

@@ -75,8 +75,8 @@ TEST(ParseEnviron, KeepsOrderAndFirstWinsOnLookup) {
   auto env = ParseEnviron(std::string("A=1\0B=x=y\0junk\0A=2\0", 20));
   ASSERT_EQ(env.size(), 3u);
   EXPECT_EQ(env[1].second, "x=y");
-  EXPECT_EQ(LookupEnv(env, "A"), "1");
-  EXPECT_FALSE(LookupEnv(env, "C").has_value());
+  EXPECT_EQ(gunicorn::LookupEnv(env, "A"), "1");
+  EXPECT_FALSE(gunicorn::LookupEnv(env, "C").has_value());
 }
 
 TEST(IsZeroedEnviron, DetectsSetproctitleErasure) {

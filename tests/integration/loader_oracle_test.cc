@@ -9,9 +9,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "agent/gunicorn_settings.h"
 #include "agent/probe.h"
 #include "gtest/gtest.h"
+#include "gunicorn/settings.h"
 #include "tests/support/gunicorn_process.h"
 #include "tests/support/subprocess.h"
 
@@ -37,20 +37,20 @@ std::map<std::string, std::string> ParsePrintConfig(const std::string& out) {
 }
 
 // Corral's display form of a value, as Python's str() prints it.
-std::string AsPython(const GunicornSetting& setting, const corral::v1::Setting& s) {
+std::string AsPython(const gunicorn::GunicornSetting& setting, const corral::v1::Setting& s) {
   switch (setting.validator) {
-    case Validator::kBool:
+    case gunicorn::Validator::kBool:
       if (s.value().empty()) return "None";
       return s.value() == "true" ? "True" : "False";
-    case Validator::kListString:
-    case Validator::kStringToList: {
+    case gunicorn::Validator::kListString:
+    case gunicorn::Validator::kStringToList: {
       std::vector<std::string> items;
       if (!s.value().empty()) {
         for (absl::string_view item : absl::StrSplit(s.value(), ',')) items.push_back(absl::StrCat("'", item, "'"));
       }
       return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
     }
-    case Validator::kHostPort: {
+    case gunicorn::Validator::kHostPort: {
       if (s.value().empty()) return "None";
       std::pair<std::string, std::string> hp = absl::StrSplit(s.value(), ':');
       return absl::StrCat("('", hp.first, "', ", hp.second, ")");
@@ -116,13 +116,13 @@ TEST_P(LoaderOracleTest, EveryKnownSettingMatchesGunicornsOwnLoader) {
 
   int compared = 0;
   for (const auto& [name, setting] : inst->config()) {
-    const GunicornSetting* spec = FindSetting(name);
+    const gunicorn::GunicornSetting* spec = gunicorn::TableFor(gunicorn::Release{20, 1, 0}).table->Find(name);
     if (spec == nullptr || setting.source() == "unknown") continue;
     auto it = truth.find(name);
     ASSERT_NE(it, truth.end()) << name;
     std::string ours = AsPython(*spec, setting);
     if (name == "worker_class" && setting.value() == "gthread") ours = "sync";  // Gunicorn prints the setting
-    if (spec->validator == Validator::kString && setting.value().empty() &&
+    if (spec->validator == gunicorn::Validator::kString && setting.value().empty() &&
         (it->second == "None" || it->second.empty())) {
       ++compared;
       continue;

@@ -1,4 +1,4 @@
-#include "agent/gunicorn_command.h"
+#include "gunicorn/command.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,7 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 GunicornCommand Launched(const char* launcher, const std::vector<std::string>& argv, size_t first_arg) {
@@ -119,4 +119,4 @@ bool MightBeGunicorn(absl::string_view comm) {
   return absl::StartsWith(comm, "gunicorn") || absl::StartsWith(comm, "python") || absl::StartsWith(comm, "pypy");
 }
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

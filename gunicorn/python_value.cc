@@ -1,4 +1,4 @@
-#include "agent/python_value.h"
+#include "gunicorn/python_value.h"
 
 #include <charconv>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 PyValue PyValue::Bool(bool b) {
   PyValue v;
@@ -319,4 +319,4 @@ std::optional<bool> PyEquals(const PyValue& a, const PyValue& b) {
   }
 }
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

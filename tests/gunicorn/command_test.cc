@@ -1,8 +1,8 @@
-#include "agent/gunicorn_command.h"
+#include "gunicorn/command.h"
 
 #include "gtest/gtest.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 using Args = std::vector<std::string>;
@@ -90,4 +90,4 @@ TEST(MightBeGunicorn, FiltersOnComm) {
 }
 
 }  // namespace
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

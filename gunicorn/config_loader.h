@@ -7,9 +7,10 @@
 //   3. GUNICORN_CMD_ARGS (its positionals are ignored);
 //   4. the command line.
 // What the agent cannot see (argv or environment erased by setproctitle) is
-// reported as unknown with the reason, never as a default.
-#ifndef CORRAL_AGENT_GUNICORN_CONFIG_H_
-#define CORRAL_AGENT_GUNICORN_CONFIG_H_
+// reported as unknown with the reason, never as a default. Flags, names and
+// defaults are those of the release the master runs (LoaderInputs::table).
+#ifndef CORRAL_GUNICORN_CONFIG_LOADER_H_
+#define CORRAL_GUNICORN_CONFIG_LOADER_H_
 
 #include <cstdint>
 #include <functional>
@@ -20,10 +21,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "agent/gunicorn_settings.h"
 #include "corral/v1/snapshot.pb.h"
+#include "gunicorn/environ.h"
+#include "gunicorn/settings.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 // A file as the master sees it.
 struct MasterFile {
@@ -39,7 +41,7 @@ struct LoaderInputs {
   bool argv_erased = false;
   std::string argv_error;
   // The master's environment; nullopt when erased or unreadable.
-  std::optional<std::vector<std::pair<std::string, std::string>>> environ;
+  std::optional<Environ> environ;
   bool environ_erased = false;
   std::string environ_error;
   // The master's working directory now (/proc/PID/cwd); empty when unknown.
@@ -55,6 +57,11 @@ struct LoaderInputs {
   std::string title_name;
   // Reads an absolute path as the master sees it (through /proc/PID/root).
   std::function<absl::StatusOr<MasterFile>(const std::string& path)> read_file;
+  // Whether a directory exists as the master sees it; unset means unknown.
+  std::function<bool(const std::string& path)> is_dir;
+  // The settings of the release the master runs; nullptr reads with the
+  // newest table.
+  const SettingsTable* table = nullptr;
 };
 
 struct ReconstructedConfig {
@@ -76,17 +83,9 @@ inline constexpr char kSourceConfigFile[] = "config_file";
 inline constexpr char kSourceCmdArgs[] = "gunicorn_cmd_args";
 inline constexpr char kSourceCmdline[] = "cmdline";
 inline constexpr char kSourceHook[] = "hook";
+inline constexpr char kSourceControlSocket[] = "control_socket";
 inline constexpr char kSourceUnknown[] = "unknown";
 
-// Validates `text` as a value of `setting` the way Gunicorn validates a
-// value from its command line (a list setting takes comma-separated items)
-// and returns it as snapshots show that setting: "3", "true",
-// "0.0.0.0:8000,[::]:8000". Refuses what Gunicorn would refuse, saying why.
-absl::StatusOr<std::string> NormalizeSettingText(const GunicornSetting& setting, const std::string& text);
+}  // namespace corral::gunicorn
 
-// Levenshtein distance, for "did you mean 'workers'?" on ignored keys.
-int EditDistance(const std::string& a, const std::string& b);
-
-}  // namespace corral::agent
-
-#endif  // CORRAL_AGENT_GUNICORN_CONFIG_H_
+#endif  // CORRAL_GUNICORN_CONFIG_LOADER_H_

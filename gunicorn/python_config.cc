@@ -1,4 +1,4 @@
-#include "agent/python_config.h"
+#include "gunicorn/python_config.h"
 
 #include <cmath>
 #include <functional>
@@ -12,9 +12,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "agent/python_tokens.h"
+#include "gunicorn/python_tokens.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 std::optional<int64_t> ParsePythonInt(absl::string_view text, int base) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
@@ -1619,4 +1619,4 @@ absl::StatusOr<PythonConfigResult> EvaluatePythonConfig(absl::string_view source
   return Evaluator(source, context).Run();
 }
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

@@ -15,8 +15,8 @@
 // Everything else -- function calls into the application, loops, try blocks,
 // conditions that cannot be evaluated -- makes the affected names Unknown,
 // with the reason and the expression text. Nothing is guessed.
-#ifndef CORRAL_AGENT_PYTHON_CONFIG_H_
-#define CORRAL_AGENT_PYTHON_CONFIG_H_
+#ifndef CORRAL_GUNICORN_PYTHON_CONFIG_H_
+#define CORRAL_GUNICORN_PYTHON_CONFIG_H_
 
 #include <map>
 #include <optional>
@@ -26,9 +26,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "agent/python_value.h"
+#include "gunicorn/python_value.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 struct PythonConfigContext {
   // The environment os.environ holds in the master; nullopt when unknown.
@@ -68,6 +68,6 @@ absl::StatusOr<PythonConfigResult> EvaluatePythonConfig(absl::string_view source
 // 0x/0o/0b prefixes (a leading zero in a decimal literal is an error).
 std::optional<int64_t> ParsePythonInt(absl::string_view text, int base);
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn
 
-#endif  // CORRAL_AGENT_PYTHON_CONFIG_H_
+#endif  // CORRAL_GUNICORN_PYTHON_CONFIG_H_

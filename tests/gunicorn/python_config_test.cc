@@ -1,8 +1,8 @@
-#include "agent/python_config.h"
+#include "gunicorn/python_config.h"
 
 #include "gtest/gtest.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 PythonConfigContext Context(std::vector<std::pair<std::string, std::string>> environ = {}, int cpus = 4) {
@@ -322,9 +322,9 @@ TEST(ParsePythonInt, Bases) {
 }
 
 }  // namespace
-}  // namespace corral::agent
+}  // namespace corral::gunicorn
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 TEST(EvaluatePythonConfig, NestingDeeperThanPythonAllowsIsRefused) {
@@ -346,4 +346,4 @@ TEST(EvaluatePythonConfig, NestingDeeperThanPythonAllowsIsRefused) {
 }
 
 }  // namespace
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

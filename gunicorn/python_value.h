@@ -1,8 +1,8 @@
 // Values of the small, side-effect-free subset of Python the agent evaluates
 // in Gunicorn config files. Anything outside the subset is an Unknown value
 // that carries the reason, so nothing is ever guessed.
-#ifndef CORRAL_AGENT_PYTHON_VALUE_H_
-#define CORRAL_AGENT_PYTHON_VALUE_H_
+#ifndef CORRAL_GUNICORN_PYTHON_VALUE_H_
+#define CORRAL_GUNICORN_PYTHON_VALUE_H_
 
 #include <cstdint>
 #include <optional>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 struct PyValue {
   enum class Kind {
@@ -69,6 +69,6 @@ struct PyValue {
 // Python's == for the kinds the subset knows; nullopt when undecidable.
 std::optional<bool> PyEquals(const PyValue& a, const PyValue& b);
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn
 
-#endif  // CORRAL_AGENT_PYTHON_VALUE_H_
+#endif  // CORRAL_GUNICORN_PYTHON_VALUE_H_

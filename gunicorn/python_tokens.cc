@@ -1,4 +1,4 @@
-#include "agent/python_tokens.h"
+#include "gunicorn/python_tokens.h"
 
 #include <cctype>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 bool IsNameStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0x80; }
@@ -306,4 +306,4 @@ class Tokenizer {
 
 absl::StatusOr<std::vector<PyLogicalLine>> TokenizePython(absl::string_view source) { return Tokenizer(source).Run(); }
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

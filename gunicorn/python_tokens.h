@@ -1,7 +1,7 @@
 // Tokenizer for Gunicorn config files: Python source split into logical
 // lines (brackets and backslashes joined), each with its indentation.
-#ifndef CORRAL_AGENT_PYTHON_TOKENS_H_
-#define CORRAL_AGENT_PYTHON_TOKENS_H_
+#ifndef CORRAL_GUNICORN_PYTHON_TOKENS_H_
+#define CORRAL_GUNICORN_PYTHON_TOKENS_H_
 
 #include <cstddef>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 struct PyToken {
   enum class Type { kName, kNumber, kString, kOp };
@@ -45,6 +45,6 @@ std::string DecodePythonEscapes(absl::string_view body);
 // unbalanced brackets, naming the line.
 absl::StatusOr<std::vector<PyLogicalLine>> TokenizePython(absl::string_view source);
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn
 
-#endif  // CORRAL_AGENT_PYTHON_TOKENS_H_
+#endif  // CORRAL_GUNICORN_PYTHON_TOKENS_H_

@@ -1,10 +1,11 @@
-#include "agent/gunicorn_config.h"
+#include "gunicorn/config_loader.h"
 
 #include <map>
 
+#include "common/edit_distance.h"
 #include "gtest/gtest.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 using Env = std::vector<std::pair<std::string, std::string>>;
@@ -27,6 +28,7 @@ LoaderInputs Inputs(std::vector<std::string> args, Env env = {}, Files files = {
   in.args = std::move(args);
   in.environ = std::move(env);
   in.cwd = "/app";
+  in.table = TableFor(Release{20, 1, 0}).table;  // these stories run Debian's 20.1
   in.python_cpu_count = 4;
   in.uid = 1000;
   in.gid = 1000;
@@ -293,11 +295,11 @@ TEST(ReconstructConfig, ArgvProblemsAreWarnings) {
 }
 
 TEST(EditDistance, Basics) {
-  EXPECT_EQ(EditDistance("worker", "workers"), 1);
-  EXPECT_EQ(EditDistance("timout", "timeout"), 1);
-  EXPECT_EQ(EditDistance("", "abc"), 3);
-  EXPECT_EQ(EditDistance("same", "same"), 0);
+  EXPECT_EQ(corral::EditDistance("worker", "workers"), 1);
+  EXPECT_EQ(corral::EditDistance("timout", "timeout"), 1);
+  EXPECT_EQ(corral::EditDistance("", "abc"), 3);
+  EXPECT_EQ(corral::EditDistance("same", "same"), 0);
 }
 
 }  // namespace
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

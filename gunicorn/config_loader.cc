@@ -1,4 +1,4 @@
-#include "agent/gunicorn_config.h"
+#include "gunicorn/config_loader.h"
 
 #include <algorithm>
 
@@ -8,209 +8,26 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "agent/gunicorn_args.h"
-#include "agent/gunicorn_settings.h"
-#include "agent/procfs.h"
-#include "agent/python_config.h"
+#include "common/edit_distance.h"
+#include "common/path_util.h"
+#include "common/snapshot_facts.h"
+#include "gunicorn/args.h"
+#include "gunicorn/environ.h"
+#include "gunicorn/python_config.h"
+#include "gunicorn/settings.h"
+#include "gunicorn/value_validation.h"
 
-namespace corral::agent {
-
-int EditDistance(const std::string& a, const std::string& b) {
-  std::vector<int> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    int diagonal = row[0];
-    row[0] = static_cast<int>(i);
-    for (size_t j = 1; j <= b.size(); ++j) {
-      int above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
+namespace corral::gunicorn {
 
 namespace {
 
 using corral::v1::Setting;
-using Environ = std::vector<std::pair<std::string, std::string>>;
 
 constexpr char kAppUri[] = "app_uri";
 
-std::string JoinPath(const std::string& dir, const std::string& path) {
-  if (absl::StartsWith(path, "/")) return path;
-  if (dir.empty()) return "";
-  return absl::StrCat(absl::StripSuffix(dir, "/"), "/", path);
-}
-
-// os.path.normpath for absolute paths.
-std::string NormalizePath(const std::string& path) {
-  std::vector<std::string> parts;
-  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
-    if (part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.emplace_back(part);
-  }
-  return "/" + absl::StrJoin(parts, "/");
-}
-
-// A validated value: what Gunicorn stores, shown as text.
-struct Validated {
-  std::string display;
-  PyValue value;
-};
-
-std::string Display(const PyValue& v) {
-  switch (v.kind) {
-    case PyValue::Kind::kNone:
-      return "";
-    case PyValue::Kind::kBool:
-      return v.boolean ? "true" : "false";
-    case PyValue::Kind::kList:
-    case PyValue::Kind::kTuple:
-      return absl::StrJoin(v.items, ",", [](std::string* out, const PyValue& item) { out->append(Display(item)); });
-    default:
-      return v.ToStr();
-  }
-}
-
-// Gunicorn's validate_* functions, applied to a value from any source.
-// `cwd` resolves relative chdir values.
-absl::StatusOr<Validated> Validate(const GunicornSetting& setting, const PyValue& v, const std::string& cwd) {
-  using K = PyValue::Kind;
-  auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value for ", setting.name, ": ", v.Repr(), " (", why, ")"));
-  };
-  switch (setting.validator) {
-    case Validator::kPosInt: {
-      int64_t n = 0;
-      if (v.kind == K::kInt || v.kind == K::kBool) {
-        n = v.integer;
-      } else if (v.kind == K::kStr) {
-        std::optional<int64_t> parsed = ParsePythonInt(v.text, 0);
-        if (!parsed) return invalid("not an integer");
-        n = *parsed;
-      } else {
-        return invalid(absl::StrCat("a ", v.TypeName(), " is not an integer"));
-      }
-      if (n < 0) return invalid("must be positive");
-      return Validated{absl::StrCat(n), PyValue::Int(n)};
-    }
-    case Validator::kBool: {
-      if (v.kind == K::kNone) return Validated{"", v};
-      if (v.kind == K::kBool) return Validated{Display(v), v};
-      if (v.kind != K::kStr) return invalid(absl::StrCat("a ", v.TypeName(), " is not a boolean"));
-      std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(v.text));
-      if (lower == "true") return Validated{"true", PyValue::Bool(true)};
-      if (lower == "false") return Validated{"false", PyValue::Bool(false)};
-      return invalid("not true or false");
-    }
-    case Validator::kString:
-    case Validator::kClass:
-    case Validator::kHostPort:
-    case Validator::kReloadEngine: {
-      if (v.kind == K::kNone) return Validated{"", v};
-      if (v.kind != K::kStr) return invalid(absl::StrCat("a ", v.TypeName(), " is not a string"));
-      std::string text(absl::StripAsciiWhitespace(v.text));
-      if (setting.validator == Validator::kHostPort && !text.empty() &&
-          std::count(text.begin(), text.end(), ':') != 1) {
-        return invalid("must be hostname:port");
-      }
-      if (setting.validator == Validator::kReloadEngine && text != "auto" && text != "poll" && text != "inotify") {
-        return invalid("not auto, poll or inotify");
-      }
-      return Validated{text, PyValue::Str(text)};
-    }
-    case Validator::kListString: {
-      std::optional<bool> truth = v.Truthy();
-      if (truth && !*truth) return Validated{"", PyValue::List({})};
-      std::vector<PyValue> items;
-      if (v.kind == K::kStr) {
-        items.push_back(PyValue::Str(std::string(absl::StripAsciiWhitespace(v.text))));
-      } else if (v.is_sequence()) {
-        for (const PyValue& item : v.items) {
-          if (item.kind != K::kStr) return invalid(absl::StrCat("a ", item.TypeName(), " in the list is not a string"));
-          items.push_back(PyValue::Str(std::string(absl::StripAsciiWhitespace(item.text))));
-        }
-      } else {
-        return invalid(absl::StrCat("a ", v.TypeName(), " is not a list of strings"));
-      }
-      PyValue list = PyValue::List(std::move(items));
-      return Validated{Display(list), list};
-    }
-    case Validator::kStringToList: {
-      if (v.kind == K::kNone) return Validated{"", PyValue::List({})};
-      if (v.kind != K::kStr) return invalid(absl::StrCat("a ", v.TypeName(), " is not a string"));
-      std::vector<PyValue> items;
-      for (absl::string_view part : absl::StrSplit(absl::StripAsciiWhitespace(v.text), ',', absl::SkipEmpty())) {
-        items.push_back(PyValue::Str(std::string(absl::StripAsciiWhitespace(part))));
-      }
-      PyValue list = PyValue::List(std::move(items));
-      return Validated{Display(list), list};
-    }
-    case Validator::kUser:
-    case Validator::kGroup: {
-      if (v.kind == K::kInt) return Validated{absl::StrCat(v.integer), v};
-      if (v.kind != K::kStr) return invalid(absl::StrCat("a ", v.TypeName(), " is not a user or group"));
-      return Validated{v.text, v};
-    }
-    case Validator::kChdir: {
-      if (v.kind != K::kStr) return invalid(absl::StrCat("a ", v.TypeName(), " is not a path"));
-      std::string text(absl::StripAsciiWhitespace(v.text));
-      std::string joined = JoinPath(cwd, text);
-      if (joined.empty()) return Validated{text, PyValue::Str(text)};
-      std::string normalized = NormalizePath(joined);
-      return Validated{normalized, PyValue::Str(normalized)};
-    }
-    case Validator::kDict:
-    case Validator::kCallable:
-    case Validator::kSslVersion:
-      return Validated{Display(v), v};
-  }
-  return Validated{Display(v), v};
-}
-
-// argparse's `type=` conversion of a flag's text(s).
-absl::StatusOr<PyValue> FlagValue(const OptionValue& option) {
-  const GunicornSetting& s = *option.setting;
-  switch (s.action) {
-    case ArgAction::kStoreTrue:
-      return PyValue::Bool(true);
-    case ArgAction::kStoreConst:
-      return PyValue::Bool(absl::string_view(s.const_value) == "true");
-    case ArgAction::kAppend: {
-      std::vector<PyValue> items;
-      for (const std::string& text : option.texts) items.push_back(PyValue::Str(text));
-      return PyValue::List(std::move(items));
-    }
-    case ArgAction::kStore:
-    case ArgAction::kNoFlag:
-      break;
-  }
-  if (option.texts.empty()) return absl::InvalidArgumentError(absl::StrCat(option.spelling, " has no value"));
-  const std::string& text = option.texts.back();
-  if (s.type == ArgType::kInt || s.type == ArgType::kAutoInt) {
-    std::string literal = text;
-    // auto_int: a leading zero followed by a digit means octal ("022").
-    if (s.type == ArgType::kAutoInt && literal.size() > 1 && literal[0] == '0' &&
-        absl::ascii_isdigit(static_cast<unsigned char>(literal[1]))) {
-      literal = "0o" + literal.substr(1);
-    }
-    std::optional<int64_t> n = ParsePythonInt(literal, s.type == ArgType::kInt ? 10 : 0);
-    if (!n)
-      return absl::InvalidArgumentError(
-          absl::StrCat("argument ", option.spelling, ": invalid int value: '", text, "'"));
-    return PyValue::Int(*n);
-  }
-  return PyValue::Str(text);
-}
-
 class Reconstruction {
  public:
-  explicit Reconstruction(const LoaderInputs& in) : in_(in) {}
+  explicit Reconstruction(const LoaderInputs& in) : in_(in), table_(in.table != nullptr ? *in.table : NewestTable()) {}
 
   ReconstructedConfig Run() {
     RecordInputs();
@@ -221,6 +38,7 @@ class Reconstruction {
     ApplyFlags(env_args_, kSourceCmdArgs);
     ApplyFlags(args_, kSourceCmdline);
     ResolveAppUri();
+    MarkWhatUnknownOptionsCouldSet();
     MarkWhatErasedInputsCouldOverride();
     DeriveWorkerClass();
     const Setting& app_uri = out_.settings[kAppUri];
@@ -287,20 +105,18 @@ class Reconstruction {
               : "pass flags through GUNICORN_CMD_ARGS (kept visible by SPT_NOENV=1) or a config file instead of "
                 "the command line";
       Warn("SETTINGS_UNKNOWABLE",
-           absl::StrCat("setproctitle erased the master's ", what,
-                        "; settings that could come from there are reported as unknown. To make them visible: ", how,
-                        " (Corral's exact-config hook will close this gap entirely)."));
+           absl::StrCat(
+               "setproctitle erased the master's ", what,
+               "; settings that could come from there are reported as unknown. To make them visible: ", how,
+               "; or let Gunicorn report them itself: Corral's exact-config hook (corral_hook.py) in any release, the "
+               "control socket in 25.1 and later."));
     }
   }
 
   void ResolveArgs() {
     if (in_.args) {
-      args_ = ParseGunicornArgs(*in_.args);
-      for (const std::string& problem : args_->problems) {
-        Warn("ARGV_UNPARSED", absl::StrCat("command line: ", problem,
-                                           " (Gunicorn refuses this; Corral's table of Gunicorn flags may differ "
-                                           "from this Gunicorn's version)"));
-      }
+      args_ = ParseGunicornArgs(*in_.args, table_);
+      WarnProblems("command line", *args_);
     }
     if (std::optional<std::string> cmd_args = Env("GUNICORN_CMD_ARGS")) {
       absl::StatusOr<std::vector<std::string>> words = ShlexSplit(*cmd_args);
@@ -308,13 +124,31 @@ class Reconstruction {
         Warn("ARGV_UNPARSED", absl::StrCat("GUNICORN_CMD_ARGS: ", words.status().message()));
         env_args_ = ParsedArgs();
       } else {
-        env_args_ = ParseGunicornArgs(*words);
-        for (const std::string& problem : env_args_->problems) {
-          Warn("ARGV_UNPARSED", absl::StrCat("GUNICORN_CMD_ARGS: ", problem));
-        }
+        env_args_ = ParseGunicornArgs(*words, table_);
+        WarnProblems("GUNICORN_CMD_ARGS", *env_args_);
       }
     } else if (in_.environ) {
       env_args_ = ParsedArgs();  // known to be absent
+    }
+  }
+
+  // Gunicorn refuses what argparse refuses, so a running master showing a
+  // problem means the table read it with the wrong release's flags.
+  void WarnProblems(absl::string_view where, const ParsedArgs& parsed) {
+    for (const std::string& problem : parsed.problems) {
+      std::string why = absl::StrCat("Gunicorn ", table_.line(), " refuses this, so this master runs another release");
+      absl::string_view flag = problem;
+      if (absl::ConsumePrefix(&flag, "unrecognized argument: ")) {
+        flag = flag.substr(0, flag.find('='));
+        if (std::optional<std::string> line = FirstLineWithFlag(flag)) {
+          why = absl::StrCat(flag, " is a flag of Gunicorn ", *line, " and later, not of ", table_.line(),
+                             ", so this master runs another release than the table read it with");
+        } else {
+          why = absl::StrCat("no Gunicorn release Corral knows (", AllTables().front()->line(), " to ",
+                             NewestTable().line(), ") has ", flag);
+        }
+      }
+      Warn("ARGV_UNPARSED", absl::StrCat(where, ": ", problem, " (", why, ")"));
     }
   }
 
@@ -336,28 +170,68 @@ class Reconstruction {
   }
 
   void ApplyDefaults() {
-    for (const GunicornSetting& s : GunicornSettings()) {
-      if (!s.reported) continue;
+    for (const GunicornSetting& s : table_) {
+      if (!s.reported()) continue;
       Set(s.name, s.default_value, kSourceDefault);
     }
     const std::string environ_reason = EnvironUnknownReason();
-    if (!in_.environ) {
-      SetUnknown("workers", absl::StrCat("defaults to $WEB_CONCURRENCY, but ", environ_reason)).set_default_value("1");
-      SetUnknown("bind", absl::StrCat("defaults to 0.0.0.0:$PORT when PORT is set, but ", environ_reason))
-          .set_default_value("127.0.0.1:8000");
-    } else {
-      if (std::optional<std::string> wc = Env("WEB_CONCURRENCY")) {
-        std::optional<int64_t> n = ParsePythonInt(*wc, 10);
-        if (n) {
-          Set("workers", absl::StrCat(*n), kSourceEnv).set_note(absl::StrCat("WEB_CONCURRENCY=", *wc));
-        } else {
-          SetUnknown("workers", absl::StrCat("WEB_CONCURRENCY='", *wc, "' is not an integer"));
-        }
-      }
-      if (std::optional<std::string> port = Env("PORT")) {
-        Set("bind", absl::StrCat("0.0.0.0:", *port), kSourceEnv).set_note(absl::StrCat("PORT=", *port));
+    for (const GunicornSetting& s : table_) {
+      if (!s.reported() || s.default_origin != DefaultOrigin::kEnvironment) continue;
+      if (!in_.environ) {
+        absl::string_view name = s.name;
+        std::string from = name == "workers"               ? "defaults to $WEB_CONCURRENCY"
+                           : name == "bind"                ? "defaults to 0.0.0.0:$PORT when PORT is set"
+                           : name == "forwarded_allow_ips" ? "defaults to $FORWARDED_ALLOW_IPS when set"
+                           : name == "control_socket"
+                               ? "defaults to $XDG_RUNTIME_DIR/gunicorn.ctl, else ~/.gunicorn/gunicorn.ctl"
+                               : "its default comes from the environment";
+        SetUnknown(s.name, absl::StrCat(from, ", but ", environ_reason)).set_default_value(s.default_value);
       }
     }
+    if (!in_.environ) return ApplyProcessDefaults();
+    if (std::optional<std::string> wc = Env("WEB_CONCURRENCY")) {
+      std::optional<int64_t> n = ParsePythonInt(*wc, 10);
+      if (n) {
+        Set("workers", absl::StrCat(*n), kSourceEnv).set_note(absl::StrCat("WEB_CONCURRENCY=", *wc));
+      } else {
+        SetUnknown("workers", absl::StrCat("WEB_CONCURRENCY='", *wc, "' is not an integer"));
+      }
+    }
+    if (std::optional<std::string> port = Env("PORT")) {
+      Set("bind", absl::StrCat("0.0.0.0:", *port), kSourceEnv).set_note(absl::StrCat("PORT=", *port));
+    }
+    if (std::optional<std::string> ips = Env("FORWARDED_ALLOW_IPS")) {
+      const GunicornSetting* s = table_.Find("forwarded_allow_ips");
+      absl::StatusOr<Validated> v =
+          s != nullptr ? Validate(*s, PyValue::Str(*ips), "") : absl::StatusOr<Validated>(absl::NotFoundError(""));
+      if (v.ok())
+        Set("forwarded_allow_ips", v->display, kSourceEnv).set_note(absl::StrCat("FORWARDED_ALLOW_IPS=", *ips));
+    }
+    if (const GunicornSetting* s = table_.Find("control_socket");
+        s != nullptr && s->default_origin == DefaultOrigin::kEnvironment) {
+      // _get_default_control_socket: $XDG_RUNTIME_DIR/gunicorn.ctl when that
+      // directory exists, else ~/.gunicorn/gunicorn.ctl.
+      std::optional<std::string> xdg = Env("XDG_RUNTIME_DIR");
+      std::optional<std::string> home = Env("HOME");
+      bool xdg_exists = xdg && !xdg->empty() && in_.is_dir && in_.is_dir(*xdg);
+      if (xdg_exists) {
+        Set("control_socket", JoinPath(*xdg, "gunicorn.ctl"), kSourceEnv)
+            .set_note(absl::StrCat("XDG_RUNTIME_DIR=", *xdg));
+      } else if (xdg && !xdg->empty() && !in_.is_dir) {
+        SetUnknown("control_socket",
+                   absl::StrCat("XDG_RUNTIME_DIR=", *xdg, ", and whether that directory exists is unknown"));
+      } else if (home && absl::StartsWith(*home, "/")) {
+        Set("control_socket", JoinPath(*home, ".gunicorn/gunicorn.ctl"), kSourceEnv)
+            .set_note(
+                absl::StrCat("HOME=", *home, xdg ? absl::StrCat("; XDG_RUNTIME_DIR=", *xdg, " does not exist") : ""));
+      } else {
+        SetUnknown("control_socket", "HOME is not set, so it depends on the user database");
+      }
+    }
+    ApplyProcessDefaults();
+  }
+
+  void ApplyProcessDefaults() {
     if (start_dir_.empty()) {
       SetUnknown("chdir", start_dir_note_.empty() ? "the working directory is unknown" : start_dir_note_);
     } else {
@@ -485,7 +359,7 @@ class Reconstruction {
   }
 
   void ApplyConfigName(const std::string& path, const std::string& name, const PythonBinding& binding) {
-    const GunicornSetting* setting = FindSetting(name);
+    const GunicornSetting* setting = table_.Find(name);
     if (setting == nullptr) {
       WarnIfIgnoredKey(path, name, binding);
       return;
@@ -494,7 +368,7 @@ class Reconstruction {
       wsgi_app_ = binding;
       wsgi_app_path_ = path;
     }
-    if (!setting->reported) return;
+    if (!setting->reported()) return;
     if (binding.value.is_unknown()) {
       Setting& s = Set(name, "", kSourceUnknown);
       s.set_file(path);
@@ -532,7 +406,7 @@ class Reconstruction {
     std::string lower = absl::AsciiStrToLower(name);
     const GunicornSetting* closest = nullptr;
     int best = 3;
-    for (const GunicornSetting& s : GunicornSettings()) {
+    for (const GunicornSetting& s : table_) {
       if (s.validator == Validator::kCallable) continue;
       int d = lower == s.name ? 0 : EditDistance(name, s.name);
       if (d < best && (d == 0 || name.size() >= 4)) {
@@ -550,7 +424,7 @@ class Reconstruction {
   void ApplyFlags(const std::optional<ParsedArgs>& parsed, const char* source) {
     if (!parsed) return;
     for (const auto& [name, option] : parsed->options) {
-      if (!option.setting->reported) continue;
+      if (!option.setting->reported()) continue;
       absl::StatusOr<PyValue> value = FlagValue(option);
       absl::StatusOr<Validated> validated =
           value.ok() ? Validate(*option.setting, *value, start_dir_) : absl::StatusOr<Validated>(value.status());
@@ -568,7 +442,12 @@ class Reconstruction {
 
   void ResolveAppUri() {
     if (args_ && !args_->positionals.empty()) {
-      Set(kAppUri, args_->positionals.front(), kSourceCmdline);
+      std::string why;
+      if (std::optional<std::string> uri = args_->AppUri(&why)) {
+        Set(kAppUri, *uri, kSourceCmdline);
+      } else {
+        SetUnknown(kAppUri, why);
+      }
       return;
     }
     if (wsgi_app_ && !wsgi_app_->value.is_unknown() && wsgi_app_->value.kind == PyValue::Kind::kStr) {
@@ -587,6 +466,31 @@ class Reconstruction {
       return;
     }
     SetUnknown(kAppUri, "no app URI on the command line and no wsgi_app in a config file");
+  }
+
+  // An option the table does not know may be another release's spelling of
+  // a setting: whatever it could set is unknown.
+  void MarkWhatUnknownOptionsCouldSet() {
+    for (const auto* parsed : {&env_args_, &args_}) {
+      if (!*parsed) continue;
+      for (const std::string& written : (*parsed)->unknown_options) {
+        std::string flag = written.substr(0, written.find('='));
+        for (const SettingsTable* other : AllTables()) {
+          const GunicornSetting* s = other->FindFlag(flag);
+          if (s == nullptr || !s->reported() || table_.Find(s->name) == nullptr) continue;
+          auto it = out_.settings.find(s->name);
+          if (it == out_.settings.end() || it->second.source() == kSourceUnknown) continue;
+          std::string why = absl::StrCat(flag, " sets it in Gunicorn ", other->line(),
+                                         ", and this master's table does not have that flag");
+          if (it->second.source() == kSourceDefault) {
+            MakeUnknownButDefault(it->second, why);
+          } else {
+            SetUnknown(s->name, absl::StrCat(why, "; otherwise ", SettingSourceText(it->second), " sets it to '",
+                                             it->second.value(), "'"));
+          }
+        }
+      }
+    }
   }
 
   // With argv or environ erased, any value that a higher-precedence source
@@ -650,6 +554,7 @@ class Reconstruction {
   }
 
   const LoaderInputs& in_;
+  const SettingsTable& table_;
   ReconstructedConfig out_;
   std::optional<ParsedArgs> args_;
   std::optional<ParsedArgs> env_args_;
@@ -665,18 +570,4 @@ class Reconstruction {
 
 ReconstructedConfig ReconstructConfig(const LoaderInputs& inputs) { return Reconstruction(inputs).Run(); }
 
-absl::StatusOr<std::string> NormalizeSettingText(const GunicornSetting& setting, const std::string& text) {
-  PyValue value = PyValue::Str(text);
-  if (setting.validator == Validator::kListString) {
-    std::vector<PyValue> items;
-    for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-      items.push_back(PyValue::Str(std::string(absl::StripAsciiWhitespace(item))));
-    }
-    value = PyValue::List(std::move(items));
-  }
-  absl::StatusOr<Validated> validated = Validate(setting, value, "");
-  if (!validated.ok()) return validated.status();
-  return validated->display;
-}
-
-}  // namespace corral::agent
+}  // namespace corral::gunicorn

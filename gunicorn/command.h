@@ -1,7 +1,7 @@
 // Recognises a Gunicorn process from its argv: the launch forms people use
 // and the titles setproctitle leaves. Pure functions over values.
-#ifndef CORRAL_AGENT_GUNICORN_COMMAND_H_
-#define CORRAL_AGENT_GUNICORN_COMMAND_H_
+#ifndef CORRAL_GUNICORN_COMMAND_H_
+#define CORRAL_GUNICORN_COMMAND_H_
 
 #include <optional>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 
 // What a process's argv says about it.
 struct GunicornCommand {
@@ -41,6 +41,6 @@ std::optional<GunicornCommand> RecognizeGunicorn(const std::vector<std::string>&
 // "python" or "pypy".
 bool MightBeGunicorn(absl::string_view comm);
 
-}  // namespace corral::agent
+}  // namespace corral::gunicorn
 
-#endif  // CORRAL_AGENT_GUNICORN_COMMAND_H_
+#endif  // CORRAL_GUNICORN_COMMAND_H_

@@ -1,11 +1,16 @@
-#include "agent/gunicorn_args.h"
+#include "gunicorn/args.h"
 
 #include "gtest/gtest.h"
 
-namespace corral::agent {
+namespace corral::gunicorn {
 namespace {
 
 using Args = std::vector<std::string>;
+
+// These stories read argv as Debian's Gunicorn 20.1 does.
+ParsedArgs ParseGunicornArgs(const Args& args) {
+  return gunicorn::ParseGunicornArgs(args, *TableFor(Release{20, 1, 0}).table);
+}
 
 std::string Last(const ParsedArgs& parsed, const std::string& name) {
   auto it = parsed.options.find(name);
@@ -89,4 +94,4 @@ TEST(ShlexSplit, MatchesPythonPosixMode) {
 }
 
 }  // namespace
-}  // namespace corral::agent
+}  // namespace corral::gunicorn
