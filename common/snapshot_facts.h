@@ -19,6 +19,17 @@ int LiveWorkers(const corral::v1::GunicornInstance& instance);
 // The instance's effective `workers` setting, or nullopt when unknown.
 std::optional<int64_t> ConfiguredWorkers(const corral::v1::GunicornInstance& instance);
 
+// Dirty workers (Gunicorn 25+) that are running: the dirty arbiter's
+// children that are dirty workers, zombies excluded. Never web workers.
+int LiveDirtyWorkers(const corral::v1::GunicornInstance& instance);
+
+// How many dirty workers the instance's settings ask for, or nullopt when
+// unknown: 0 without dirty apps (Gunicorn starts no dirty arbiter then),
+// else `dirty_workers`, lowered to the largest per-app limit when every app
+// is written with one ("mod:App:2"). An app class can also limit itself
+// with a `workers` attribute, which no setting shows.
+std::optional<int64_t> ConfiguredDirtyWorkers(const corral::v1::GunicornInstance& instance);
+
 // The effective value of a boolean setting ("true"/"false"), or nullopt.
 std::optional<bool> BoolSetting(const corral::v1::GunicornInstance& instance, const char* name);
 

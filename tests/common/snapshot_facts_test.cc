@@ -35,5 +35,38 @@ TEST(BoolSetting, ReadsTrueAndFalse) {
   EXPECT_FALSE(BoolSetting(inst, "preload_app").has_value());
 }
 
+TEST(LiveDirtyWorkers, CountsTheDirtyPoolOnly) {
+  corral::v1::GunicornInstance inst;
+  inst.add_workers()->set_state("S");
+  inst.mutable_dirty_arbiter()->set_state("S");
+  inst.add_dirty_workers()->set_state("S");
+  inst.add_dirty_workers()->set_state("Z");
+  EXPECT_EQ(LiveDirtyWorkers(inst), 1);
+  EXPECT_EQ(LiveWorkers(inst), 1);
+}
+
+corral::v1::GunicornInstance DirtyConfig(const std::string& apps, const std::string& workers) {
+  corral::v1::GunicornInstance inst;
+  auto& config = *inst.mutable_config();
+  config["dirty_apps"].set_value(apps);
+  config["dirty_apps"].set_source("cmdline");
+  config["dirty_workers"].set_value(workers);
+  config["dirty_workers"].set_source(workers.empty() ? "unknown" : "cmdline");
+  return inst;
+}
+
+TEST(ConfiguredDirtyWorkers, NoAppsNoPool) {
+  EXPECT_EQ(ConfiguredDirtyWorkers(DirtyConfig("", "4")), 0);
+  EXPECT_EQ(ConfiguredDirtyWorkers(corral::v1::GunicornInstance()), std::nullopt);
+}
+
+TEST(ConfiguredDirtyWorkers, DirtyWorkersUnlessEveryAppIsLimited) {
+  EXPECT_EQ(ConfiguredDirtyWorkers(DirtyConfig("dapp:Heavy", "2")), 2);
+  EXPECT_EQ(ConfiguredDirtyWorkers(DirtyConfig("dapp:Heavy:1,dapp:Light", "3")), 3);
+  EXPECT_EQ(ConfiguredDirtyWorkers(DirtyConfig("dapp:Heavy:1,dapp:Light:2", "4")), 2);
+  EXPECT_EQ(ConfiguredDirtyWorkers(DirtyConfig("dapp:Heavy:5", "2")), 2);
+  EXPECT_EQ(ConfiguredDirtyWorkers(DirtyConfig("dapp:Heavy", "")), std::nullopt);
+}
+
 }  // namespace
 }  // namespace corral
