@@ -28,6 +28,11 @@ const std::vector<FlagSpec>& Specs() {
        "CORRAL_STATSD_FORWARD"},
       {"hook-dir", "DIR", "Read the reports of Corral's Gunicorn hook (agent/gunicorn/corral_hook.py) here", "",
        "CORRAL_HOOK_DIR"},
+      {"control-socket", "on|off",
+       "Ask Gunicorn 25.1+ masters their exact settings and workers on their control socket (show commands only)", "on",
+       "CORRAL_CONTROL_SOCKET"},
+      {"control-socket-timeout", "DURATION", "Give up on a control socket that has not answered within this", "500ms",
+       "CORRAL_CONTROL_SOCKET_TIMEOUT"},
       {"once", "", "Sample once, send it with a unary call to every server, and exit", "", "CORRAL_ONCE"},
       {"log-level", "LEVEL", "debug, info, warn or error", "info", "CORRAL_LOG_LEVEL"},
   };
@@ -81,6 +86,14 @@ absl::StatusOr<AgentOptions> ParseAgentOptions(
     return absl::InvalidArgumentError("--statsd-forward relays what --statsd-listen receives; give --statsd-listen");
   }
   options.hook_dir = flags->Get("hook-dir");
+  absl::StatusOr<bool> control = ParseOnOff(flags->Get("control-socket"));
+  if (!control.ok()) return absl::InvalidArgumentError(absl::StrCat("--control-socket: ", control.status().message()));
+  options.control_socket = *control;
+  absl::StatusOr<absl::Duration> control_timeout = ParseDuration(flags->Get("control-socket-timeout"));
+  if (!control_timeout.ok() || *control_timeout <= absl::ZeroDuration() || *control_timeout > absl::Seconds(10)) {
+    return absl::InvalidArgumentError("--control-socket-timeout must be a duration above 0 and at most 10s");
+  }
+  options.control_socket_timeout = *control_timeout;
   options.log_level = flags->Get("log-level");
   if (absl::Status level = CheckLogLevel(options.log_level); !level.ok()) return level;
   return options;

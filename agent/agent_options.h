@@ -30,6 +30,9 @@ struct AgentOptions {
   std::string statsd_forward;
   // Directory where Corral's Gunicorn hook writes its reports.
   std::string hook_dir;
+  // Query Gunicorn 25.1+ control sockets, and how long to wait for one.
+  bool control_socket = true;
+  absl::Duration control_socket_timeout = absl::Milliseconds(500);
   std::string log_level = "info";
   bool help = false;
 };

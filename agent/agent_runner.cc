@@ -12,6 +12,8 @@ AgentRunner::AgentRunner(const AgentOptions& options, corral::v1::AgentIdentity 
         p.proc_root = options.proc_root;
         p.rediscover_every = options.rediscover;
         p.hook_dir = options.hook_dir;
+        p.control_socket = options.control_socket;
+        p.control_socket_deadline = options.control_socket_timeout;
         return p;
       }()),
       identity_(std::move(identity)),

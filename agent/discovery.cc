@@ -21,12 +21,31 @@ std::vector<int> FindRootMasters(const std::vector<ProcessEntry>& table) {
   return masters;
 }
 
+namespace {
+
+bool SharesAFile(const std::vector<std::string>& files, const std::vector<std::string>& others) {
+  for (const std::string& f : files) {
+    if (std::find(others.begin(), others.end(), f) != others.end()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::string* why) {
   const std::optional<GunicornCommand>& g = evidence.gunicorn;
   if (g && g->title_says_worker()) return ChildKind::kWorker;
   if (g && g->title_says_master()) return ChildKind::kUpgradeMaster;
+  if (g && g->is_title() && g->title_role == "dirty-arbiter") return ChildKind::kDirtyArbiter;
   if (evidence.gunicorn_pid_env && *evidence.gunicorn_pid_env == master_pid) return ChildKind::kUpgradeMaster;
-  if (evidence.has_worker_tmp.value_or(false)) return ChildKind::kWorker;
+  if (evidence.has_worker_tmp.value_or(false)) {
+    // The master holds its web workers' heartbeats, never the dirty pool's.
+    if (evidence.parent_heartbeat_files && !evidence.heartbeat_files.empty() &&
+        !SharesAFile(evidence.heartbeat_files, *evidence.parent_heartbeat_files)) {
+      return ChildKind::kDirtyArbiter;
+    }
+    return ChildKind::kWorker;
+  }
   if (!evidence.has_worker_tmp && evidence.same_argv_as_master) {
     // Without the fd table, a forked child with the master's argv is taken
     // for a worker; say so.
@@ -34,6 +53,36 @@ ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::stri
     return ChildKind::kWorker;
   }
   return ChildKind::kOther;
+}
+
+ChildKind ClassifyDirtyChild(const ChildEvidence& evidence) {
+  const std::optional<GunicornCommand>& g = evidence.gunicorn;
+  if (g && g->is_title()) return g->title_role == "dirty-worker" ? ChildKind::kDirtyWorker : ChildKind::kOther;
+  if (!evidence.has_worker_tmp.value_or(false)) return ChildKind::kOther;
+  if (evidence.parent_heartbeat_files && !SharesAFile(evidence.heartbeat_files, *evidence.parent_heartbeat_files)) {
+    return ChildKind::kOther;
+  }
+  return ChildKind::kDirtyWorker;
+}
+
+std::map<int, std::string> OwnHeartbeats(std::vector<HeldHeartbeats> children,
+                                         const std::optional<std::vector<std::string>>& parent_files) {
+  std::sort(children.begin(), children.end(), [](const HeldHeartbeats& a, const HeldHeartbeats& b) {
+    return a.start_ticks != b.start_ticks ? a.start_ticks < b.start_ticks : a.pid < b.pid;
+  });
+  std::map<int, std::string> own;
+  std::vector<std::string> held_by_older;
+  for (const HeldHeartbeats& child : children) {
+    std::vector<std::string> candidates;
+    for (const std::string& f : child.files) {
+      if (parent_files && std::find(parent_files->begin(), parent_files->end(), f) == parent_files->end()) continue;
+      if (std::find(held_by_older.begin(), held_by_older.end(), f) != held_by_older.end()) continue;
+      if (std::find(candidates.begin(), candidates.end(), f) == candidates.end()) candidates.push_back(f);
+    }
+    if (candidates.size() == 1) own[child.pid] = candidates.front();
+    held_by_older.insert(held_by_older.end(), child.files.begin(), child.files.end());
+  }
+  return own;
 }
 
 }  // namespace corral::agent

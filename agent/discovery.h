@@ -7,11 +7,22 @@
 //    GUNICORN_PID=<old master>, its title says "master");
 //  - a worker is a forked child of its master: titled "worker [...]" under
 //    setproctitle, and in every version holding its own wgunicorn-* temp
-//    file (the heartbeat);
+//    file (the heartbeat), which the master holds too (it watches it);
+//  - Gunicorn 25+'s dirty arbiter is a child of the master titled
+//    "dirty-arbiter"; without titles it is the child that holds heartbeat
+//    files its master does not hold: its own dirty workers' (the arbiter
+//    creates each dirty worker's heartbeat before forking it, and the master
+//    never sees them). Its children holding one of those files are dirty
+//    workers ("dirty-worker [...]" with titles);
 //  - any other child (application subprocesses, helpers) is not a worker.
+//
+// Verified against real Gunicorn 20.1, 23.0 and 26.2 with and without
+// setproctitle (tests/integration).
 #ifndef CORRAL_AGENT_DISCOVERY_H_
 #define CORRAL_AGENT_DISCOVERY_H_
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +46,7 @@ struct ProcessEntry {
 // a Gunicorn process and whose title does not say "worker". Ordered by pid.
 std::vector<int> FindRootMasters(const std::vector<ProcessEntry>& table);
 
-enum class ChildKind { kWorker, kUpgradeMaster, kOther };
+enum class ChildKind { kWorker, kUpgradeMaster, kDirtyArbiter, kDirtyWorker, kOther };
 
 // What the probe could learn about one child of a master.
 struct ChildEvidence {
@@ -45,13 +56,39 @@ struct ChildEvidence {
   // Whether the child holds a wgunicorn-* temp file; nullopt when its fd
   // directory is unreadable.
   std::optional<bool> has_worker_tmp;
+  // The heartbeat files the child holds (fd link targets such as
+  // "/tmp/wgunicorn-abc (deleted)"), and those its parent holds; nullopt
+  // when that fd table is unreadable.
+  std::vector<std::string> heartbeat_files;
+  std::optional<std::vector<std::string>> parent_heartbeat_files;
   // The child's argv equals the master's (forked, not re-executed).
   bool same_argv_as_master = false;
 };
 
-// Classifies one child of master `master_pid`. `why` receives a short
-// reason when the verdict rests on weaker evidence.
+// Classifies one child of master `master_pid`: kWorker, kUpgradeMaster,
+// kDirtyArbiter or kOther. `why` receives a short reason when the verdict
+// rests on weaker evidence.
 ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::string* why);
+
+// Classifies one child of a dirty arbiter: kDirtyWorker or kOther.
+ChildKind ClassifyDirtyChild(const ChildEvidence& evidence);
+
+// The heartbeat files children of one parent hold.
+struct HeldHeartbeats {
+  int pid = 0;
+  uint64_t start_ticks = 0;
+  std::vector<std::string> files;
+};
+
+// Which heartbeat file is each child's own. A child can also hold files of
+// siblings forked before it (a dirty arbiter does not close them), but never
+// of younger ones, and the parent holds exactly its live children's files:
+// a child's own file is the one it shares with the parent that no older
+// sibling holds. Children whose file cannot be told are left out (the
+// caller falls back to the most recently touched file). `parent_files`
+// nullopt: the parent's fd table is unreadable.
+std::map<int, std::string> OwnHeartbeats(std::vector<HeldHeartbeats> children,
+                                         const std::optional<std::vector<std::string>>& parent_files);
 
 }  // namespace corral::agent
 

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/exact_settings.h"
 #include "common/file_util.h"
 #include "common/json_reader.h"
 #include "common/snapshot_facts.h"
@@ -119,35 +120,6 @@ absl::Status ReadLastEvent(const Json& value, HookReport& report) {
   return absl::OkStatus();
 }
 
-// The reconstruction's source of `s`, as a person would cite it.
-std::string Shown(const std::string& value) {
-  if (value.size() <= kMaxShownValue) return absl::StrCat("'", value, "'");
-  return absl::StrCat("'", value.substr(0, kMaxShownValue), "...'");
-}
-
-bool AllDigits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-// Whether the reconstruction's `known` value and Gunicorn's `reported` one
-// are different settings rather than two spellings of one.
-bool Disagree(const std::string& name, const std::string& known, const std::string& reported) {
-  if (known == reported) return false;
-  // Gunicorn resolves a user or group name to its id; the agent keeps the
-  // name it read.
-  if ((name == "user" || name == "group") && !AllDigits(known)) return false;
-  return true;
-}
-
-void AppendNote(corral::v1::Setting& s, absl::string_view note) {
-  if (note.empty()) return;
-  s.set_note(s.note().empty() ? std::string(note) : absl::StrCat(s.note(), "; ", note));
-}
-
 }  // namespace
 
 absl::StatusOr<HookReport> ParseHookReport(absl::string_view json) {
@@ -251,31 +223,8 @@ absl::Status MatchHookReport(const HookReport& report, int pid, absl::Time file_
 void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& instance) {
   auto& config = *instance.mutable_config();
   auto adopt = [&](const std::string& name, const std::string& value) -> corral::v1::Setting& {
-    corral::v1::Setting hook;
-    hook.set_value(value);
-    hook.set_source(gunicorn::kSourceHook);
-    auto known = config.find(name);
-    if (known != config.end() && known->second.source() != gunicorn::kSourceUnknown) {
-      const corral::v1::Setting& reconstructed = known->second;
-      if (Disagree(name, reconstructed.value(), value)) {
-        corral::v1::Warning* w = instance.add_warnings();
-        w->set_code("HOOK_DISAGREES");
-        w->set_message(absl::StrCat(name, ": Gunicorn reports ", Shown(value),
-                                    " through the hook, but Corral's "
-                                    "reconstruction found ",
-                                    Shown(reconstructed.value()), " (", SettingSourceText(reconstructed),
-                                    "); the hook's value is the one in effect"));
-        AppendNote(hook, absl::StrCat("Corral's reconstruction found ", Shown(reconstructed.value()), " (",
-                                      SettingSourceText(reconstructed), ")"));
-      } else if (reconstructed.source() != gunicorn::kSourceDefault) {
-        AppendNote(hook, absl::StrCat("set by ", SettingSourceText(reconstructed)));
-      }
-    }
-    corral::v1::Setting& slot = config[name];
-    slot = std::move(hook);
-    return slot;
+    return AdoptExactSetting(instance, name, value, gunicorn::kSourceHook, "HOOK_DISAGREES", "through the hook");
   };
-
   for (const auto& [name, value] : report.settings) {
     if (name == "worker_class" && !report.worker_class.empty()) continue;
     adopt(name, value);
@@ -284,9 +233,9 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
     corral::v1::Setting& s = adopt("worker_class", report.worker_class);
     auto raw = report.settings.find("worker_class");
     if (raw != report.settings.end() && raw->second != report.worker_class) {
-      AppendNote(s, absl::StrCat("the worker_class setting is '", raw->second, "'"));
+      AppendSettingNote(s, absl::StrCat("the worker_class setting is '", raw->second, "'"));
     }
-    if (!report.worker_class_path.empty()) AppendNote(s, absl::StrCat("class ", report.worker_class_path));
+    if (!report.worker_class_path.empty()) AppendSettingNote(s, absl::StrCat("class ", report.worker_class_path));
   }
   if (!report.app_uri.empty()) {
     adopt("app_uri", report.app_uri);
@@ -295,22 +244,14 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
   auto workers = config.find("workers");
   if (report.num_workers && workers != config.end() && workers->second.source() == gunicorn::kSourceHook &&
       workers->second.value() != absl::StrCat(*report.num_workers)) {
-    AppendNote(workers->second, absl::StrCat("the master's target is now ", *report.num_workers,
-                                             " (changed at run time with TTIN/TTOU)"));
+    AppendSettingNote(workers->second, absl::StrCat("the master's target is now ", *report.num_workers,
+                                                    " (changed at run time with TTIN/TTOU)"));
   }
   auto bind = config.find("bind");
   if (!report.listeners.empty() && bind != config.end() && bind->second.source() == gunicorn::kSourceHook) {
-    AppendNote(bind->second, absl::StrCat("listening on ", absl::StrJoin(report.listeners, ", ")));
+    AppendSettingNote(bind->second, absl::StrCat("listening on ", absl::StrJoin(report.listeners, ", ")));
   }
-
-  bool any_unknown = false;
-  for (const auto& [name, setting] : config) any_unknown = any_unknown || setting.source() == gunicorn::kSourceUnknown;
-  if (!any_unknown) {
-    auto* warnings = instance.mutable_warnings();
-    for (int i = warnings->size() - 1; i >= 0; --i) {
-      if (warnings->Get(i).code() == "SETTINGS_UNKNOWABLE") warnings->DeleteSubrange(i, 1);
-    }
-  }
+  DropSettingsUnknowableIfAllKnown(instance);
 }
 
 }  // namespace corral::agent

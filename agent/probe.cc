@@ -5,10 +5,14 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "agent/exact_settings.h"
 #include "agent/release_detection.h"
 #include "common/snapshot_facts.h"
 #include "gunicorn/config_loader.h"
@@ -152,6 +156,33 @@ corral::v1::Snapshot Probe::Discover() {
   return Finish(std::move(snapshot), started);
 }
 
+void Probe::Reconstruct(KnownMaster& master, gunicorn::LoaderInputs& loader, const gunicorn::DetectedRelease& release) {
+  corral::v1::GunicornInstance& inst = master.base;
+  gunicorn::TableChoice table = gunicorn::TableFor(release.release);
+  loader.table = table.table;
+  inst.set_gunicorn_version(release.text);
+  inst.set_gunicorn_version_source(release.evidence);
+  std::string version_note = release.note;
+  if (!table.exact && release.release) {
+    version_note = version_note.empty() ? table.note : absl::StrCat(version_note, "; ", table.note);
+  }
+  inst.set_gunicorn_version_note(version_note);
+  inst.set_settings_table(table.table->line());
+  if (!release.release) {
+    corral::v1::Warning* w = inst.add_warnings();
+    w->set_code("GUNICORN_VERSION_UNKNOWN");
+    w->set_message(absl::StrCat("the Gunicorn release is unknown (", release.note,
+                                "); its command line and config are read with the newest table, ",
+                                table.table->line()));
+  }
+  gunicorn::ReconstructedConfig config = gunicorn::ReconstructConfig(loader);
+  inst.set_app_uri(config.app_uri);
+  for (auto& [name, setting] : config.settings) (*inst.mutable_config())[name] = std::move(setting);
+  *inst.mutable_inputs() = std::move(config.inputs);
+  for (auto& warning : config.warnings) *inst.add_warnings() = std::move(warning);
+  master.used_cpu_count = config.used_cpu_count;
+}
+
 void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, const GunicornCommand& command,
                         const std::vector<std::string>& argv, const std::map<int, std::vector<int>>& children_of,
                         const std::map<int, ProcStat>& stats) {
@@ -213,54 +244,50 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
                                    : "";
   gunicorn::DetectedRelease release =
       DetectMasterRelease(reader_, pid, command, argv, loader.environ, environ_reason, loader.cwd);
-  gunicorn::TableChoice table = gunicorn::TableFor(release.release);
-  loader.table = table.table;
-  inst.set_gunicorn_version(release.text);
-  inst.set_gunicorn_version_source(release.evidence);
-  std::string version_note = release.note;
-  if (!table.exact && release.release) {
-    version_note = version_note.empty() ? table.note : absl::StrCat(version_note, "; ", table.note);
-  }
-  inst.set_gunicorn_version_note(version_note);
-  inst.set_settings_table(table.table->line());
-  if (!release.release) {
-    corral::v1::Warning* w = inst.add_warnings();
-    w->set_code("GUNICORN_VERSION_UNKNOWN");
-    w->set_message(absl::StrCat("the Gunicorn release is unknown (", release.note,
-                                "); its command line and config are read with the newest table, ",
-                                table.table->line()));
-  }
-
   loader.python_cpu_count = ReadPythonCpuCount(reader_, pid);
   loader.title_name = command.title_name;
   corral::v1::ProcessFacts timing = FactsFromStat(stat);
   loader.master_start_unix_ms = timing.start_time_unix_ms();
   loader.read_file = [this, pid](const std::string& path) { return reader_.ReadAsProcess(pid, path); };
   loader.is_dir = [this, pid](const std::string& path) { return reader_.IsDirAsProcess(pid, path); };
-
-  gunicorn::ReconstructedConfig config = gunicorn::ReconstructConfig(loader);
-  inst.set_app_uri(config.app_uri);
-  for (auto& [name, setting] : config.settings) (*inst.mutable_config())[name] = std::move(setting);
-  *inst.mutable_inputs() = std::move(config.inputs);
-  for (auto& warning : config.warnings) *inst.add_warnings() = std::move(warning);
-  master.used_cpu_count = config.used_cpu_count;
+  Reconstruct(master, loader, release);
   *inst.mutable_resources() = ReadContainerResources(reader_, pid, &master.cgroup);
 
   std::vector<std::pair<int, std::vector<std::string>>> upgrade_masters;
   auto kids = children_of.find(pid);
+  // Read after the children were listed, so the master already holds the
+  // heartbeat of every child examined (it creates them before forking).
+  master.brood.parent_heartbeat_files = HeartbeatFiles(pid);
   if (kids != children_of.end()) {
     for (int child : kids->second) {
       auto child_stat = stats.find(child);
       if (child_stat == stats.end()) continue;
       std::vector<std::string> child_argv;
-      KnownChild known = ExamineChild(master, child, child_stat->second, &child_argv);
+      KnownChild known = ExamineChild(master, master.brood, false, child, child_stat->second, &child_argv);
       if (known.kind == ChildKind::kUpgradeMaster) upgrade_masters.emplace_back(child, std::move(child_argv));
-      master.children[child] = std::move(known);
-      master.child_stats[child] = child_stat->second;
+      master.brood.children[child] = std::move(known);
+      master.brood.stats[child] = child_stat->second;
     }
   }
+  AssignHeartbeats(master.brood);
+  RefreshDirtyPool(master, &children_of, &stats);
+  QueryControlSocket(master);
+  std::optional<gunicorn::Release> found = gunicorn::ParseRelease(inst.gunicorn_version());
+  if (master.control.answers && found && *found < gunicorn::Release{25, 1, 0}) {
+    // Only 25.1 and later have a control socket: the package found is not
+    // the one this master imported (a PYTHONPATH in an erased environment,
+    // say). Read it again as a release of unknown version.
+    gunicorn::DetectedRelease unknown;
+    unknown.note = absl::StrCat(
+        "the master answers on a control socket, which Gunicorn has since 25.1, but the package found first on its "
+        "path (",
+        inst.gunicorn_version_source(), ") is ", inst.gunicorn_version(), "; ", inst.gunicorn_version_note());
+    inst.clear_config();
+    inst.clear_warnings();
+    Reconstruct(master, loader, unknown);
+  }
   RefreshHook(master);
-  Log()->debug("master {} ({}): {} children", pid, config.app_uri, master.children.size());
+  Log()->debug("master {} ({}): {} children", pid, inst.app_uri(), master.brood.children.size());
   known_.push_back(std::move(master));
 
   for (const auto& [child, child_argv] : upgrade_masters) {
@@ -270,11 +297,12 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   }
 }
 
-Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, const ProcStat& stat,
-                                      std::vector<std::string>* argv_out) {
+Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, const Brood& parent, bool dirty_parent, int child_pid,
+                                      const ProcStat& stat, std::vector<std::string>* argv_out) {
   KnownChild known;
   known.start_ticks = stat.start_ticks;
   ChildEvidence evidence;
+  evidence.parent_heartbeat_files = parent.parent_heartbeat_files;
   absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(child_pid, "cmdline", 256 * 1024);
   std::vector<std::string>& argv = *argv_out;
   if (cmdline.ok()) {
@@ -289,10 +317,11 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, 
     absl::StatusOr<std::vector<WorkerTmpFile>> tmp = reader_.FindWorkerTmpFiles(child_pid);
     if (tmp.ok()) {
       evidence.has_worker_tmp = !tmp->empty();
-      // A worker closes its siblings' files right after fork; should two be
-      // open for a moment, the one touched last is its own.
+      // Until AssignHeartbeats() knows better, the file touched last is
+      // taken for the child's own.
       double newest = -1;
       for (const WorkerTmpFile& file : *tmp) {
+        evidence.heartbeat_files.push_back(file.target);
         absl::StatusOr<double> ctime = reader_.CtimeSeconds(file.fd_path);
         double t = ctime.ok() ? *ctime : 0;
         if (t > newest) {
@@ -300,11 +329,12 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, 
           known.tmp_fd_path = file.fd_path;
         }
       }
+      known.heartbeat_files = evidence.heartbeat_files;
     } else {
       known.read_errors.push_back(ErrorText("fd", tmp.status()));
     }
     bool titled = evidence.gunicorn && evidence.gunicorn->is_title();
-    if (!titled && evidence.same_argv_as_master) {
+    if (!titled && evidence.same_argv_as_master && !dirty_parent) {
       absl::StatusOr<std::string> environ = reader_.ReadPidFile(child_pid, "environ", 1 << 20);
       if (environ.ok()) {
         std::optional<std::string> gunicorn_pid = gunicorn::LookupEnv(ParseEnviron(*environ), "GUNICORN_PID");
@@ -316,14 +346,184 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, int child_pid, 
     }
   }
   std::string why;
-  known.kind = ClassifyChild(master.pid, evidence, &why);
+  known.kind = dirty_parent ? ClassifyDirtyChild(evidence) : ClassifyChild(master.pid, evidence, &why);
   if (!why.empty()) known.read_errors.push_back(why);
   absl::StatusOr<std::string> status_text = reader_.ReadPidFile(child_pid, "status", 16 * 1024);
   if (status_text.ok()) {
     absl::StatusOr<ProcStatus> status = ParseStatus(*status_text);
-    if (status.ok()) known.uid = status->real_uid;
+    if (status.ok()) {
+      known.uid = status->real_uid;
+      known.ns_pid = status->ns_pids.empty() ? child_pid : status->ns_pids.back();
+    }
   }
   return known;
+}
+
+std::optional<std::vector<std::string>> Probe::HeartbeatFiles(int pid) const {
+  absl::StatusOr<std::vector<WorkerTmpFile>> files = reader_.FindWorkerTmpFiles(pid);
+  if (!files.ok()) return std::nullopt;
+  std::vector<std::string> targets;
+  for (const WorkerTmpFile& f : *files) targets.push_back(f.target);
+  return targets;
+}
+
+void Probe::AssignHeartbeats(Brood& brood) const {
+  std::vector<HeldHeartbeats> held;
+  for (const auto& [pid, child] : brood.children) {
+    if (child.kind != ChildKind::kWorker && child.kind != ChildKind::kDirtyWorker) continue;
+    held.push_back({pid, child.start_ticks, child.heartbeat_files});
+  }
+  for (const auto& [pid, target] : OwnHeartbeats(std::move(held), brood.parent_heartbeat_files)) {
+    absl::StatusOr<std::vector<WorkerTmpFile>> files = reader_.FindWorkerTmpFiles(pid);
+    if (!files.ok()) continue;
+    for (const WorkerTmpFile& f : *files) {
+      if (f.target == target) brood.children[pid].tmp_fd_path = f.fd_path;
+    }
+  }
+}
+
+std::optional<bool> Probe::RefreshBrood(KnownMaster& master, int parent_pid, bool dirty_parent, Brood& brood) {
+  absl::StatusOr<std::string> children_text =
+      reader_.ReadPidFile(parent_pid, absl::StrCat("task/", parent_pid, "/children"), 64 * 1024);
+  absl::StatusOr<std::vector<int>> children =
+      children_text.ok() ? ParseChildren(*children_text) : absl::StatusOr<std::vector<int>>(children_text.status());
+  if (!children.ok()) return std::nullopt;
+  Brood next;
+  bool changed = false;
+  bool parent_files_read = false;
+  for (int child : *children) {
+    absl::StatusOr<std::string> child_text = reader_.ReadPidFile(child, "stat", 4096);
+    if (!child_text.ok()) continue;  // exited since the children list was read
+    absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text);
+    if (!child_stat.ok()) continue;
+    auto known = brood.children.find(child);
+    if (known != brood.children.end() && known->second.start_ticks == child_stat->start_ticks) {
+      next.children[child] = std::move(known->second);
+    } else {
+      if (!parent_files_read) {
+        // A new child's heartbeat is one the parent holds from now on.
+        brood.parent_heartbeat_files = HeartbeatFiles(parent_pid);
+        parent_files_read = true;
+      }
+      std::vector<std::string> argv;
+      KnownChild fresh = ExamineChild(master, brood, dirty_parent, child, *child_stat, &argv);
+      if (fresh.kind == ChildKind::kUpgradeMaster) return std::nullopt;
+      next.children[child] = std::move(fresh);
+      changed = true;
+    }
+    next.stats[child] = *child_stat;
+  }
+  changed = changed || next.children.size() != brood.children.size();
+  next.parent_heartbeat_files = brood.parent_heartbeat_files;
+  brood = std::move(next);
+  if (changed) AssignHeartbeats(brood);
+  return changed;
+}
+
+void Probe::RefreshDirtyPool(KnownMaster& master, const std::map<int, std::vector<int>>* children_of,
+                             const std::map<int, ProcStat>* stats) {
+  int arbiter = 0;
+  for (const auto& [pid, child] : master.brood.children) {
+    if (child.kind == ChildKind::kDirtyArbiter) arbiter = pid;
+  }
+  if (arbiter == 0) {
+    master.dirty.reset();
+    return;
+  }
+  if (master.dirty && master.dirty->pid == arbiter &&
+      master.dirty->arbiter.start_ticks == master.brood.children[arbiter].start_ticks) {
+    master.dirty->stat = master.brood.stats[arbiter];
+    master.dirty->workers_changed = RefreshBrood(master, arbiter, true, master.dirty->workers).value_or(true);
+    return;
+  }
+  DirtyPool pool;
+  pool.pid = arbiter;
+  pool.arbiter = master.brood.children[arbiter];
+  pool.stat = master.brood.stats[arbiter];
+  if (children_of != nullptr && stats != nullptr) {
+    pool.workers.parent_heartbeat_files = HeartbeatFiles(arbiter);
+    auto kids = children_of->find(arbiter);
+    if (kids != children_of->end()) {
+      for (int child : kids->second) {
+        auto child_stat = stats->find(child);
+        if (child_stat == stats->end()) continue;
+        std::vector<std::string> argv;
+        pool.workers.children[child] = ExamineChild(master, pool.workers, true, child, child_stat->second, &argv);
+        pool.workers.stats[child] = child_stat->second;
+      }
+    }
+    AssignHeartbeats(pool.workers);
+  } else {
+    RefreshBrood(master, arbiter, true, pool.workers);
+  }
+  pool.workers_changed = true;
+  master.dirty = std::move(pool);
+}
+
+void Probe::QueryControlSocket(KnownMaster& master) {
+  ControlSocketState& control = master.control;
+  control = ControlSocketState();
+  const corral::v1::GunicornInstance& inst = master.base;
+  // Releases before 25.1 have none. A release read while the environment
+  // was hidden may be the wrong one (see gunicorn/version.h): look anyway.
+  std::optional<gunicorn::Release> release = gunicorn::ParseRelease(inst.gunicorn_version());
+  bool before_sockets = release && *release < gunicorn::Release{25, 1, 0};
+  if (before_sockets && inst.gunicorn_version_note().empty()) return;
+  if (!options_.control_socket) {
+    control.status.set_state("off");
+    return;
+  }
+  auto setting = [&](const char* name) -> const corral::v1::Setting* {
+    auto it = inst.config().find(name);
+    return it == inst.config().end() || it->second.source() == gunicorn::kSourceUnknown ? nullptr : &it->second;
+  };
+  if (const corral::v1::Setting* disabled = setting("control_socket_disable");
+      disabled && disabled->value() == "true") {
+    control.status.set_state("disabled");
+    return;
+  }
+  if (master.control_path.empty()) {
+    ControlSocketHints hints;
+    hints.cwd = inst.master().cwd();
+    if (const corral::v1::Setting* s = setting("control_socket")) hints.setting = s->value();
+    if (const corral::v1::Setting* bind = setting("bind")) {
+      std::vector<std::string> paths;
+      for (absl::string_view address : absl::StrSplit(bind->value(), ',', absl::SkipEmpty())) {
+        if (absl::ConsumePrefix(&address, "unix:")) {
+          absl::ConsumePrefix(&address, "//");
+          paths.emplace_back(address);
+        }
+      }
+      hints.bind_paths = std::move(paths);
+    }
+    std::optional<FoundControlSocket> found = FindControlSocket(reader_, master.pid, hints);
+    if (!found) {
+      if (!before_sockets) control.status.set_state("not_found");
+      return;
+    }
+    master.control_path = found->path;
+    master.control_found_by = found->found_by;
+  }
+  control.status.set_path(master.control_path);
+  control.status.set_found_by(master.control_found_by);
+  absl::Time started = absl::Now();
+  std::vector<std::string> problems;
+  absl::StatusOr<gunicorn::ControlAnswers> answers =
+      agent::QueryControlSocket(reader_, master.pid, master.control_path, options_.control_socket_deadline, &problems);
+  control.status.set_query_us(absl::ToInt64Microseconds(absl::Now() - started));
+  if (!answers.ok()) {
+    control.status.set_state("failed");
+    control.status.set_error(std::string(answers.status().message()));
+    Log()->debug("master {}: control socket {}: {}", master.pid, master.control_path, control.status.error());
+    master.control_path.clear();  // look for it again next time
+    return;
+  }
+  control.status.set_state("answered");
+  if (!problems.empty()) control.status.set_error(absl::StrJoin(problems, "; "));
+  if (answers->workers_target) control.status.set_workers_target(static_cast<int32_t>(*answers->workers_target));
+  for (int pid : answers->web_worker_pids) control.status.add_web_worker_pids(pid);
+  for (int pid : answers->dirty_worker_pids) control.status.add_dirty_worker_pids(pid);
+  control.answers = *std::move(answers);
 }
 
 corral::v1::Snapshot Probe::Sample() {
@@ -340,35 +540,17 @@ corral::v1::Snapshot Probe::Sample() {
       return Discover();
     }
     master.stat = *stat;
-    absl::StatusOr<std::string> children_text =
-        reader_.ReadPidFile(master.pid, absl::StrCat("task/", master.pid, "/children"), 64 * 1024);
-    absl::StatusOr<std::vector<int>> children =
-        children_text.ok() ? ParseChildren(*children_text) : absl::StatusOr<std::vector<int>>(children_text.status());
-    if (!children.ok()) {
-      Log()->debug("master {}: children unreadable ({}); rediscovering", master.pid,
-                   std::string(children.status().message()));
+    std::optional<bool> changed = RefreshBrood(master, master.pid, false, master.brood);
+    if (!changed) {
+      Log()->debug("master {}: children unreadable or a new master among them; rediscovering", master.pid);
       return Discover();
     }
-    std::map<int, KnownChild> next_children;
-    std::map<int, ProcStat> next_stats;
-    for (int child : *children) {
-      absl::StatusOr<std::string> child_text = reader_.ReadPidFile(child, "stat", 4096);
-      if (!child_text.ok()) continue;  // exited since the children list was read
-      absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text);
-      if (!child_stat.ok()) continue;
-      auto known = master.children.find(child);
-      if (known != master.children.end() && known->second.start_ticks == child_stat->start_ticks) {
-        next_children[child] = std::move(known->second);
-      } else {
-        std::vector<std::string> argv;
-        KnownChild fresh = ExamineChild(master, child, *child_stat, &argv);
-        if (fresh.kind == ChildKind::kUpgradeMaster) return Discover();
-        next_children[child] = std::move(fresh);
-      }
-      next_stats[child] = *child_stat;
-    }
-    master.children = std::move(next_children);
-    master.child_stats = std::move(next_stats);
+    std::optional<int> dirty_before;
+    if (master.dirty) dirty_before = static_cast<int>(master.dirty->workers.children.size());
+    RefreshDirtyPool(master, nullptr, nullptr);
+    bool dirty_changed = master.dirty ? master.dirty->workers_changed : dirty_before.has_value();
+    // The control socket is asked again only when the workers changed.
+    if (*changed || dirty_changed) QueryControlSocket(master);
     RefreshResourceUsage(reader_, master.pid, master.cgroup, master.base.mutable_resources());
     RefreshHook(master);
   }
@@ -428,22 +610,87 @@ corral::v1::GunicornInstance Probe::Render(const KnownMaster& master) const {
   facts->set_age_seconds(fresh.age_seconds());
   facts->set_start_time_unix_ms(fresh.start_time_unix_ms());
   double now_seconds = absl::ToDoubleSeconds(now_ - absl::UnixEpoch());
-  for (const auto& [pid, child] : master.children) {
+  for (const auto& [pid, child] : master.brood.children) {
     if (child.kind == ChildKind::kUpgradeMaster) continue;  // reported as its own instance
-    corral::v1::ProcessFacts child_facts = FactsFromStat(master.child_stats.at(pid));
-    if (child.uid) child_facts.set_uid(*child.uid);
-    for (const std::string& e : child.read_errors) child_facts.add_read_errors(e);
-    if (child.kind == ChildKind::kWorker && !child.tmp_fd_path.empty()) {
-      absl::StatusOr<double> ctime = reader_.CtimeSeconds(child.tmp_fd_path);
-      if (ctime.ok()) child_facts.set_heartbeat_age_seconds(std::max(0.0, now_seconds - *ctime));
+    corral::v1::ProcessFacts child_facts = ChildFacts(child, master.brood.stats.at(pid), now_seconds);
+    switch (child.kind) {
+      case ChildKind::kWorker:
+        *instance.add_workers() = std::move(child_facts);
+        break;
+      case ChildKind::kDirtyArbiter:
+        if (master.dirty && master.dirty->pid == pid) {
+          *instance.mutable_dirty_arbiter() = std::move(child_facts);
+          break;
+        }
+        [[fallthrough]];
+      default:
+        *instance.add_other_children() = std::move(child_facts);
     }
-    *(child.kind == ChildKind::kWorker ? instance.add_workers() : instance.add_other_children()) =
-        std::move(child_facts);
   }
+  if (master.dirty) {
+    for (const auto& [pid, child] : master.dirty->workers.children) {
+      corral::v1::ProcessFacts child_facts = ChildFacts(child, master.dirty->workers.stats.at(pid), now_seconds);
+      // The dirty arbiter's other children are the application's.
+      *(child.kind == ChildKind::kDirtyWorker ? instance.add_dirty_workers() : instance.add_other_children()) =
+          std::move(child_facts);
+    }
+  }
+  if (master.control.status.state() != "") *instance.mutable_control_socket() = master.control.status;
   if (master.hook) ApplyHookReport(*master.hook, instance);
   if (!master.hook_error.empty()) facts->add_read_errors(master.hook_error);
+  ApplyControlAnswers(master, instance);
   AddDynamicWarnings(master, instance);
   return instance;
+}
+
+corral::v1::ProcessFacts Probe::ChildFacts(const KnownChild& child, const ProcStat& stat, double now_seconds) const {
+  corral::v1::ProcessFacts facts = FactsFromStat(stat);
+  if (child.uid) facts.set_uid(*child.uid);
+  for (const std::string& e : child.read_errors) facts.add_read_errors(e);
+  bool has_heartbeat = child.kind == ChildKind::kWorker || child.kind == ChildKind::kDirtyWorker;
+  if (has_heartbeat && !child.tmp_fd_path.empty()) {
+    absl::StatusOr<double> ctime = reader_.CtimeSeconds(child.tmp_fd_path);
+    if (ctime.ok()) facts.set_heartbeat_age_seconds(std::max(0.0, now_seconds - *ctime));
+  }
+  return facts;
+}
+
+void Probe::ApplyControlAnswers(const KnownMaster& master, corral::v1::GunicornInstance& instance) const {
+  if (!master.control.answers) return;
+  const gunicorn::ControlAnswers& answers = *master.control.answers;
+  for (const auto& [name, value] : answers.settings) {
+    // Only settings snapshots carry; the socket also reports a few others.
+    const gunicorn::GunicornSetting* known = gunicorn::NewestTable().Find(name);
+    if (known == nullptr || !known->reported()) continue;
+    AdoptExactSetting(instance, name, value, gunicorn::kSourceControlSocket, "CONTROL_SOCKET_DISAGREES",
+                      "on its control socket");
+  }
+  DropSettingsUnknowableIfAllKnown(instance);
+  // The workers the master lists, against the ones /proc shows (both in the
+  // master's PID namespace).
+  auto compare = [&](const std::vector<int>& listed, const Brood* brood, ChildKind kind, const char* what) {
+    std::vector<int> seen;
+    if (brood != nullptr) {
+      for (const auto& [pid, child] : brood->children) {
+        if (child.kind == kind && child.ns_pid > 0) seen.push_back(child.ns_pid);
+      }
+    }
+    std::vector<int> sorted = listed;
+    std::sort(sorted.begin(), sorted.end());
+    std::sort(seen.begin(), seen.end());
+    if (sorted == seen) return;
+    corral::v1::Warning* w = instance.add_warnings();
+    w->set_code("CONTROL_SOCKET_WORKERS_DIFFER");
+    w->set_message(absl::StrCat(
+        "the master lists ", what, " [", absl::StrJoin(sorted, ", "), "] on its control socket; /proc shows [",
+        absl::StrJoin(seen, ", "),
+        "] (pids in the master's namespace; a worker that was just spawned or reaped shows on one side only)"));
+  };
+  compare(answers.web_worker_pids, &master.brood, ChildKind::kWorker, "web workers");
+  if (answers.dirty_arbiter_pid || master.dirty) {
+    compare(answers.dirty_worker_pids, master.dirty ? &master.dirty->workers : nullptr, ChildKind::kDirtyWorker,
+            "dirty workers");
+  }
 }
 
 void Probe::AddDynamicWarnings(const KnownMaster& master, corral::v1::GunicornInstance& instance) const {
@@ -466,6 +713,20 @@ void Probe::AddDynamicWarnings(const KnownMaster& master, corral::v1::GunicornIn
     warn("MORE_WORKERS_THAN_CONFIGURED",
          absl::StrCat(live, " worker(s) running, ", *configured, " configured (", where,
                       "); scaled up at runtime with TTIN, or old workers are still shutting down"));
+  }
+  std::optional<int64_t> dirty_configured = ConfiguredDirtyWorkers(instance);
+  int dirty_live = LiveDirtyWorkers(instance);
+  if (dirty_configured && dirty_live < *dirty_configured) {
+    warn("FEWER_DIRTY_WORKERS_THAN_CONFIGURED",
+         absl::StrCat(dirty_live, " dirty worker(s) running, ", *dirty_configured,
+                      " configured (dirty_workers with dirty_apps); dirty workers are failing to boot or were scaled "
+                      "down, unless an app class limits its workers with a `workers` attribute"));
+  }
+  if (instance.control_socket().has_workers_target() && configured &&
+      instance.control_socket().workers_target() != *configured) {
+    AppendSettingNote((*instance.mutable_config())["workers"],
+                      absl::StrCat("the master's target is now ", instance.control_socket().workers_target(),
+                                   " (changed at run time with TTIN/TTOU or the control socket)"));
   }
   if (BoolSetting(instance, "reload").value_or(false)) {
     const corral::v1::Setting& reload = instance.config().at("reload");

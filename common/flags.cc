@@ -29,6 +29,13 @@ bool Flags::GetBool(const std::string& name) const {
   return v == "true" || v == "1" || v == "yes" || v == "on";
 }
 
+absl::StatusOr<bool> ParseOnOff(const std::string& text) {
+  std::string v = absl::AsciiStrToLower(text);
+  if (v == "on" || v == "true" || v == "yes" || v == "1") return true;
+  if (v == "off" || v == "false" || v == "no" || v == "0") return false;
+  return absl::InvalidArgumentError(absl::StrCat("expected on or off, got '", text, "'"));
+}
+
 std::optional<std::string> GetEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;

@@ -52,6 +52,10 @@ class Flags {
 absl::StatusOr<Flags> ParseFlags(const std::vector<FlagSpec>& specs, const std::vector<std::string>& args,
                                  const std::function<std::optional<std::string>(const std::string&)>& getenv);
 
+// "on"/"off" (also true/false, yes/no, 1/0) for flags that take a value,
+// such as --control-socket off; anything else is InvalidArgument.
+absl::StatusOr<bool> ParseOnOff(const std::string& text);
+
 // The process environment, for ParseFlags.
 std::optional<std::string> GetEnv(const std::string& name);
 

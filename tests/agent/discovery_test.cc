@@ -82,5 +82,67 @@ TEST(ClassifyChild, AppSubprocessesAreOther) {
   EXPECT_EQ(ClassifyChild(10, e, nullptr), ChildKind::kOther);
 }
 
+TEST(ClassifyChild, DirtyArbiterByTitle) {
+  ChildEvidence e;
+  e.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: dirty-arbiter"});
+  EXPECT_EQ(ClassifyChild(10, e, nullptr), ChildKind::kDirtyArbiter);
+}
+
+// Gunicorn 26.2 without setproctitle, as read off real processes: the
+// master holds its two web workers' heartbeats; the dirty arbiter holds its
+// two dirty workers' heartbeats, which the master never sees.
+ChildEvidence Untitled(std::vector<std::string> held, std::optional<std::vector<std::string>> parent) {
+  ChildEvidence e;
+  e.gunicorn = gunicorn::RecognizeGunicorn({"/usr/bin/python3", "-m", "gunicorn", "-w", "2", "wsgi:application"});
+  e.same_argv_as_master = true;
+  e.has_worker_tmp = !held.empty();
+  e.heartbeat_files = std::move(held);
+  e.parent_heartbeat_files = std::move(parent);
+  return e;
+}
+
+const std::vector<std::string> kMasterHeld = {"/tmp/wgunicorn-0i1fk2tl (deleted)", "/tmp/wgunicorn-9i1ce85x (deleted)"};
+const std::vector<std::string> kArbiterHeld = {"/tmp/wgunicorn-rehk6sxo (deleted)",
+                                               "/tmp/wgunicorn-9bclo4mc (deleted)"};
+
+TEST(ClassifyChild, WithoutTitlesTheDirtyArbiterHoldsFilesItsMasterDoesNot) {
+  EXPECT_EQ(ClassifyChild(10, Untitled({kMasterHeld[0]}, kMasterHeld), nullptr), ChildKind::kWorker);
+  EXPECT_EQ(ClassifyChild(10, Untitled(kArbiterHeld, kMasterHeld), nullptr), ChildKind::kDirtyArbiter);
+  // The master's fd table unreadable: no way to tell, a worker as before.
+  EXPECT_EQ(ClassifyChild(10, Untitled(kArbiterHeld, std::nullopt), nullptr), ChildKind::kWorker);
+}
+
+TEST(ClassifyDirtyChild, DirtyWorkersShareTheArbitersFiles) {
+  // The second dirty worker also inherited the first one's file.
+  EXPECT_EQ(ClassifyDirtyChild(Untitled({kArbiterHeld[0]}, kArbiterHeld)), ChildKind::kDirtyWorker);
+  EXPECT_EQ(ClassifyDirtyChild(Untitled(kArbiterHeld, kArbiterHeld)), ChildKind::kDirtyWorker);
+  EXPECT_EQ(ClassifyDirtyChild(Untitled({}, kArbiterHeld)), ChildKind::kOther);
+  EXPECT_EQ(ClassifyDirtyChild(Untitled({"/tmp/wgunicorn-elsewhere (deleted)"}, kArbiterHeld)), ChildKind::kOther);
+  ChildEvidence titled;
+  titled.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: dirty-worker [wsgi:application]"});
+  EXPECT_EQ(ClassifyDirtyChild(titled), ChildKind::kDirtyWorker);
+}
+
+TEST(OwnHeartbeats, OlderSiblingsFilesAreNotYours) {
+  std::map<int, std::string> own =
+      OwnHeartbeats({{4862, 200, {kArbiterHeld[0], kArbiterHeld[1]}}, {4859, 100, {kArbiterHeld[0]}}}, kArbiterHeld);
+  EXPECT_EQ(own, (std::map<int, std::string>{{4859, kArbiterHeld[0]}, {4862, kArbiterHeld[1]}}));
+}
+
+TEST(OwnHeartbeats, DeadSiblingsFilesAreNoLongerTheParents) {
+  // Worker 1 died; its file is closed by the parent but still held by
+  // worker 2, which was forked while it lived.
+  std::vector<std::string> parent = {"/tmp/wgunicorn-2", "/tmp/wgunicorn-3"};
+  std::map<int, std::string> own = OwnHeartbeats(
+      {{20, 200, {"/tmp/wgunicorn-1", "/tmp/wgunicorn-2"}}, {30, 300, {"/tmp/wgunicorn-2", "/tmp/wgunicorn-3"}}},
+      parent);
+  EXPECT_EQ(own, (std::map<int, std::string>{{20, "/tmp/wgunicorn-2"}, {30, "/tmp/wgunicorn-3"}}));
+}
+
+TEST(OwnHeartbeats, UndecidableChildrenAreLeftOut) {
+  std::map<int, std::string> own = OwnHeartbeats({{20, 200, {"/tmp/wgunicorn-1", "/tmp/wgunicorn-2"}}}, std::nullopt);
+  EXPECT_TRUE(own.empty());
+}
+
 }  // namespace
 }  // namespace corral::agent

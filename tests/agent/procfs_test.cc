@@ -106,5 +106,44 @@ TEST(CountCpuList, CountsRangesAndSingles) {
   EXPECT_FALSE(CountCpuList("a-b").ok());
 }
 
+TEST(ParseMapsPaths, FileBackedMappingsOnceInOrder) {
+  constexpr char kMaps[] =
+      "55ac0fa7a000-55ac0fa7c000 r--p 00000000 fe:00 247134                     /usr/bin/python3.11\n"
+      "55ac0fa7c000-55ac0fa81000 r-xp 00002000 fe:00 247134                     /usr/bin/python3.11\n"
+      "7f00-7f10 rw-p 00000000 00:00 0                          [heap]\n"
+      "7f10-7f20 rw-p 00000000 00:00 0 \n"
+      "7f20-7f30 r-xp 00000000 fe:00 99 /opt/my venv/lib/python3.11/site-packages/_setproctitle.so (deleted)\n";
+  EXPECT_EQ(ParseMapsPaths(kMaps),
+            (std::vector<std::string>{"/usr/bin/python3.11",
+                                      "/opt/my venv/lib/python3.11/site-packages/_setproctitle.so (deleted)"}));
+  EXPECT_TRUE(ParseMapsPaths("").empty());
+}
+
+TEST(ParseUnixSockets, ListeningPathsAndInodes) {
+  // Read off a Gunicorn 26.2 master's network namespace.
+  constexpr char kNetUnix[] =
+      "Num       RefCount Protocol Flags    Type St Inode Path\n"
+      "000000009514f63d: 00000002 00000000 00010000 0001 01 15115 /tmp/gunicorn-dirty-nn1tbrpa/arbiter.sock\n"
+      "00000000d1238553: 00000002 00000000 00010000 0001 01 12079 /root/.gunicorn/gunicorn.ctl\n"
+      "0000000066a6a311: 00000003 00000000 00000000 0001 03 12077\n"
+      "000000006aaaaaaa: 00000002 00000000 00010000 0001 01 777 @abstract name\n"
+      "garbage line\n";
+  std::vector<UnixSocketEntry> sockets = ParseUnixSockets(kNetUnix);
+  ASSERT_EQ(sockets.size(), 4u);
+  EXPECT_EQ(sockets[1].inode, 12079u);
+  EXPECT_TRUE(sockets[1].listening);
+  EXPECT_EQ(sockets[1].path, "/root/.gunicorn/gunicorn.ctl");
+  EXPECT_FALSE(sockets[2].listening);
+  EXPECT_EQ(sockets[2].path, "");
+  EXPECT_EQ(sockets[3].path, "@abstract name");
+}
+
+TEST(SocketInode, OnlySocketLinks) {
+  EXPECT_EQ(SocketInode("socket:[12079]"), 12079u);
+  EXPECT_EQ(SocketInode("pipe:[12067]"), std::nullopt);
+  EXPECT_EQ(SocketInode("socket:[x]"), std::nullopt);
+  EXPECT_EQ(SocketInode("/tmp/wgunicorn-abc (deleted)"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace corral::agent

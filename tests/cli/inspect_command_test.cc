@@ -41,13 +41,18 @@ TEST(RunInspect, BadUsageExitsTwoWithAClearMessage) {
   EXPECT_EQ(err2.str(), "corral inspect: cannot read proc root '/does/not/exist'\n");
   std::ostringstream out3, err3;
   EXPECT_EQ(RunInspect({"extra"}, out3, err3), 2);
+  std::ostringstream out4, err4;
+  EXPECT_EQ(RunInspect({"--control-socket", "maybe"}, out4, err4), 2);
+  EXPECT_EQ(err4.str(), "corral inspect: --control-socket: expected on or off, got 'maybe'\n");
 }
 
 TEST(RunInspect, HelpTeaches) {
   std::ostringstream out, err;
   EXPECT_EQ(RunInspect({"--help"}, out, err), 0);
-  EXPECT_NE(out.str().find("Usage: corral inspect [--proc-root DIR] [--json]"), std::string::npos);
+  EXPECT_NE(out.str().find("Usage: corral inspect [--proc-root DIR] [--control-socket on|off] [--json]"),
+            std::string::npos);
   EXPECT_NE(out.str().find("[$CORRAL_PROC_ROOT]"), std::string::npos);
+  EXPECT_NE(out.str().find("--control-socket on|off"), std::string::npos);
   EXPECT_NE(out.str().find("Exit status:"), std::string::npos);
 }
 

@@ -73,5 +73,11 @@ TEST(FlagsHelp, ShowsDefaultsAndVariables) {
   EXPECT_NE(help.find("Repeatable."), std::string::npos);
 }
 
+TEST(ParseOnOff, AcceptsTheUsualSpellings) {
+  for (const char* on : {"on", "ON", "true", "yes", "1"}) EXPECT_EQ(ParseOnOff(on).value(), true) << on;
+  for (const char* off : {"off", "False", "no", "0"}) EXPECT_EQ(ParseOnOff(off).value(), false) << off;
+  EXPECT_EQ(ParseOnOff("maybe").status().message(), "expected on or off, got 'maybe'");
+}
+
 }  // namespace
 }  // namespace corral

@@ -93,5 +93,58 @@ TEST(ShlexSplit, MatchesPythonPosixMode) {
   EXPECT_FALSE(ShlexSplit("x\\").ok());
 }
 
+const SettingsTable& Table(int major, int minor) { return *TableFor(Release{major, minor, 0}).table; }
+
+TEST(ParseGunicornArgs, AnUnknownOptionsNextWordIsNotTakenForTheApp) {
+  // 22.0 added --header-map; read with 20.1's table, "drop" may be its value.
+  ParsedArgs parsed =
+      gunicorn::ParseGunicornArgs({"--header-map", "drop", "-w", "2", "wsgi:application"}, Table(20, 1));
+  EXPECT_EQ(parsed.unknown_options, Args{"--header-map"});
+  EXPECT_EQ(parsed.positionals, (Args{"drop", "wsgi:application"}));
+  std::string why;
+  EXPECT_EQ(parsed.AppUri(&why), std::nullopt);
+  EXPECT_EQ(why,
+            "'drop' follows --header-map, an option this Gunicorn release's table does not know, and may be its value");
+  EXPECT_EQ(Last(parsed, "workers"), "2");
+
+  // The release's own table knows it takes a value.
+  ParsedArgs known = gunicorn::ParseGunicornArgs({"--header-map", "drop", "-w", "2", "wsgi:application"}, Table(23, 0));
+  EXPECT_TRUE(known.problems.empty());
+  EXPECT_EQ(known.AppUri(), "wsgi:application");
+  EXPECT_EQ(Last(known, "header_map"), "drop");
+}
+
+TEST(ParseGunicornArgs, AnUnknownOptionWithItsValueAttachedShiftsNothing) {
+  ParsedArgs parsed = gunicorn::ParseGunicornArgs({"--http-protocols=h1", "app:app"}, Table(23, 0));
+  EXPECT_EQ(parsed.unknown_options, Args{"--http-protocols=h1"});
+  EXPECT_EQ(parsed.AppUri(), "app:app");
+}
+
+TEST(ParseGunicornArgs, DirtyFlagsOf25AndLater) {
+  ParsedArgs parsed = gunicorn::ParseGunicornArgs({"-w", "2", "--dirty-app", "dapp:Heavy", "--dirty-app",
+                                                   "dapp:Light:1", "--dirty-workers", "2", "wsgi:application"},
+                                                  Table(26, 2));
+  EXPECT_TRUE(parsed.problems.empty());
+  EXPECT_EQ(parsed.options.at("dirty_apps").texts, (Args{"dapp:Heavy", "dapp:Light:1"}));
+  EXPECT_EQ(Last(parsed, "dirty_workers"), "2");
+  EXPECT_EQ(parsed.AppUri(), "wsgi:application");
+}
+
+TEST(ParseGunicornArgs, OptionalValueTakesTheNextWordOrItsConst) {
+  // --proxy-protocol is nargs='?' since 24.0: argparse takes the next word
+  // unless it looks like an option.
+  ParsedArgs alone = gunicorn::ParseGunicornArgs({"--proxy-protocol", "-w", "2", "app:app"}, Table(26, 2));
+  EXPECT_EQ(Last(alone, "proxy_protocol"), "auto");
+  EXPECT_EQ(alone.AppUri(), "app:app");
+  ParsedArgs given = gunicorn::ParseGunicornArgs({"--proxy-protocol", "v2", "app:app"}, Table(26, 2));
+  EXPECT_EQ(Last(given, "proxy_protocol"), "v2");
+  ParsedArgs attached = gunicorn::ParseGunicornArgs({"--proxy-protocol=v1", "app:app"}, Table(26, 2));
+  EXPECT_EQ(Last(attached, "proxy_protocol"), "v1");
+  // In 23.0 it is a switch: the next word is the app.
+  ParsedArgs old = gunicorn::ParseGunicornArgs({"--proxy-protocol", "app:app"}, Table(23, 0));
+  EXPECT_TRUE(old.options.count("proxy_protocol"));
+  EXPECT_EQ(old.AppUri(), "app:app");
+}
+
 }  // namespace
 }  // namespace corral::gunicorn

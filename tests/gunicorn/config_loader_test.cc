@@ -294,6 +294,89 @@ TEST(ReconstructConfig, ArgvProblemsAreWarnings) {
   ASSERT_TRUE(HasWarning(c, "ARGV_UNPARSED"));
 }
 
+std::string Warning(const ReconstructedConfig& c, const std::string& code) {
+  for (const auto& w : c.warnings) {
+    if (w.code() == code) return w.message();
+  }
+  return "<none>";
+}
+
+LoaderInputs Release(int major, int minor, LoaderInputs in) {
+  in.table = TableFor(gunicorn::Release{major, minor, 0}).table;
+  return in;
+}
+
+TEST(ReconstructConfig, AFlagOfANewerReleaseNamesThatRelease) {
+  ReconstructedConfig c = ReconstructConfig(Inputs({"--header-map", "drop", "-w", "2", "wsgi:application"}));
+  EXPECT_EQ(Warning(c, "ARGV_UNPARSED"),
+            "command line: unrecognized argument: --header-map (--header-map is a flag of Gunicorn 22.0 and later, "
+            "not of 20.1, so this master runs another release than the table read it with)");
+  // Its possible value is not taken for the app.
+  EXPECT_EQ(c.settings.at("app_uri").source(), "unknown");
+  EXPECT_EQ(c.app_uri, "");
+  EXPECT_EQ(Show(c, "workers"), "cmdline:2");
+  ReconstructedConfig unknown = ReconstructConfig(Inputs({"--frobnicate", "app"}));
+  EXPECT_EQ(Warning(unknown, "ARGV_UNPARSED"),
+            "command line: unrecognized argument: --frobnicate (no Gunicorn release Corral knows (20.1 to 26.2) "
+            "has --frobnicate)");
+}
+
+TEST(ReconstructConfig, AnUnknownFlagThatSetsAReportedSettingElsewhereMakesItUnknown) {
+  // --dirty-workers sets dirty_workers in 25.0+; read with 24.1's table,
+  // which has no dirty_workers, nothing is claimed; read with a table that
+  // has the setting but not the flag, it would be unknown. The 26.2 table
+  // knows it: exact.
+  ReconstructedConfig c26 = ReconstructConfig(
+      Release(26, 2, Inputs({"--dirty-app", "dapp:Heavy", "--dirty-workers", "2", "-w", "2", "wsgi:application"})));
+  EXPECT_EQ(Show(c26, "dirty_workers"), "cmdline:2");
+  EXPECT_EQ(Show(c26, "dirty_apps"), "cmdline:dapp:Heavy");
+  EXPECT_EQ(c26.app_uri, "wsgi:application");
+  EXPECT_FALSE(HasWarning(c26, "ARGV_UNPARSED"));
+  ReconstructedConfig c24 = ReconstructConfig(
+      Release(24, 1, Inputs({"--dirty-app", "dapp:Heavy", "--dirty-workers", "2", "-w", "2", "wsgi:application"})));
+  EXPECT_EQ(c24.settings.count("dirty_workers"), 0u);
+  EXPECT_EQ(c24.settings.at("app_uri").source(), "unknown");
+}
+
+TEST(ReconstructConfig, ForwardedAllowIpsDefaultsToItsVariable) {
+  ReconstructedConfig c =
+      ReconstructConfig(Release(26, 2, Inputs({"app"}, {{"FORWARDED_ALLOW_IPS", "10.0.0.1, 10.0.0.2"}})));
+  EXPECT_EQ(Show(c, "forwarded_allow_ips"), "env:10.0.0.1,10.0.0.2");
+  ReconstructedConfig unset = ReconstructConfig(Release(26, 2, Inputs({"app"})));
+  EXPECT_EQ(Show(unset, "forwarded_allow_ips"), "default:127.0.0.1,::1");
+}
+
+TEST(ReconstructConfig, ControlSocketDefaultFollowsXdgRuntimeDirElseHome) {
+  LoaderInputs in = Release(26, 2, Inputs({"app"}, {{"XDG_RUNTIME_DIR", "/run/user/1000"}, {"HOME", "/home/app"}}));
+  in.is_dir = [](const std::string& path) { return path == "/run/user/1000"; };
+  EXPECT_EQ(Show(ReconstructConfig(in), "control_socket"), "env:/run/user/1000/gunicorn.ctl");
+  in.is_dir = [](const std::string&) { return false; };
+  ReconstructedConfig home = ReconstructConfig(in);
+  EXPECT_EQ(Show(home, "control_socket"), "env:/home/app/.gunicorn/gunicorn.ctl");
+  EXPECT_EQ(home.settings.at("control_socket").note(), "HOME=/home/app; XDG_RUNTIME_DIR=/run/user/1000 does not exist");
+  // 25.1 put it in the working directory.
+  EXPECT_EQ(Show(ReconstructConfig(Release(25, 1, Inputs({"app"}))), "control_socket"), "default:gunicorn.ctl");
+  // No environment: unknown, never a guess.
+  LoaderInputs erased = Release(26, 2, Inputs({"app"}));
+  erased.environ.reset();
+  erased.environ_erased = true;
+  ReconstructedConfig hidden = ReconstructConfig(erased);
+  const corral::v1::Setting& s = hidden.settings.at("control_socket");
+  EXPECT_EQ(s.source(), "unknown");
+  EXPECT_EQ(s.note(),
+            "defaults to $XDG_RUNTIME_DIR/gunicorn.ctl, else ~/.gunicorn/gunicorn.ctl, but setproctitle erased the "
+            "environment");
+}
+
+TEST(ReconstructConfig, ProtocolsAndChoicesAreValidated) {
+  ReconstructedConfig c = ReconstructConfig(Release(26, 2, Inputs({"--http-protocols", "H2, h1", "app"})));
+  EXPECT_EQ(Show(c, "http_protocols"), "cmdline:h2,h1");
+  ReconstructedConfig bad = ReconstructConfig(Release(26, 2, Inputs({"--http-protocols", "h3", "app"})));
+  EXPECT_EQ(bad.settings.at("http_protocols").source(), "unknown");
+  EXPECT_EQ(Warning(bad, "CONFIG_VALUE_INVALID"),
+            "command line: invalid value for http_protocols: 'h3' ('h3' is not h1 or h2)");
+}
+
 TEST(EditDistance, Basics) {
   EXPECT_EQ(corral::EditDistance("worker", "workers"), 1);
   EXPECT_EQ(corral::EditDistance("timout", "timeout"), 1);
