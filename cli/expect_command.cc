@@ -18,7 +18,8 @@ namespace {
 
 constexpr char kKeysHelp[] =
     "Keys: workers (exact live workers per replica), min_workers, replicas, build_revision,\n"
-    "command (the Gunicorn command line), app_uri, and any Gunicorn setting the agent observes\n"
+    "command (the Gunicorn command line), app_uri, gunicorn_version (23.0 for any 23.0.x, or\n"
+    "26.2.2 exactly), and any Gunicorn setting the agent observes\n"
     "(timeout, preload_app, bind, worker_class, threads, reload, ...). Values are checked the way\n"
     "Gunicorn checks them; one bad key or value refuses the whole command and stores nothing.";
 

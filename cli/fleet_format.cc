@@ -16,6 +16,12 @@ constexpr size_t kTopFindingWidth = 90;
 
 std::string Ago(double seconds) { return FormatDurationShort(absl::Seconds(seconds)) + " ago"; }
 
+// The Gunicorn release, "?" when unknown (as the APP column shows an
+// unknown app).
+std::string VersionText(const corral::v1::InstanceSummary& instance) {
+  return instance.gunicorn_version().empty() ? "?" : instance.gunicorn_version();
+}
+
 int Rank(const std::string& severity) {
   if (severity == "critical") return 3;
   if (severity == "warning") return 2;
@@ -57,13 +63,14 @@ std::string RenderServiceDetail(const corral::v1::ServiceDetail& detail, const S
   const corral::v1::ServiceSummary& s = detail.summary();
   std::string out = absl::StrCat(style.Bold(s.service()), "  ", Colored(s.status(), style), "  ", s.replicas_online(),
                                  "/", s.replicas_total(), " replicas online\n\n");
-  Table replicas({"INSTANCE", "STATE", "LIVE", "CONFIGURED", "APP", "MASTER UP", "RESTARTS", "LAST REPORT"});
+  Table replicas(
+      {"INSTANCE", "STATE", "LIVE", "CONFIGURED", "APP", "GUNICORN", "MASTER UP", "RESTARTS", "LAST REPORT"});
   for (const corral::v1::InstanceSummary& r : detail.replicas()) {
     std::string configured = r.configured_workers().empty()
                                  ? "unknown"
                                  : absl::StrCat(r.configured_workers(), " (", r.workers_source(), ")");
     replicas.AddRow({r.instance(), Colored(r.state(), style), absl::StrCat(r.live_workers()), configured,
-                     r.app_uri().empty() ? "?" : r.app_uri(),
+                     r.app_uri().empty() ? "?" : r.app_uri(), VersionText(r),
                      r.masters() > 0 ? FormatDurationShort(absl::Seconds(r.master_age_seconds())) : "-",
                      absl::StrCat(r.worker_restarts()), Ago(r.last_report_age_seconds())});
   }
@@ -126,11 +133,13 @@ std::string RenderServiceDetail(const corral::v1::ServiceDetail& detail, const S
 
 std::string RenderInstances(const corral::v1::InstanceList& list, const Style& style) {
   if (list.instances().empty()) return "No instance has reported yet.\n";
-  Table table({"SERVICE", "INSTANCE", "STATE", "LIVE", "CONFIGURED", "LAST REPORT", "INTERVAL", "HOST", "AGENT"});
+  Table table(
+      {"SERVICE", "INSTANCE", "STATE", "LIVE", "CONFIGURED", "GUNICORN", "LAST REPORT", "INTERVAL", "HOST", "AGENT"});
   for (const corral::v1::InstanceSummary& i : list.instances()) {
     table.AddRow({i.service(), i.instance(), Colored(i.state(), style), absl::StrCat(i.live_workers()),
-                  i.configured_workers().empty() ? "unknown" : i.configured_workers(), Ago(i.last_report_age_seconds()),
-                  FormatDurationShort(absl::Milliseconds(i.interval_ms())), i.hostname(), i.agent_version()});
+                  i.configured_workers().empty() ? "unknown" : i.configured_workers(), VersionText(i),
+                  Ago(i.last_report_age_seconds()), FormatDurationShort(absl::Milliseconds(i.interval_ms())),
+                  i.hostname(), i.agent_version()});
   }
   return table.Render(0, &style);
 }

@@ -39,7 +39,8 @@ std::string Quote(const std::string& word) {
 
 }  // namespace
 
-CommandComparison CompareGunicornCommands(const std::vector<std::string>& running_argv, const std::string& declared) {
+CommandComparison CompareGunicornCommands(const std::vector<std::string>& running_argv,
+                                          const std::string& running_version, const std::string& declared) {
   CommandComparison out;
   std::vector<std::string> quoted;
   for (const std::string& word : running_argv) quoted.push_back(Quote(word));
@@ -60,9 +61,30 @@ CommandComparison CompareGunicornCommands(const std::vector<std::string>& runnin
     out.why_not = absl::StrCat("the declared command (", declared, ") is not a Gunicorn command line");
     return out;
   }
+  const gunicorn::SettingsTable& running_table = *gunicorn::TableFor(gunicorn::ParseRelease(running_version)).table;
+  const gunicorn::SettingsTable& declared_table = gunicorn::NewestTable();
+  out.running_table = running_table.line();
+  out.declared_table = declared_table.line();
+  gunicorn::ParsedArgs running_args = gunicorn::ParseGunicornArgs(running->args, running_table);
+  if (!running_args.problems.empty()) {
+    // The master runs, so its Gunicorn accepted this command line: the table
+    // is not its release's (the version is unknown or another table stood
+    // in), and any difference could be the table's.
+    out.why_not = absl::StrCat("the master's command line does not parse with Gunicorn ", out.running_table,
+                               "'s settings (", absl::StrJoin(running_args.problems, "; "), ")");
+    return out;
+  }
+  gunicorn::ParsedArgs declared_args = gunicorn::ParseGunicornArgs(expected->args, declared_table);
+  if (!declared_args.problems.empty()) {
+    out.why_not = absl::StrCat("the declared command (", declared, ") does not parse with Gunicorn ",
+                               out.declared_table, "'s settings (", absl::StrJoin(declared_args.problems, "; "), ")");
+    return out;
+  }
   out.comparable = true;
-  std::map<std::string, std::string> a = Options(gunicorn::ParseGunicornArgs(running->args, gunicorn::NewestTable()));
-  std::map<std::string, std::string> b = Options(gunicorn::ParseGunicornArgs(expected->args, gunicorn::NewestTable()));
+  // By setting name: the same setting may be spelled by flags (or unique
+  // prefixes) that only one of the two releases knows.
+  std::map<std::string, std::string> a = Options(running_args);
+  std::map<std::string, std::string> b = Options(declared_args);
   std::set<std::string> names;
   for (const auto& [name, value] : a) names.insert(name);
   for (const auto& [name, value] : b) names.insert(name);

@@ -16,6 +16,7 @@ ConfigDigest DigestConfig(const corral::v1::GunicornInstance& carrier) {
   auto workers = carrier.config().find("workers");
   if (workers != carrier.config().end()) d.workers_source = workers->second.source();
   d.app_uri = carrier.app_uri();
+  d.gunicorn_version = carrier.gunicorn_version();
   const corral::v1::ConfigInputs& inputs = carrier.inputs();
   d.settings_unknowable = inputs.argv_erased() || inputs.environ_erased();
   if (d.settings_unknowable) {

@@ -23,6 +23,10 @@ struct ConfigDigest {
   std::optional<int64_t> configured_workers;
   std::string workers_source;
   std::string app_uri;
+  // The Gunicorn release the master runs ("26.2.2"); empty when unknown.
+  // Kept apart from the settings fingerprint: it is not a setting, and the
+  // history compares that fingerprint with what it stored.
+  std::string gunicorn_version;
   bool settings_unknowable = false;
   // "command line", "environment" or "command line and environment".
   std::string erased;

@@ -401,7 +401,7 @@ class Diagnosis {
       }
       if (command == nullptr || command->declared_by() != "dockerfile") continue;
       std::vector<std::string> argv(r.configured->master().argv().begin(), r.configured->master().argv().end());
-      CommandComparison c = CompareGunicornCommands(argv, command->value());
+      CommandComparison c = CompareGunicornCommands(argv, r.configured->gunicorn_version(), command->value());
       if (!c.comparable) {
         unknown = true;
         h.add_evidence(absl::StrCat(r.name(), ": ", c.why_not));

@@ -1,10 +1,13 @@
 #include "server/expectations.h"
 
+#include <algorithm>
 #include <set>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/duration.h"
 #include "common/edit_distance.h"
@@ -16,8 +19,8 @@
 namespace corral::server {
 namespace {
 
-constexpr const char* kWorkloadKeys[] = {"workers", "min_workers", "replicas",      "build_revision",
-                                         "command", "max_latency", "max_error_rate"};
+constexpr const char* kWorkloadKeys[] = {"workers", "min_workers", "replicas",       "build_revision",
+                                         "command", "max_latency", "max_error_rate", "gunicorn_version"};
 
 absl::Status Invalid(const std::string& key, const std::string& value, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat("expectation ", key, "=", value, ": ", why));
@@ -29,6 +32,10 @@ absl::StatusOr<std::string> Count(const std::string& key, const std::string& val
   if (n < minimum) return Invalid(key, value, absl::StrCat("must be at least ", minimum));
   if (n > kMaxWorkersPerMaster) return Invalid(key, value, absl::StrCat("more than ", kMaxWorkersPerMaster));
   return absl::StrCat(n);
+}
+
+bool AllDigits(absl::string_view s) {
+  return !s.empty() && absl::c_all_of(s, [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
 }
 
 bool Printable(const std::string& s) {
@@ -72,6 +79,16 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     if (words->empty()) return Invalid(key, value, "empty command");
     return value;
   }
+  if (key == "gunicorn_version") {
+    // Only plain release numbers: "23.0" stands for the whole line, so a
+    // pre-release or a wildcard would make the match ambiguous.
+    std::vector<absl::string_view> parts = absl::StrSplit(value, '.');
+    bool numeric = parts.size() == 2 || parts.size() == 3;
+    for (absl::string_view part : parts) numeric = numeric && AllDigits(part);
+    std::optional<gunicorn::Release> release = numeric ? gunicorn::ParseRelease(value) : std::nullopt;
+    if (!release) return Invalid(key, value, "not a Gunicorn release such as 23.0 (any 23.0.x) or 23.0.1");
+    return parts.size() == 2 ? absl::StrCat(release->major, ".", release->minor) : release->ToString();
+  }
   if (key == "app_uri") {
     if (value.empty() || value.find(' ') != std::string::npos) return Invalid(key, value, "not a WSGI application");
     return value;
@@ -96,8 +113,8 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown expectation '", key, "'",
         suggestion.empty() ? "" : absl::StrCat(" (did you mean '", suggestion, "'?)"),
-        "; keys are workers, min_workers, replicas, build_revision, command, app_uri, max_latency, max_error_rate "
-        "and Gunicorn settings"));
+        "; keys are workers, min_workers, replicas, build_revision, command, app_uri, max_latency, max_error_rate, "
+        "gunicorn_version and Gunicorn settings"));
   }
   if (!setting->reported()) {
     return absl::InvalidArgumentError(
@@ -160,6 +177,15 @@ absl::Status NormalizeServiceExpectations(corral::v1::ServiceExpectations* servi
         absl::StrCat(service->service(), ": expect either workers (exact) or min_workers (a minimum), not both"));
   }
   return absl::OkStatus();
+}
+
+std::optional<bool> ReleaseMatches(const std::string& expected, const std::string& running) {
+  std::optional<gunicorn::Release> want = gunicorn::ParseRelease(expected);
+  std::optional<gunicorn::Release> have = gunicorn::ParseRelease(running);
+  if (!want || !have) return std::nullopt;
+  bool whole_line = std::count(expected.begin(), expected.end(), '.') == 1;
+  if (whole_line) return want->major == have->major && want->minor == have->minor;
+  return *want == *have;
 }
 
 Expectations::Expectations(corral::v1::ServiceExpectations proto) : proto_(std::move(proto)) {

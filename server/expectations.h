@@ -10,6 +10,8 @@
 //   app_uri          the WSGI application
 //   max_latency      mean request latency above this is LATENCY_HIGH ("2s")
 //   max_error_rate   5xx share above this is ERROR_RATE_HIGH ("5%")
+//   gunicorn_version the Gunicorn release: "23.0" (any 23.0.x) or "23.0.1"
+//                    (exactly); a master running another one is CONFIG_DRIFT
 //   SETTING          any Gunicorn setting the agent observes (timeout,
 //                    preload_app, bind, worker_class, threads, reload, ...)
 #ifndef CORRAL_SERVER_EXPECTATIONS_H_
@@ -44,6 +46,13 @@ absl::Status NormalizeServiceExpectations(corral::v1::ServiceExpectations* servi
 
 // The keys that are not Gunicorn settings.
 bool IsWorkloadKey(const std::string& key);
+
+// Whether `running` (a master's gunicorn_version, "26.2.2") is the release
+// `expected` names (a normalised gunicorn_version expectation: "X.Y" matches
+// every X.Y.*, "X.Y.Z" only itself; a pre-release suffix of `running` is
+// dropped, as gunicorn::ParseRelease does). nullopt when `running` is not a
+// known release: nobody can tell then.
+std::optional<bool> ReleaseMatches(const std::string& expected, const std::string& running);
 
 // One service's expectations with typed access. Cheap to copy.
 class Expectations {

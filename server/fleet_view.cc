@@ -48,6 +48,7 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
     if (d.config->configured_workers) s.set_configured_workers(absl::StrCat(*d.config->configured_workers));
     s.set_workers_source(d.config->workers_source);
     s.set_app_uri(d.config->app_uri);
+    s.set_gunicorn_version(d.config->gunicorn_version);
   }
   s.set_master_age_seconds(d.master_age_seconds);
   s.set_worker_restarts(d.worker_restarts);

@@ -2,8 +2,8 @@
 // master's configuration out (GunicornInstance.config_omitted) while it is
 // unchanged since the agent last sent it on that stream; the report then
 // points at the earlier snapshot that carries it. Configuration means:
-// config, inputs, app_uri, launcher, title_name, and the master's argv and
-// cwd.
+// config, inputs, app_uri, launcher, title_name, gunicorn_version (with its
+// source and note), settings_table, and the master's argv and cwd.
 #ifndef CORRAL_SERVER_REPORT_H_
 #define CORRAL_SERVER_REPORT_H_
 

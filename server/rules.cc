@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -60,10 +61,12 @@ class Evaluator {
         continue;
       }
       for (const MasterDigest& master : view.digest->master_digests) WorkerCount(view, master);
+      DirtyWorkers(view);
       const corral::v1::GunicornInstance& observed = view.snapshot().instances(view.digest->primary);
       const corral::v1::GunicornInstance& configured = view.report->ConfigOf(view.digest->primary);
       ExpectedWorkers(view);
       ConfigDrift(view, configured);
+      ExpectedRelease(view, configured);
       StaleImage(view, configured);
       Churn(view, configured);
       Stuck(view, observed, configured);
@@ -139,6 +142,35 @@ class Evaluator {
                      live > configured ? "TTIN" : "TTOU", ")"));
   }
 
+  // Gunicorn 25+ dirty pool, for every master. Only when the settings tell
+  // how many dirty workers to expect: the count is 0 without dirty apps
+  // (no arbiter then), unknown when a setting is. A warning, not critical:
+  // an app class can lower its own count with a `workers` attribute that no
+  // setting shows, so fewer can be intended.
+  void DirtyWorkers(const InstanceView& view) {
+    const corral::v1::Snapshot& snapshot = view.snapshot();
+    for (int i = 0; i < snapshot.instances_size(); ++i) {
+      const corral::v1::GunicornInstance& configured = view.report->ConfigOf(i);
+      std::optional<int64_t> wanted = ConfiguredDirtyWorkers(configured);
+      if (!wanted || *wanted <= 0) continue;
+      const corral::v1::GunicornInstance& observed = snapshot.instances(i);
+      int live = LiveDirtyWorkers(observed);
+      if (live >= *wanted) continue;
+      std::vector<std::string> settings;
+      for (const char* name : {"dirty_workers", "dirty_apps"}) {
+        auto it = configured.config().find(name);
+        if (it == configured.config().end()) continue;
+        settings.push_back(absl::StrCat(name, "=", it->second.value(), " (", SettingSourceText(it->second), ")"));
+      }
+      Add("DIRTY_WORKERS_BELOW_CONFIG", Severity::kWarning, view.instance(),
+          absl::StrCat(Name(view), ": master ", observed.master().pid(), " runs ", live,
+                       " dirty worker(s), its settings ask for ", *wanted, " (", absl::StrJoin(settings, ", "), ")",
+                       observed.has_dirty_arbiter() ? "" : "; no dirty arbiter is running",
+                       "; an app class can also limit its workers with a `workers` attribute, which no setting "
+                       "shows"));
+    }
+  }
+
   int PrimaryLive(const InstanceView& view) const {
     return view.digest->master_digests[static_cast<size_t>(view.digest->primary)].live;
   }
@@ -206,6 +238,34 @@ class Evaluator {
     }
   }
 
+  // The release is read from the configuration carrier: on a stream it is
+  // left out with the rest of the configuration while unchanged.
+  void ExpectedRelease(const InstanceView& view, const corral::v1::GunicornInstance& configured) {
+    const corral::v1::Expectation* e = expected_.Find("gunicorn_version");
+    if (e == nullptr) return;
+    const std::string& running = configured.gunicorn_version();
+    std::optional<bool> matches = ReleaseMatches(e->value(), running);
+    if (!matches || *matches) return;  // an unknown release is never called drift
+    std::string read_from = VersionSource(configured);
+    std::string message =
+        absl::StrCat(Name(view), ": runs Gunicorn ", running, " (read from ", read_from, "), expected ", e->value(),
+                     std::count(e->value().begin(), e->value().end(), '.') == 1 ? ".x" : "", " (", OriginText(*e), ")");
+    if (!configured.gunicorn_version_note().empty()) {
+      absl::StrAppend(&message, "; ", configured.gunicorn_version_note());
+    }
+    corral::v1::Finding& f = Add("CONFIG_DRIFT", Severity::kWarning, view.instance(), std::move(message));
+    corral::v1::SettingComparison* c = f.add_differences();
+    c->set_setting("gunicorn_version");
+    corral::v1::ReplicaValue* have = c->add_values();
+    have->set_instance(view.instance());
+    have->set_value(running);
+    have->set_source(read_from);
+    corral::v1::ReplicaValue* wanted = c->add_values();
+    wanted->set_instance("expected");
+    wanted->set_value(e->value());
+    wanted->set_source(OriginText(*e));
+  }
+
   void StaleImage(const InstanceView& view, const corral::v1::GunicornInstance& configured) {
     const corral::v1::Expectation* revision = expected_.Find("build_revision");
     const std::string& running_revision = configured.inputs().build_revision();
@@ -219,7 +279,7 @@ class Evaluator {
     const corral::v1::Expectation* command = expected_.Find("command");
     if (command == nullptr || command->declared_by() != "dockerfile") return;
     std::vector<std::string> argv(configured.master().argv().begin(), configured.master().argv().end());
-    CommandComparison comparison = CompareGunicornCommands(argv, command->value());
+    CommandComparison comparison = CompareGunicornCommands(argv, configured.gunicorn_version(), command->value());
     if (!comparison.comparable || comparison.differences.empty()) return;
     Add("STALE_IMAGE", Severity::kCritical, view.instance(),
         absl::StrCat(Name(view), ": runs `", comparison.running_text, "` but the image's command is declared as `",
@@ -336,9 +396,18 @@ class Evaluator {
 
   static std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
 
-  // Replicas are grouped by (live workers, settings fingerprint); replicas
-  // outside the largest group are the minority. With no single largest
-  // group, nobody can be called the odd one out.
+  // Where a master's release was read, as comparisons show a source.
+  static std::string VersionSource(const corral::v1::GunicornInstance& carrier) {
+    if (carrier.gunicorn_version().empty()) return "unknown";
+    return carrier.gunicorn_version_source().empty() ? "source not reported" : carrier.gunicorn_version_source();
+  }
+
+  // Replicas are grouped by (live workers, settings fingerprint, Gunicorn
+  // release); replicas outside the largest group are the minority. With no
+  // single largest group, nobody can be called the odd one out. Groups also
+  // split on what is unknown (an erased setting, an unknown release), which
+  // is no disagreement: Minority() and the no-majority check below only
+  // report what differs in known values.
   void ReplicasDisagree() {
     std::vector<const InstanceView*> online;
     for (const InstanceView& v : instances_) {
@@ -346,9 +415,11 @@ class Evaluator {
     }
     if (online.size() < 2) return;
     CollectDifferingSettings(online);
-    std::map<std::pair<int, uint64_t>, std::vector<const InstanceView*>> groups;
-    for (const InstanceView* v : online)
-      groups[{v->digest->live_workers, v->digest->config->settings_fingerprint}].push_back(v);
+    std::map<std::tuple<int, uint64_t, std::string>, std::vector<const InstanceView*>> groups;
+    for (const InstanceView* v : online) {
+      groups[{v->digest->live_workers, v->digest->config->settings_fingerprint, v->digest->config->gunicorn_version}]
+          .push_back(v);
+    }
     if (groups.size() < 2) return;
     size_t largest = 0;
     int largest_count = 0;
@@ -361,11 +432,14 @@ class Evaluator {
       }
     }
     if (largest_count > 1) {
+      std::set<int> live_counts;
+      for (const InstanceView* v : online) live_counts.insert(v->digest->live_workers);
+      if (live_counts.size() < 2 && out_.differing_settings.empty()) return;  // differ only in what is unknown
       std::vector<std::string> sides;
       for (const auto& [key, members] : groups) {
         std::vector<std::string> names;
         for (const InstanceView* v : members) names.push_back(v->instance());
-        sides.push_back(absl::StrCat(absl::StrJoin(names, ","), " (", key.first, " live workers)"));
+        sides.push_back(absl::StrCat(absl::StrJoin(names, ","), " (", std::get<0>(key), " live workers)"));
       }
       corral::v1::Finding& f =
           Add("REPLICAS_DISAGREE", Severity::kCritical, "",
@@ -392,6 +466,21 @@ class Evaluator {
       parts.push_back(absl::StrCat("live workers ", odd.digest->live_workers, " vs ", reference.digest->live_workers));
     }
     std::vector<corral::v1::SettingComparison> differences;
+    // Different releases read the same settings differently and have
+    // different defaults; an unknown release on either side says nothing.
+    if (!a.gunicorn_version().empty() && !b.gunicorn_version().empty() &&
+        a.gunicorn_version() != b.gunicorn_version()) {
+      parts.push_back(absl::StrCat("gunicorn_version ", a.gunicorn_version(), " (", VersionSource(a), ") vs ",
+                                   b.gunicorn_version(), " (", VersionSource(b), ")"));
+      corral::v1::SettingComparison& c = differences.emplace_back();
+      c.set_setting("gunicorn_version");
+      for (const auto& [view, carrier] : {std::pair{&odd, &a}, std::pair{&reference, &b}}) {
+        corral::v1::ReplicaValue* rv = c.add_values();
+        rv->set_instance(view->instance());
+        rv->set_value(carrier->gunicorn_version());
+        rv->set_source(VersionSource(*carrier));
+      }
+    }
     std::set<std::string> names;
     for (const auto& [name, s] : a.config()) names.insert(name);
     for (const auto& [name, s] : b.config()) names.insert(name);
@@ -422,6 +511,19 @@ class Evaluator {
   }
 
   void CollectDifferingSettings(const std::vector<const InstanceView*>& online) {
+    // The release first: it decides how every setting below was read.
+    std::set<std::string> releases;
+    corral::v1::SettingComparison release;
+    release.set_setting("gunicorn_version");
+    for (const InstanceView* v : online) {
+      const corral::v1::GunicornInstance& carrier = v->report->ConfigOf(v->digest->primary);
+      corral::v1::ReplicaValue* rv = release.add_values();
+      rv->set_instance(v->instance());
+      rv->set_value(carrier.gunicorn_version());
+      rv->set_source(VersionSource(carrier));
+      if (!carrier.gunicorn_version().empty()) releases.insert(carrier.gunicorn_version());
+    }
+    if (releases.size() > 1) out_.differing_settings.push_back(std::move(release));
     std::set<uint64_t> fingerprints;
     for (const InstanceView* v : online) fingerprints.insert(v->digest->config->settings_fingerprint);
     if (fingerprints.size() < 2) return;

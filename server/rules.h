@@ -10,9 +10,11 @@
 //                                   restarts: TTIN/TTOU
 //   DEV_SETTING [warning]           reload on, or debug logging
 //   SETTINGS_UNKNOWABLE [info]      setproctitle erased argv/environment
-//   REPLICAS_DISAGREE [critical]    replicas differ in live workers or
-//                                   settings; names the minority replica and
-//                                   the settings that differ
+//   REPLICAS_DISAGREE [critical]    replicas differ in live workers,
+//                                   settings or Gunicorn release; names the
+//                                   minority replica and what differs (the
+//                                   release as "gunicorn_version"; unknown
+//                                   on one side is no difference)
 //
 // Against the service's expectations (server/expectations.h):
 //   WORKERS_BELOW_EXPECTED [critical] / WORKERS_ABOVE_EXPECTED [warning]
@@ -22,12 +24,22 @@
 //                                   instances not offline vs `replicas`
 //   CONFIG_DRIFT [warning]          an effective setting differs from the
 //                                   expected one; one finding per setting,
-//                                   naming the source that set it
+//                                   naming the source that set it. Also the
+//                                   Gunicorn release against
+//                                   `gunicorn_version`, naming the file it
+//                                   was read from (an unknown release is
+//                                   never drift)
 //   STALE_IMAGE [critical]          the master runs a command that differs
 //                                   from the Dockerfile's CMD/ENTRYPOINT
 //                                   compose relies on, or its build revision
 //                                   differs from `build_revision`
 // From the instance alone:
+//   DIRTY_WORKERS_BELOW_CONFIG [warning]
+//                                   fewer live dirty workers (Gunicorn 25+)
+//                                   than dirty_workers/dirty_apps ask for,
+//                                   when that is known and above 0; an app
+//                                   class's `workers` attribute can also
+//                                   lower the count, which no setting shows
 //   WORKER_CHURN [warning]          workers restart above kChurnPerMinute
 //                                   (not with max_requests, which recycles
 //                                   workers by design)

@@ -1,7 +1,10 @@
 #include "cli/fleet_format.h"
 
 #include <sstream>
+#include <tuple>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cli/fleet_commands.h"
 #include "gtest/gtest.h"
 #include "tests/support/subprocess.h"
@@ -42,6 +45,68 @@ TEST(RenderFleetStatus, AlignedRowsPerService) {
 TEST(RenderFleetStatus, ColourOnlyWhenAsked) {
   EXPECT_NE(RenderFleetStatus(Status(), Style(true)).find("\033[31mcritical\033[0m"), std::string::npos);
   EXPECT_EQ(RenderFleetStatus(Status(), Style(false)).find("\033["), std::string::npos);
+}
+
+corral::v1::InstanceSummary Replica(const std::string& instance, int live, const std::string& version) {
+  corral::v1::InstanceSummary r;
+  r.set_service("api");
+  r.set_instance(instance);
+  r.set_hostname("host-" + instance);
+  r.set_state("online");
+  r.set_masters(1);
+  r.set_live_workers(live);
+  r.set_configured_workers(absl::StrCat(live));
+  r.set_workers_source("cmdline");
+  r.set_app_uri("wsgi:application");
+  r.set_master_age_seconds(120);
+  r.set_last_report_age_seconds(1);
+  r.set_interval_ms(5000);
+  r.set_agent_version("0.9.0");
+  r.set_gunicorn_version(version);
+  return r;
+}
+
+TEST(RenderServiceDetail, ShowsEachReplicasGunicornReleaseAndTheDifference) {
+  corral::v1::ServiceDetail detail;
+  detail.mutable_summary()->set_service("api");
+  detail.mutable_summary()->set_status("critical");
+  detail.mutable_summary()->set_replicas_online(3);
+  detail.mutable_summary()->set_replicas_total(3);
+  *detail.add_replicas() = Replica("r1", 3, "23.0.0");
+  *detail.add_replicas() = Replica("r2", 3, "20.1.0");
+  *detail.add_replicas() = Replica("r3", 3, "");
+  corral::v1::SettingComparison* c = detail.add_differing_settings();
+  c->set_setting("gunicorn_version");
+  for (const auto& [instance, version, source] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"r1", "23.0.0", "/venv/gunicorn/__init__.py"},
+                                                                      {"r2", "20.1.0", "/usr/gunicorn/__init__.py"},
+                                                                      {"r3", "", "unknown"}}) {
+    corral::v1::ReplicaValue* v = c->add_values();
+    v->set_instance(instance);
+    v->set_value(version);
+    v->set_source(source);
+  }
+  EXPECT_EQ(RenderServiceDetail(detail, Style(false)),
+            "api  critical  3/3 replicas online\n"
+            "\n"
+            "INSTANCE  STATE   LIVE  CONFIGURED   APP               GUNICORN  MASTER UP  RESTARTS  LAST REPORT\n"
+            "r1        online  3     3 (cmdline)  wsgi:application  23.0.0    2m00s      0         1s ago\n"
+            "r2        online  3     3 (cmdline)  wsgi:application  20.1.0    2m00s      0         1s ago\n"
+            "r3        online  3     3 (cmdline)  wsgi:application  ?         2m00s      0         1s ago\n"
+            "\n"
+            "Settings that differ between replicas:\n"
+            "SETTING           r1                                   r2                                  r3\n"
+            "gunicorn_version  23.0.0 (/venv/gunicorn/__init__.py)  20.1.0 (/usr/gunicorn/__init__.py)  - (unknown)\n");
+}
+
+TEST(RenderInstances, HasAGunicornColumn) {
+  corral::v1::InstanceList list;
+  *list.add_instances() = Replica("r1", 3, "26.2.2");
+  *list.add_instances() = Replica("r2", 1, "");
+  EXPECT_EQ(RenderInstances(list, Style(false)),
+            "SERVICE  INSTANCE  STATE   LIVE  CONFIGURED  GUNICORN  LAST REPORT  INTERVAL  HOST     AGENT\n"
+            "api      r1        online  3     3           26.2.2    1s ago       5s        host-r1  0.9.0\n"
+            "api      r2        online  1     1           ?         1s ago       5s        host-r2  0.9.0\n");
 }
 
 TEST(RenderCheck, SummaryCountsAgainstFailOn) {

@@ -173,6 +173,123 @@ TEST(ExpectationRules, UnknownSettingsAreNeverCalledDrift) {
       nullptr);
 }
 
+TEST(ExpectationRules, AnotherGunicornReleaseIsConfigDriftNamingWhereItWasRead) {
+  SnapshotBuilder line("api", "r1"), old("api", "r2"), unknown("api", "r3");
+  line.Master(10, 3, 3).Version("23.0.1");
+  old.Master(20, 3, 3).Version("20.1.0", "/usr/lib/python3/dist-packages/gunicorn/__init__.py");
+  unknown.Master(30, 3, 3).Version("");
+  Expectations line_23_0 = Expect({{"gunicorn_version", "23.0", "", "manual"}});
+  // 23.0 is the whole line: 23.0.1 matches; an unknown release is no claim.
+  EXPECT_TRUE(EvaluateService("api", {View(line)}, kNow, line_23_0).findings.empty());
+  EXPECT_TRUE(EvaluateService("api", {View(unknown)}, kNow, line_23_0).findings.empty());
+  ServiceEvaluation e = EvaluateService("api", {View(old)}, kNow, line_23_0);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"CONFIG_DRIFT/r2"});
+  const corral::v1::Finding& drift = e.findings[0];
+  EXPECT_EQ(drift.severity(), "warning");
+  EXPECT_EQ(drift.message(),
+            "api/r2: runs Gunicorn 20.1.0 (read from /usr/lib/python3/dist-packages/gunicorn/__init__.py), expected "
+            "23.0.x (corral expect set)");
+  ASSERT_EQ(drift.differences_size(), 1);
+  EXPECT_EQ(drift.differences(0).setting(), "gunicorn_version");
+  EXPECT_EQ(drift.differences(0).values(0).value(), "20.1.0");
+  EXPECT_EQ(drift.differences(0).values(1).instance(), "expected");
+  EXPECT_EQ(drift.differences(0).values(1).value(), "23.0");
+  EXPECT_EQ(FindingKey(drift), "CONFIG_DRIFT|r2|gunicorn_version");
+
+  // A full release must be that release.
+  ServiceEvaluation exact = EvaluateService(
+      "api", {View(line)}, kNow, Expect({{"gunicorn_version", "23.0.0", "deploy/versions.txt:3", "manual"}}));
+  ASSERT_EQ(Rules(exact), std::vector<std::string>{"CONFIG_DRIFT/r1"});
+  EXPECT_EQ(exact.findings[0].message(),
+            "api/r1: runs Gunicorn 23.0.1 (read from /usr/lib/python3/dist-packages/gunicorn/__init__.py), expected "
+            "23.0.0 (deploy/versions.txt:3)");
+  EXPECT_TRUE(EvaluateService("api", {View(line)}, kNow, Expect({{"gunicorn_version", "23.0.1", "", "manual"}}))
+                  .findings.empty());
+  EXPECT_TRUE(EvaluateService("api", {View(unknown)}, kNow, Expect({{"gunicorn_version", "23.0.1", "", "manual"}}))
+                  .findings.empty());
+}
+
+TEST(ExpectationRules, TheReleaseDriftCarriesTheAgentsCaveatAndSurvivesOmission) {
+  SnapshotBuilder b("api", "r1");
+  b.Master(10, 3, 3).Version("21.2.0", "/app/gunicorn/__init__.py");
+  b.last()->set_gunicorn_version_note("the environment is not visible: a PYTHONPATH there could choose another one");
+  ServiceEvaluation e = EvaluateService("api", {MakeView(b.StreamReport(), kNow)}, kNow,
+                                        Expect({{"gunicorn_version", "22.0", "", "manual"}}));
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"CONFIG_DRIFT/r1"});
+  EXPECT_EQ(e.findings[0].message(),
+            "api/r1: runs Gunicorn 21.2.0 (read from /app/gunicorn/__init__.py), expected 22.0.x (corral expect "
+            "set); the environment is not visible: a PYTHONPATH there could choose another one");
+}
+
+TEST(ExpectationRules, TheRunningCommandIsReadWithItsOwnGunicornRelease) {
+  // `--log-conf` is Gunicorn 20.1's unique prefix of --log-config; since
+  // 21.0 added --log-config-json it is ambiguous, so the newest table would
+  // misread this master.
+  Expectations declared = Expect({{"command", "gunicorn --workers 3 --log-config /app/logging.ini wsgi:application",
+                                   "Dockerfile:9", "dockerfile"}});
+  SnapshotBuilder b("api", "r1");
+  b.Master(10, 3, 3).Version("20.1.0").Argv({"/usr/bin/python3", "/usr/bin/gunicorn", "--workers", "3", "--log-conf",
+                                             "/app/logging.ini", "wsgi:application"});
+  EXPECT_TRUE(EvaluateService("api", {MakeView(b.StreamReport(), kNow)}, kNow, declared).findings.empty());
+  // The same master with an unknown release cannot be compared: no claim.
+  b.Version("");
+  EXPECT_EQ(Find(EvaluateService("api", {View(b)}, kNow, declared), "STALE_IMAGE"), nullptr);
+  // A real difference is still one, by setting name.
+  SnapshotBuilder stale("api", "r1");
+  stale.Master(10, 1, 1).Version("20.1.0").Argv(
+      {"/usr/bin/gunicorn", "--workers", "1", "--log-conf", "/app/logging.ini", "wsgi:application"});
+  ServiceEvaluation e = EvaluateService("api", {View(stale)}, kNow, declared);
+  ASSERT_NE(Find(e, "STALE_IMAGE"), nullptr);
+  EXPECT_EQ(Find(e, "STALE_IMAGE")->message(),
+            "api/r1: runs `/usr/bin/gunicorn --workers 1 --log-conf /app/logging.ini wsgi:application` but the "
+            "image's command is declared as `gunicorn --workers 3 --log-config /app/logging.ini wsgi:application` "
+            "(Dockerfile:9) and compose does not override it, so the image predates the Dockerfile (workers 1 vs 3)");
+}
+
+TEST(InstanceRules, FewerDirtyWorkersThanConfiguredIsAWarning) {
+  SnapshotBuilder short_pool("api", "r1");
+  short_pool.Master(10, 3, 3).Dirty(1, 4, "app.ml:Model");
+  ServiceEvaluation e = EvaluateService("api", {MakeView(short_pool.StreamReport(), kNow)}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"DIRTY_WORKERS_BELOW_CONFIG/r1"});
+  EXPECT_EQ(e.findings[0].severity(), "warning");
+  EXPECT_EQ(e.status, "degraded");
+  EXPECT_EQ(e.findings[0].message(),
+            "api/r1: master 10 runs 1 dirty worker(s), its settings ask for 4 (dirty_workers=4 (cmdline), "
+            "dirty_apps=app.ml:Model (cmdline)); an app class can also limit its workers with a `workers` attribute, "
+            "which no setting shows");
+
+  // Per-app limits lower the count: "mod:Class:2" runs at most 2.
+  SnapshotBuilder limited("api", "r1");
+  limited.Master(10, 3, 3).Dirty(2, 4, "app.ml:Model:2");
+  EXPECT_TRUE(EvaluateService("api", {View(limited)}, kNow).findings.empty());
+
+  // A zombie is not a live dirty worker; no arbiter at all is said so.
+  SnapshotBuilder zombie("api", "r1");
+  zombie.Master(10, 3, 3).Dirty(2, 2);
+  zombie.last()->mutable_dirty_workers(1)->set_state("Z");
+  ServiceEvaluation z = EvaluateService("api", {View(zombie)}, kNow);
+  ASSERT_EQ(Rules(z), std::vector<std::string>{"DIRTY_WORKERS_BELOW_CONFIG/r1"});
+  EXPECT_NE(z.findings[0].message().find("runs 1 dirty worker(s), its settings ask for 2"), std::string::npos);
+  SnapshotBuilder no_arbiter("api", "r1");
+  no_arbiter.Master(10, 3, 3).Dirty(0, 2);
+  no_arbiter.last()->clear_dirty_arbiter();
+  ServiceEvaluation gone = EvaluateService("api", {View(no_arbiter)}, kNow);
+  ASSERT_EQ(Rules(gone), std::vector<std::string>{"DIRTY_WORKERS_BELOW_CONFIG/r1"});
+  EXPECT_NE(gone.findings[0].message().find("; no dirty arbiter is running; "), std::string::npos);
+
+  // Nothing to say when the pool is full, unused or its size unknown.
+  SnapshotBuilder full("api", "r1");
+  full.Master(10, 3, 3).Dirty(2, 2);
+  EXPECT_TRUE(EvaluateService("api", {View(full)}, kNow).findings.empty());
+  SnapshotBuilder unused("api", "r1");
+  unused.Master(10, 3, 3).Dirty(0, 2, "");
+  unused.last()->clear_dirty_arbiter();
+  EXPECT_TRUE(EvaluateService("api", {View(unused)}, kNow).findings.empty());
+  SnapshotBuilder unknown("api", "r1");
+  unknown.Master(10, 3, 3).Dirty(0, 2).Set("dirty_workers", "", "unknown");
+  EXPECT_TRUE(EvaluateService("api", {View(unknown)}, kNow).findings.empty());
+}
+
 TEST(InstanceRules, ChurnAboveTheThresholdUnlessMaxRequestsRecyclesWorkers) {
   SnapshotBuilder churning("api", "r1");
   churning.Master(10, 3, 3).Churn(2.5, 300);

@@ -1,5 +1,6 @@
 #include "server/expectations.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace corral::server {
@@ -54,9 +55,33 @@ TEST(Expectations, BadValuesAreRefusedSayingWhy) {
 TEST(Expectations, UnknownKeysAreRefusedWithASuggestion) {
   EXPECT_EQ(Normalized("worker", "3"),
             "error: unknown expectation 'worker' (did you mean 'workers'?); keys are workers, min_workers, replicas, "
-            "build_revision, command, app_uri, max_latency, max_error_rate and Gunicorn settings");
+            "build_revision, command, app_uri, max_latency, max_error_rate, gunicorn_version and Gunicorn settings");
   EXPECT_EQ(Normalized("on_starting", "x"),
             "error: expectation on_starting: the agent does not observe Gunicorn's 'on_starting' setting");
+}
+
+TEST(Expectations, AGunicornVersionIsAReleaseLineOrARelease) {
+  EXPECT_EQ(Normalized("gunicorn_version", "23.0"), "23.0");
+  EXPECT_EQ(Normalized("gunicorn_version", " 26.2.2 "), "26.2.2");
+  EXPECT_EQ(Normalized("gunicorn_version", "020.01"), "20.1");
+  for (const char* bad : {"23", "23.0.1rc1", "latest", "23.x", "23.0.1.2", "v23.0", "23..0", ""}) {
+    EXPECT_EQ(Normalized("gunicorn_version", bad),
+              absl::StrCat("error: expectation gunicorn_version=", bad,
+                           ": not a Gunicorn release such as 23.0 (any 23.0.x) or 23.0.1"));
+  }
+}
+
+TEST(Expectations, AReleaseLineMatchesItsReleasesAndAReleaseOnlyItself) {
+  EXPECT_EQ(ReleaseMatches("23.0", "23.0.0"), true);
+  EXPECT_EQ(ReleaseMatches("23.0", "23.0.1"), true);
+  EXPECT_EQ(ReleaseMatches("23.0", "23.1.0"), false);
+  EXPECT_EQ(ReleaseMatches("23.0", "22.0.0"), false);
+  EXPECT_EQ(ReleaseMatches("23.0.1", "23.0.1"), true);
+  EXPECT_EQ(ReleaseMatches("23.0.1", "23.0.0"), false);
+  EXPECT_EQ(ReleaseMatches("20.1.0", "20.1"), true);
+  // Nobody can tell what an unknown release is.
+  EXPECT_EQ(ReleaseMatches("23.0", ""), std::nullopt);
+  EXPECT_EQ(ReleaseMatches("23.0", "unknown"), std::nullopt);
 }
 
 TEST(Expectations, AServiceIsCheckedAsAWhole) {
@@ -85,13 +110,16 @@ TEST(Expectations, TypedAccess) {
   *s.add_expectations() = E("timeout", "120");
   *s.add_expectations() = E("replicas", "2");
   *s.add_expectations() = E("app_uri", "wsgi:application");
+  *s.add_expectations() = E("gunicorn_version", "23.0");
   Expectations e(s);
   EXPECT_EQ(e.Int("workers"), 3);
   EXPECT_EQ(e.Int("replicas"), 2);
   EXPECT_EQ(e.Int("min_workers"), std::nullopt);
   std::vector<std::string> settings;
   for (const corral::v1::Expectation* x : e.Settings()) settings.push_back(x->key());
+  // The release is not a Gunicorn setting.
   EXPECT_EQ(settings, (std::vector<std::string>{"app_uri", "timeout"}));
+  EXPECT_TRUE(IsWorkloadKey("gunicorn_version"));
 }
 
 }  // namespace

@@ -72,6 +72,22 @@ TEST_F(FleetViewTest, ServiceDetailAndUnknownService) {
   EXPECT_EQ(missing.status().message(), "no instance of service 'nope' has reported");
 }
 
+TEST_F(FleetViewTest, ReplicasAndInstancesShowTheGunicornReleaseOfTheConfigurationCarrier) {
+  SnapshotBuilder b("api-backend", "r1");
+  b.Master(10, 3, 3).Version("23.0.0");
+  // On a stream the second message leaves the release out with the rest of
+  // the configuration; the summary still shows it.
+  registry_->Record(b.StreamReport());
+  absl::StatusOr<corral::v1::ServiceDetail> detail =
+      BuildServiceDetail("api-backend", registry_->Instances(std::string("api-backend")), now_);
+  ASSERT_TRUE(detail.ok());
+  EXPECT_EQ(detail->replicas(0).gunicorn_version(), "23.0.0");
+  EXPECT_EQ(detail->replicas(1).gunicorn_version(), "");  // unknown
+  corral::v1::InstanceList list = BuildInstanceList(registry_->Instances(), now_);
+  EXPECT_EQ(list.instances(0).instance(), "r1");
+  EXPECT_EQ(list.instances(0).gunicorn_version(), "23.0.0");
+}
+
 TEST_F(FleetViewTest, CheckCoversEveryService) {
   corral::v1::CheckResponse check = FleetEvaluator(registry_.get()).Check(std::nullopt);
   EXPECT_EQ(check.services_size(), 2);

@@ -77,6 +77,74 @@ TEST(Rules, UnknownValuesAreNotDisagreements) {
   EXPECT_EQ(e.status, "ok");  // info does not degrade
 }
 
+TEST(Rules, ReplicasOnAnotherGunicornReleaseDisagree) {
+  SnapshotBuilder old("api", "r3");
+  old.Master(30, 3, 3).Version("20.1.0", "/usr/lib/python3/dist-packages/gunicorn/__init__.py");
+  SnapshotBuilder r1("api", "r1"), r2("api", "r2");
+  r1.Master(10, 3, 3).Version("23.0.0", "/venv/lib/python3.12/site-packages/gunicorn/__init__.py");
+  r2.Master(20, 3, 3).Version("23.0.0", "/venv/lib/python3.12/site-packages/gunicorn/__init__.py");
+  ServiceEvaluation e = EvaluateService("api", {View(r1), View(r2), View(old)}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"REPLICAS_DISAGREE/r3"});
+  EXPECT_EQ(e.findings[0].message(),
+            "api/r3 differs from 2 other replica(s) (as r1): gunicorn_version 20.1.0 "
+            "(/usr/lib/python3/dist-packages/gunicorn/__init__.py) vs 23.0.0 "
+            "(/venv/lib/python3.12/site-packages/gunicorn/__init__.py)");
+  ASSERT_EQ(e.findings[0].differences_size(), 1);
+  const corral::v1::SettingComparison& c = e.findings[0].differences(0);
+  EXPECT_EQ(c.setting(), "gunicorn_version");
+  ASSERT_EQ(c.values_size(), 2);
+  EXPECT_EQ(c.values(0).instance(), "r3");
+  EXPECT_EQ(c.values(0).value(), "20.1.0");
+  EXPECT_EQ(c.values(0).source(), "/usr/lib/python3/dist-packages/gunicorn/__init__.py");
+  EXPECT_EQ(c.values(1).instance(), "r1");
+  EXPECT_EQ(c.values(1).value(), "23.0.0");
+  // `corral service` lists it among the settings that differ, every replica.
+  ASSERT_EQ(e.differing_settings.size(), 1u);
+  EXPECT_EQ(e.differing_settings[0].setting(), "gunicorn_version");
+  ASSERT_EQ(e.differing_settings[0].values_size(), 3);
+  EXPECT_EQ(e.differing_settings[0].values(2).instance(), "r3");
+  EXPECT_EQ(e.differing_settings[0].values(2).value(), "20.1.0");
+}
+
+TEST(Rules, AnUnknownGunicornReleaseIsNoDisagreement) {
+  SnapshotBuilder known("api", "r1"), unknown("api", "r2");
+  known.Master(10, 3, 3).Version("23.0.0");
+  unknown.Master(20, 3, 3).Version("");
+  // Two replicas: no majority either way, and nothing known differs.
+  ServiceEvaluation two = EvaluateService("api", {View(known), View(unknown)}, kNow);
+  EXPECT_TRUE(two.findings.empty()) << two.findings[0].message();
+  EXPECT_TRUE(two.differing_settings.empty());
+  EXPECT_EQ(two.status, "ok");
+  SnapshotBuilder also_known("api", "r3");
+  also_known.Master(30, 3, 3).Version("23.0.0");
+  ServiceEvaluation three = EvaluateService("api", {View(known), View(unknown), View(also_known)}, kNow);
+  EXPECT_TRUE(three.findings.empty()) << three.findings[0].message();
+  EXPECT_TRUE(three.differing_settings.empty());
+}
+
+TEST(Rules, TheReleaseComesFromTheMessageThatCarriedTheConfiguration) {
+  SnapshotBuilder r1("api", "r1"), r2("api", "r2"), old("api", "r3");
+  r1.Master(10, 3, 3).Version("23.0.0");
+  r2.Master(20, 3, 3).Version("23.0.0");
+  old.Master(30, 3, 3).Version("20.1.0");
+  Report streamed = old.StreamReport();
+  ASSERT_TRUE(streamed.snapshot().instances(0).config_omitted());
+  ASSERT_EQ(streamed.snapshot().instances(0).gunicorn_version(), "");
+  ServiceEvaluation e = EvaluateService(
+      "api", {View(r1), View(r2), corral::testing::MakeView(std::move(streamed), kNow - absl::Seconds(1))}, kNow);
+  ASSERT_EQ(Rules(e), std::vector<std::string>{"REPLICAS_DISAGREE/r3"});
+  EXPECT_EQ(e.findings[0].differences(0).setting(), "gunicorn_version");
+  EXPECT_EQ(e.findings[0].differences(0).values(0).value(), "20.1.0");
+}
+
+TEST(Rules, ReplicasThatDifferOnlyInUnknownSettingsWithoutAMajorityAgree) {
+  SnapshotBuilder erased("api", "r2");
+  erased.Master(20, 3, 3).Set("timeout", "", "unknown");
+  ServiceEvaluation e =
+      EvaluateService("api", {View(SnapshotBuilder("api", "r1").Master(10, 3, 3)), View(erased)}, kNow);
+  EXPECT_TRUE(e.findings.empty()) << e.findings[0].message();
+}
+
 TEST(Rules, FewerWorkersWithRestartsIsCriticalWithoutIsRuntimeScaling) {
   SnapshotBuilder crashing("api", "r1");
   crashing.Master(10, 1, 3).Churn(4.0, 600);

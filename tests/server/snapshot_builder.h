@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/config_delta.h"
 #include "corral/v1/snapshot.pb.h"
 #include "server/instance_digest.h"
 #include "server/registry.h"
@@ -98,6 +99,36 @@ class SnapshotBuilder {
     return *this;
   }
 
+  // The Gunicorn release the master runs and the file the agent read it
+  // from ("" for an unknown release).
+  SnapshotBuilder& Version(const std::string& version,
+                           const std::string& source = "/usr/lib/python3/dist-packages/gunicorn/__init__.py") {
+    last()->set_gunicorn_version(version);
+    last()->set_gunicorn_version_source(version.empty() ? "" : source);
+    return *this;
+  }
+
+  // A Gunicorn 25+ dirty pool: a dirty arbiter (pid master + 100) with
+  // `live` dirty workers, and settings dirty_apps=`apps`,
+  // dirty_workers=`configured`.
+  SnapshotBuilder& Dirty(int live, int configured, const std::string& apps = "app.ml:Model") {
+    corral::v1::GunicornInstance* inst = last();
+    int arbiter_pid = inst->master().pid() + 100;
+    corral::v1::ProcessFacts* arbiter = inst->mutable_dirty_arbiter();
+    arbiter->set_pid(arbiter_pid);
+    arbiter->set_ppid(inst->master().pid());
+    arbiter->set_state("S");
+    for (int i = 0; i < live; ++i) {
+      corral::v1::ProcessFacts* w = inst->add_dirty_workers();
+      w->set_pid(arbiter_pid + 1 + i);
+      w->set_ppid(arbiter_pid);
+      w->set_state("S");
+    }
+    Set("dirty_apps", apps, "cmdline");
+    Set("dirty_workers", std::to_string(configured), "cmdline");
+    return *this;
+  }
+
   SnapshotBuilder& Erased() {
     last()->mutable_inputs()->set_argv_erased(true);
     last()->mutable_inputs()->set_environ_erased(true);
@@ -111,22 +142,42 @@ class SnapshotBuilder {
   }
   // A complete report (every master carries its configuration).
   corral::server::Report Report() const { return corral::server::Report::Complete(Shared()).value(); }
+  // The report the server holds after the second message of a stream: the
+  // agent's ConfigDelta left the unchanged configuration out of it (config,
+  // argv, gunicorn_version, ...), so only the first message carries it.
+  corral::server::Report StreamReport() const {
+    corral::agent::ConfigDelta delta;
+    corral::server::ConfigCarriers carriers;
+    corral::v1::Snapshot first = snapshot_, second = snapshot_;
+    delta.Apply(first);
+    delta.Apply(second);
+    carriers.Resolve(std::make_shared<const corral::v1::Snapshot>(std::move(first))).value();
+    return carriers.Resolve(std::make_shared<const corral::v1::Snapshot>(std::move(second))).value();
+  }
 
  private:
   corral::v1::Snapshot snapshot_;
 };
 
-// The registry's view of `b`'s instance, last reported at `last_report`.
+// The registry's view of an instance whose latest report is `report` (one
+// resolved on a stream, say), last reported at `last_report`.
 inline corral::server::InstanceView MakeView(
-    const SnapshotBuilder& b, absl::Time last_report,
+    corral::server::Report report, absl::Time last_report,
     corral::server::InstanceState state = corral::server::InstanceState::kOnline) {
   corral::server::InstanceView v;
-  v.report = std::make_shared<const corral::server::Report>(b.Report());
+  v.report = std::make_shared<const corral::server::Report>(std::move(report));
   v.state = state;
   v.last_report = last_report;
   v.interval = absl::Milliseconds(v.snapshot().agent().interval_ms());
   v.digest = std::make_shared<const corral::server::InstanceDigest>(corral::server::Digest(*v.report));
   return v;
+}
+
+// The registry's view of `b`'s instance, last reported at `last_report`.
+inline corral::server::InstanceView MakeView(
+    const SnapshotBuilder& b, absl::Time last_report,
+    corral::server::InstanceState state = corral::server::InstanceState::kOnline) {
+  return MakeView(b.Report(), last_report, state);
 }
 
 }  // namespace corral::testing
