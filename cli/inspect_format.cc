@@ -125,6 +125,18 @@ void RenderResources(const corral::v1::ContainerResources& r, const Style& style
   }
 }
 
+std::string WorkerTable(const google::protobuf::RepeatedPtrField<corral::v1::ProcessFacts>& workers,
+                        const Style& style) {
+  Table table({"PID", "AGE", "RSS", "CPU", "HEARTBEAT", "STATE", "UID"});
+  for (const corral::v1::ProcessFacts& w : workers) {
+    table.AddRow({absl::StrCat(w.pid()), Age(w.age_seconds()), FormatBytes(w.rss_bytes()),
+                  absl::StrFormat("%.2fs", w.cpu_seconds()),
+                  w.has_heartbeat_age_seconds() ? absl::StrFormat("%.1fs ago", w.heartbeat_age_seconds()) : "unknown",
+                  w.state(), w.has_uid() ? absl::StrCat(w.uid()) : "?"});
+  }
+  return table.Render(4, &style);
+}
+
 void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style, std::string& out) {
   const corral::v1::ProcessFacts& m = inst.master();
   std::string title = absl::StrCat("Gunicorn master ", m.pid());
@@ -143,6 +155,19 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   } else {
     absl::StrAppend(&out, "  command    ", QuoteArgv(m.argv()), "  ",
                     style.Dim(absl::StrCat("[", inst.launcher(), "]")), "\n");
+  }
+  std::string release =
+      inst.gunicorn_version().empty() ? style.Yellow("unknown") : absl::StrCat("Gunicorn ", inst.gunicorn_version());
+  std::string release_detail =
+      inst.gunicorn_version_source().empty() ? "" : absl::StrCat("from ", inst.gunicorn_version_source());
+  if (!inst.settings_table().empty() &&
+      !absl::StartsWith(inst.gunicorn_version(), absl::StrCat(inst.settings_table(), "."))) {
+    absl::StrAppend(&release_detail, release_detail.empty() ? "" : "; ", "read with ", inst.settings_table(),
+                    "'s settings");
+  }
+  absl::StrAppend(&out, "  release    ", release, release_detail.empty() ? "" : "  ", style.Dim(release_detail), "\n");
+  if (!inst.gunicorn_version_note().empty()) {
+    absl::StrAppend(&out, "             ", style.Dim(inst.gunicorn_version_note()), "\n");
   }
   std::vector<std::string> running{absl::StrCat("up ", Age(m.age_seconds()))};
   if (m.has_uid()) running.push_back(absl::StrCat("uid ", m.uid()));
@@ -167,15 +192,17 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
                    " (", DescribeSource(workers_setting), ")");
   if (configured && live < *configured) count = style.Red(count);
   absl::StrAppend(&out, "  workers    ", count, "\n");
-  if (inst.workers_size() > 0) {
-    Table table({"PID", "AGE", "RSS", "CPU", "HEARTBEAT", "STATE", "UID"});
-    for (const corral::v1::ProcessFacts& w : inst.workers()) {
-      table.AddRow({absl::StrCat(w.pid()), Age(w.age_seconds()), FormatBytes(w.rss_bytes()),
-                    absl::StrFormat("%.2fs", w.cpu_seconds()),
-                    w.has_heartbeat_age_seconds() ? absl::StrFormat("%.1fs ago", w.heartbeat_age_seconds()) : "unknown",
-                    w.state(), w.has_uid() ? absl::StrCat(w.uid()) : "?"});
-    }
-    absl::StrAppend(&out, table.Render(4, &style));
+  if (inst.workers_size() > 0) absl::StrAppend(&out, WorkerTable(inst.workers(), style));
+  std::optional<int64_t> dirty_configured = ConfiguredDirtyWorkers(inst);
+  if (inst.has_dirty_arbiter() || inst.dirty_workers_size() > 0 || dirty_configured.value_or(0) > 0) {
+    int dirty_live = LiveDirtyWorkers(inst);
+    std::string dirty = absl::StrCat(
+        dirty_live, " running / ",
+        dirty_configured ? absl::StrCat(*dirty_configured, " configured") : "configured unknown",
+        inst.has_dirty_arbiter() ? absl::StrCat(" · arbiter ", inst.dirty_arbiter().pid()) : " · no dirty arbiter");
+    if (dirty_configured && dirty_live < *dirty_configured) dirty = style.Red(dirty);
+    absl::StrAppend(&out, "  dirty      ", dirty, "\n");
+    if (inst.dirty_workers_size() > 0) absl::StrAppend(&out, WorkerTable(inst.dirty_workers(), style));
   }
   if (inst.other_children_size() > 0) {
     std::vector<std::string> others;
@@ -183,6 +210,17 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
       others.push_back(absl::StrCat(c.pid(), " (", c.comm(), ")"));
     }
     absl::StrAppend(&out, "  other children (not workers): ", absl::StrJoin(others, ", "), "\n");
+  }
+  const corral::v1::ControlSocket& control = inst.control_socket();
+  if (!control.state().empty()) {
+    std::string line = control.state() == "answered"
+                           ? absl::StrCat("answered at ", control.path(), " in ",
+                                          absl::StrFormat("%.1f ms", control.query_us() / 1000.0))
+                       : control.state() == "failed" ? style.Yellow(absl::StrCat(control.path(), ": ", control.error()))
+                       : control.state() == "not_found" ? style.Dim("none found")
+                       : control.state() == "disabled"  ? style.Dim("disabled (--no-control-socket)")
+                                                        : style.Dim("not asked (--control-socket off)");
+    absl::StrAppend(&out, "  control    ", line, "\n");
   }
   RenderSettings(inst, style, out);
   RenderResources(inst.resources(), style, out);
@@ -192,7 +230,8 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   if (inst.warnings_size() > 0) {
     absl::StrAppend(&out, "  warnings\n");
     for (const corral::v1::Warning& w : inst.warnings()) {
-      bool severe = w.code() == "FEWER_WORKERS_THAN_CONFIGURED" || w.code() == "CONFIG_VALUE_INVALID";
+      bool severe = w.code() == "FEWER_WORKERS_THAN_CONFIGURED" || w.code() == "CONFIG_VALUE_INVALID" ||
+                    w.code() == "FEWER_DIRTY_WORKERS_THAN_CONFIGURED";
       std::string code = severe ? style.Red(w.code()) : style.Yellow(w.code());
       absl::StrAppend(&out, "    ! ", code, "  ", w.message(), "\n");
     }

@@ -7,8 +7,12 @@
 #
 # Groups:
 #   build           compilers and the -dev packages Corral builds against
-#   test            what tests, benchmarks and `make demo` run: Gunicorn,
-#                   Prometheus, docker-compose (no engine), ...
+#   test            what tests, benchmarks and `make demo` run: Gunicorn
+#                   (Debian's 20.1, and the worker classes Debian packages:
+#                   gevent, uvicorn), Prometheus, docker-compose (no
+#                   engine), ...; then scripts/gunicorn-releases.sh fetches
+#                   the newer Gunicorn releases the tests also run (23.0,
+#                   26.x) from Debian's later suites, once.
 #   runtime-server  shared libraries of corral-server and corral in the
 #                   server image (docker/Dockerfile)
 #   runtime-agent   shared libraries of corral-agent and corral in the
@@ -24,7 +28,8 @@ group_packages() {
       ;;
     test)
       echo libgtest-dev libgmock-dev libbenchmark-dev \
-        gunicorn python3-setproctitle python3-psutil python3-grpcio \
+        gunicorn python3-setproctitle python3-psutil python3-grpcio python3-gevent python3-uvicorn \
+        python3-packaging debian-archive-keyring \
         prometheus docker-compose curl wrk openssl iproute2 util-linux procps
       ;;
     runtime-server)
@@ -60,7 +65,17 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+fetch_releases() {
+  for g in "${groups[@]}"; do
+    if [[ "$g" == test ]]; then
+      bash "$(dirname "$0")/gunicorn-releases.sh"
+      return
+    fi
+  done
+}
+
 if ((${#missing[@]} == 0)); then
+  fetch_releases
   exit 0
 fi
 
@@ -72,3 +87,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fetch_releases

@@ -1,11 +1,15 @@
 // The probe against real Gunicorn processes: every launch form, with and
 // without setproctitle, runtime scaling, worker replacement, USR2, app
-// subprocesses, and Gunicorn as PID 1 of its own PID namespace.
+// subprocesses, and Gunicorn as PID 1 of its own PID namespace -- each on
+// every release in TestedReleases() (20.1, 23.0, 26.x). These test the
+// reconstruction, so the control socket is not asked here
+// (control_socket_test.cc covers it).
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "agent/probe.h"
 #include "common/snapshot_facts.h"
 #include "google/protobuf/util/json_util.h"
@@ -27,9 +31,15 @@ std::unique_ptr<GunicornProcess> StartOrDie(GunicornOptions options) {
 
 std::string Bind() { return "127.0.0.1:" + std::to_string(corral::testing::FreePort()); }
 
+ProbeOptions Reconstructing() {
+  ProbeOptions options;
+  options.control_socket = false;
+  return options;
+}
+
 // Discovers and returns the instance of `master_pid`.
 std::optional<corral::v1::GunicornInstance> Inspect(int master_pid, Probe* probe = nullptr) {
-  Probe local(ProbeOptions{});
+  Probe local(Reconstructing());
   corral::v1::Snapshot s = (probe ? probe : &local)->Discover();
   for (const auto& inst : s.instances()) {
     if (inst.master().pid() == master_pid) return inst;
@@ -56,8 +66,17 @@ bool HasWarning(const corral::v1::GunicornInstance& inst, const std::string& cod
   return false;
 }
 
-TEST(GunicornProbe, FlagsOnTheCommandLineWithoutSetproctitle) {
-  GunicornOptions options;
+class GunicornProbe : public ::testing::TestWithParam<std::string> {
+ protected:
+  GunicornOptions Options() const {
+    GunicornOptions options;
+    options.release = GetParam();
+    return options;
+  }
+};
+
+TEST_P(GunicornProbe, FlagsOnTheCommandLineWithoutSetproctitle) {
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.args = {"--workers", "3", "--timeout", "120", "--preload", "-b", Bind(), "wsgi:application"};
   auto g = StartOrDie(options);
@@ -71,6 +90,12 @@ TEST(GunicornProbe, FlagsOnTheCommandLineWithoutSetproctitle) {
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(Pids(inst->workers()), expected);
   EXPECT_EQ(inst->launcher(), "python script");  // the script's shebang runs /usr/bin/python3
+  // The release is read from the package the interpreter imports, and its
+  // own table reads the command line.
+  EXPECT_TRUE(absl::StartsWith(inst->gunicorn_version(), GetParam())) << inst->gunicorn_version();
+  EXPECT_TRUE(absl::StartsWith(inst->gunicorn_version(), inst->settings_table() + "."));
+  EXPECT_EQ(inst->gunicorn_version_note(), "");
+  EXPECT_FALSE(HasWarning(*inst, "ARGV_UNPARSED"));
   EXPECT_EQ(inst->app_uri(), "wsgi:application");
   EXPECT_EQ(Value(*inst, "workers"), "cmdline:3");
   EXPECT_EQ(Value(*inst, "timeout"), "cmdline:120");
@@ -88,12 +113,12 @@ TEST(GunicornProbe, FlagsOnTheCommandLineWithoutSetproctitle) {
   EXPECT_FALSE(HasWarning(*inst, "FEWER_WORKERS_THAN_CONFIGURED"));
 }
 
-TEST(GunicornProbe, SetproctitleErasesArgvButTheConfigFileStaysKnown) {
+TEST_P(GunicornProbe, SetproctitleErasesArgvButTheConfigFileStaysKnown) {
   std::string dir = corral::testing::MakeTempDir("spt");
   GunicornProcess::WriteApp(dir);
   corral::testing::WriteFile(dir + "/gunicorn.conf.py",
                              "workers = 2\ntimeout = 77\nbind = '" + Bind() + "'\nworker = 4\n");
-  GunicornOptions options;
+  GunicornOptions options = Options();
   options.cwd = dir;
   options.args = {"app:app"};
   auto g = StartOrDie(options);
@@ -121,8 +146,8 @@ TEST(GunicornProbe, SetproctitleErasesArgvButTheConfigFileStaysKnown) {
   EXPECT_TRUE(HasWarning(*inst, "CONFIG_KEY_IGNORED"));
 }
 
-TEST(GunicornProbe, SptNoenvKeepsGunicornCmdArgsVisible) {
-  GunicornOptions options;
+TEST_P(GunicornProbe, SptNoenvKeepsGunicornCmdArgsVisible) {
+  GunicornOptions options = Options();
   options.args = {"app:app"};
   options.env = {{"SPT_NOENV", "1"}, {"GUNICORN_CMD_ARGS", "--workers 2 --timeout 44 -b " + Bind()}};
   auto g = StartOrDie(options);
@@ -142,8 +167,8 @@ TEST(GunicornProbe, SptNoenvKeepsGunicornCmdArgsVisible) {
   EXPECT_EQ(inst->config().at("graceful_timeout").source(), "unknown");
 }
 
-TEST(GunicornProbe, WebConcurrencySetsTheWorkerCount) {
-  GunicornOptions options;
+TEST_P(GunicornProbe, WebConcurrencySetsTheWorkerCount) {
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.args = {"-b", Bind(), "app:app"};
   options.env = {{"WEB_CONCURRENCY", "2"}};
@@ -156,12 +181,12 @@ TEST(GunicornProbe, WebConcurrencySetsTheWorkerCount) {
   EXPECT_EQ(inst->workers_size(), 2);
 }
 
-TEST(GunicornProbe, PythonDashMAndAConfigFileNamedWithDashC) {
+TEST_P(GunicornProbe, PythonDashMAndAConfigFileNamedWithDashC) {
   std::string dir = corral::testing::MakeTempDir("dashm");
   GunicornProcess::WriteApp(dir);
   corral::testing::WriteFile(dir + "/conf/gun.py",
                              "import multiprocessing\nworkers = 1\nthreads = 2\nmax_requests = 50\n");
-  GunicornOptions options;
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.cwd = dir;
   options.launcher = {"/usr/bin/python3", "-m", "gunicorn"};
@@ -181,8 +206,8 @@ TEST(GunicornProbe, PythonDashMAndAConfigFileNamedWithDashC) {
   EXPECT_EQ(inst->app_uri(), "wsgi");
 }
 
-TEST(GunicornProbe, TtinAndTtouChangeTheLiveCount) {
-  GunicornOptions options;
+TEST_P(GunicornProbe, TtinAndTtouChangeTheLiveCount) {
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.args = {"-w", "2", "-b", Bind(), "app:app"};
   auto g = StartOrDie(options);
@@ -213,10 +238,10 @@ int InnerPid(int pid) {
   return status.ok() && !status->ns_pids.empty() ? status->ns_pids.back() : 0;
 }
 
-TEST(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
+TEST_P(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
   // In its own PID namespace, read through that namespace's /proc, so other
   // tests' processes coming and going cannot trigger a rediscovery.
-  GunicornOptions options;
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.own_pid_namespace = true;
   options.args = {"-w", "2", "-b", Bind(), "app:app"};
@@ -224,7 +249,7 @@ TEST(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
   ASSERT_NE(g, nullptr);
   absl::StatusOr<std::vector<int>> before = g->WaitForWorkers(2);
   ASSERT_TRUE(before.ok());
-  ProbeOptions probe_options;
+  ProbeOptions probe_options = Reconstructing();
   probe_options.proc_root = "/proc/" + std::to_string(g->master_pid()) + "/root/proc";
   Probe probe(probe_options);
   corral::v1::Snapshot first = probe.Discover();
@@ -252,14 +277,14 @@ TEST(GunicornProbe, AKilledWorkerIsReplacedAndTheSteadyStateSampleSeesIt) {
   EXPECT_EQ(std::find(inner_after.begin(), inner_after.end(), inner_victim), inner_after.end());
 }
 
-TEST(GunicornProbe, AppSubprocessesAreNotWorkers) {
+TEST_P(GunicornProbe, AppSubprocessesAreNotWorkers) {
   std::string dir = corral::testing::MakeTempDir("sub");
   GunicornProcess::WriteApp(dir);
   corral::testing::WriteFile(dir + "/spawner.py",
                              "import subprocess\n"
                              "helper = subprocess.Popen(['/bin/sleep', '600'])\n"
                              "from app import app\n");
-  GunicornOptions options;
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.cwd = dir;
   options.args = {"-w", "2", "--preload", "-b", Bind(), "spawner:app"};
@@ -273,8 +298,8 @@ TEST(GunicornProbe, AppSubprocessesAreNotWorkers) {
   EXPECT_EQ(inst->other_children(0).comm(), "sleep");
 }
 
-TEST(GunicornProbe, Usr2StartsANewMasterThatIsItsOwnInstance) {
-  GunicornOptions options;
+TEST_P(GunicornProbe, Usr2StartsANewMasterThatIsItsOwnInstance) {
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.args = {"-w", "1", "-b", Bind(), "app:app"};
   auto g = StartOrDie(options);
@@ -285,7 +310,7 @@ TEST(GunicornProbe, Usr2StartsANewMasterThatIsItsOwnInstance) {
   int new_master = 0;
   for (int i = 0; i < 200 && new_master == 0; ++i) {
     absl::SleepFor(absl::Milliseconds(50));
-    Probe probe(ProbeOptions{});
+    Probe probe(Reconstructing());
     corral::v1::Snapshot s = probe.Discover();
     for (const auto& inst : s.instances()) {
       if (inst.upgrade_parent_pid() == g->master_pid() && inst.workers_size() == 1) new_master = inst.master().pid();
@@ -301,8 +326,8 @@ TEST(GunicornProbe, Usr2StartsANewMasterThatIsItsOwnInstance) {
   }
 }
 
-TEST(GunicornProbe, Pid1OfItsOwnNamespaceInspectedFromInsideWithNsenter) {
-  GunicornOptions options;
+TEST_P(GunicornProbe, Pid1OfItsOwnNamespaceInspectedFromInsideWithNsenter) {
+  GunicornOptions options = Options();
   options.setproctitle = false;
   options.own_pid_namespace = true;
   options.args = {"-w", "2", "-b", Bind(), "app:app"};
@@ -330,6 +355,11 @@ TEST(GunicornProbe, Pid1OfItsOwnNamespaceInspectedFromInsideWithNsenter) {
   for (const auto& w : inst.workers()) EXPECT_LT(w.pid(), 100);
   EXPECT_EQ(inst.config().at("workers").value(), "2");
 }
+
+INSTANTIATE_TEST_SUITE_P(Releases, GunicornProbe, ::testing::ValuesIn(corral::testing::TestedReleases()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return corral::testing::ReleaseTestName(info.param);
+                         });
 
 }  // namespace
 }  // namespace corral::agent

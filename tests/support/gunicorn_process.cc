@@ -13,7 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tests/support/subprocess.h"
 
@@ -38,6 +40,30 @@ bool HoldsHeartbeat(int pid) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& TestedReleases() {
+  static const auto* releases = new std::vector<std::string>{"20.1", "23.0", "26"};
+  return *releases;
+}
+
+std::string ReleaseTestName(const std::string& release) {
+  std::string name = "gunicorn_" + release;
+  for (char& c : name) {
+    if (c == '.') c = '_';
+  }
+  return name;
+}
+
+absl::StatusOr<std::string> GunicornReleaseSite(const std::string& release) {
+  if (release == "20.1") return std::string();
+  RunResult r = RunCommand({"bash", SourceDir() + "/scripts/gunicorn-releases.sh", "--path", release});
+  std::string path(absl::StripTrailingAsciiWhitespace(r.out));
+  if (r.exit_code != 0 || path.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("Gunicorn ", release, " is not cached: ", r.err,
+                                                      " (make test fetches it: scripts/gunicorn-releases.sh)"));
+  }
+  return path;
+}
 
 std::vector<int> WorkerPids(int master_pid) {
   std::vector<int> workers;
@@ -69,13 +95,17 @@ absl::StatusOr<std::unique_ptr<GunicornProcess>> GunicornProcess::Start(Gunicorn
   argv.insert(argv.end(), options.args.begin(), options.args.end());
 
   // The test's own PYTHONPATH never leaks in; without setproctitle, a stub
-  // that fails to import goes first.
-  std::vector<std::pair<std::string, std::string>> env = {{"PYTHONPATH", ""}};
+  // that fails to import goes first; then the release's package.
+  absl::StatusOr<std::string> site = GunicornReleaseSite(options.release);
+  if (!site.ok()) return site.status();
+  std::vector<std::string> pythonpath;
   if (!options.setproctitle) {
     std::string stub = MakeTempDir("nospt");
     WriteFile(stub + "/setproctitle/__init__.py", "raise ImportError('setproctitle disabled for this test')\n");
-    env = {{"PYTHONPATH", stub}};
+    pythonpath.push_back(stub);
   }
+  if (!site->empty()) pythonpath.push_back(*site);
+  std::vector<std::pair<std::string, std::string>> env = {{"PYTHONPATH", absl::StrJoin(pythonpath, ":")}};
   env.insert(env.end(), options.env.begin(), options.env.end());
   g->process_ = Process::Start(argv, env, g->log_path_, g->app_dir_);
   int pid = g->process_->pid();

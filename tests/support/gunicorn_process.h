@@ -1,7 +1,8 @@
-// A real Gunicorn (Debian's package, /usr/bin/gunicorn on /usr/bin/python3)
-// started by a test, optionally without setproctitle and optionally as PID 1
-// of its own PID namespace. The destructor stops it and everything it
-// started, even when the test failed.
+// A real Gunicorn started by a test: Debian's 20.1 (/usr/bin/gunicorn on
+// /usr/bin/python3), or a later release fetched by
+// scripts/gunicorn-releases.sh and put first on PYTHONPATH; optionally
+// without setproctitle and optionally as PID 1 of its own PID namespace. The
+// destructor stops it and everything it started, even when the test failed.
 #ifndef CORRAL_TESTS_SUPPORT_GUNICORN_PROCESS_H_
 #define CORRAL_TESTS_SUPPORT_GUNICORN_PROCESS_H_
 
@@ -30,7 +31,20 @@ struct GunicornOptions {
   bool own_pid_namespace = false;
   // Working directory; default: a temp dir holding app.py and wsgi.py.
   std::string cwd;
+  // The release to run: "20.1" (Debian bookworm's, the default) or the
+  // start of a cached release ("23.0", "26").
+  std::string release = "20.1";
 };
+
+// The releases every integration test runs against.
+const std::vector<std::string>& TestedReleases();
+
+// The PYTHONPATH entry of a cached release ("23.0", "26"), or an error that
+// says how to fetch it. "20.1" is Debian's own and needs none ("").
+absl::StatusOr<std::string> GunicornReleaseSite(const std::string& release);
+
+// A test-name-safe spelling of a release: "26" -> "gunicorn_26".
+std::string ReleaseTestName(const std::string& release);
 
 class GunicornProcess {
  public:
