@@ -498,7 +498,7 @@ void Probe::QueryControlSocket(KnownMaster& master) {
     }
     std::optional<FoundControlSocket> found = FindControlSocket(reader_, master.pid, hints);
     if (!found) {
-      if (!before_sockets) control.status.set_state("not_found");
+      control.status.set_state("not_found");
       return;
     }
     master.control_path = found->path;

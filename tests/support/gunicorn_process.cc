@@ -140,6 +140,21 @@ absl::StatusOr<std::vector<int>> GunicornProcess::WaitForWorkers(int n, absl::Du
 
 void GunicornProcess::Signal(int signal) const { ::kill(master_pid_, signal); }
 
+std::string GunicornProcess::Log() const { return ReadLog(log_path_); }
+
+std::vector<int> GunicornProcess::LoggedPids(const std::string& marker) const {
+  std::vector<int> pids;
+  std::string log = Log();
+  for (size_t at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+    size_t start = at + marker.size();
+    size_t end = start;
+    while (end < log.size() && log[end] >= '0' && log[end] <= '9') ++end;
+    int pid = 0;
+    if (absl::SimpleAtoi(log.substr(start, end - start), &pid)) pids.push_back(pid);
+  }
+  return pids;
+}
+
 // The Process stops the whole process group: Gunicorn, its workers, or
 // unshare and the namespace it holds.
 GunicornProcess::~GunicornProcess() = default;

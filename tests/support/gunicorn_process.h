@@ -62,6 +62,14 @@ class GunicornProcess {
   // Sends `signal` to the master.
   void Signal(int signal) const;
 
+  // What Gunicorn logged so far (stdout and stderr).
+  std::string Log() const;
+
+  // Pids Gunicorn logged after `marker` ("Booting worker with pid: ",
+  // "Spawned dirty worker (pid: "), in order: Gunicorn's own account of what
+  // it started, in the PID namespace it runs in.
+  std::vector<int> LoggedPids(const std::string& marker) const;
+
   // Writes a minimal WSGI app (app:app, wsgi:application) into `dir`.
   static void WriteApp(const std::string& dir);
 
