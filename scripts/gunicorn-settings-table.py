@@ -183,7 +183,8 @@ def main():
     parser.add_argument("--origin", default="",
                         help="where the release came from, for the table's comment (a Debian package, a tag)")
     parser.add_argument("--check", action="store_true",
-                        help="do not write: exit 1 when the committed table differs from the generated one")
+                        help="do not write: exit 1 when the committed table differs from the generated one, "
+                             "3 when the release line has no table yet")
     args = parser.parse_args()
     source = pathlib.Path(args.source).resolve()
     if not (source / "gunicorn" / "config.py").is_file():
@@ -209,7 +210,11 @@ def main():
     ])
     target = TABLES / f"release_{major}_{minor}.inc"
     if args.check:
-        current = target.read_text() if target.exists() else ""
+        if not target.exists():
+            print(f"Corral has no table for Gunicorn {major}.{minor} ({version}); run this script without --check "
+                  "to add it", file=sys.stderr)
+            sys.exit(3)
+        current = target.read_text()
         # The origin comment names where a table came from; compare the rest.
         strip = lambda t: "\n".join(l for l in t.splitlines() if not l.startswith("// from "))
         if strip(current) != strip(text):

@@ -480,6 +480,25 @@ TEST(ComposeImport, CommandTextIsShellQuoted) {
   EXPECT_EQ(Values(imported)["command"], "gunicorn --access-logformat '%(h)s %(r)s' 'it'\"'\"'s:app'");
 }
 
+TEST(ComposeImport, FlagsOfTheNewestGunicornAreUnderstood) {
+  // 22.0's --header-map, 24.0's nargs='?' --proxy-protocol, 25.0's dirty
+  // pool: read with the newest release's table, no flag's value is taken
+  // for the app.
+  ReadFileFn read = MapReader({{"compose.yml",
+                                "services:\n  api:\n    image: a\n    command: [\"gunicorn\", \"--header-map\", "
+                                "\"refuse\", \"--proxy-protocol\", \"-w\", \"3\", \"--dirty-app\", \"dapp:Heavy\", "
+                                "\"--dirty-workers\", \"2\", \"wsgi:application\"]\n"}});
+
+  ImportedExpectations imported = ExpectationsFromDeclaration(ServiceNamed(LoadOrDie("compose.yml", read), "api"));
+
+  std::map<std::string, std::string> values = Values(imported);
+  EXPECT_EQ(values["app_uri"], "wsgi:application");
+  EXPECT_EQ(values["workers"], "3");
+  EXPECT_EQ(values["dirty_workers"], "2");
+  EXPECT_EQ(values["dirty_apps"], "dapp:Heavy");
+  EXPECT_TRUE(WarningsContaining(imported.warnings, "unrecognized").empty());
+}
+
 // --- Variables.
 
 TEST(ComposeImport, VariablesComeFromTheEnvironmentThenDotEnv) {
