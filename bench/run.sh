@@ -11,6 +11,9 @@ echo
 echo "\$ bash bench/compare_scan.sh"
 bash bench/compare_scan.sh
 echo
+echo "\$ bash bench/control_socket.sh"
+bash bench/control_socket.sh build 200
+echo
 build/bench/fleet_load --instances 1000,10000 --seconds 5 --connections 16
 echo
 bash bench/agent_footprint.sh build 60
