@@ -54,6 +54,24 @@ TEST(ParseAgentOptions, StatsdAndHookFromTheEnvironment) {
       "--statsd-forward relays what --statsd-listen receives; give --statsd-listen");
 }
 
+TEST(ParseAgentOptions, ControlSocketOnByDefaultAndSwitchable) {
+  auto base = Env({{"CORRAL_SERVER", "c:7400"}, {"CORRAL_SERVICE", "api"}});
+  absl::StatusOr<AgentOptions> on = ParseAgentOptions({}, base);
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->control_socket);
+  EXPECT_EQ(on->control_socket_timeout, absl::Milliseconds(500));
+  absl::StatusOr<AgentOptions> off = ParseAgentOptions(
+      {"--control-socket-timeout", "2s"},
+      Env({{"CORRAL_SERVER", "c:7400"}, {"CORRAL_SERVICE", "api"}, {"CORRAL_CONTROL_SOCKET", "off"}}));
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->control_socket);
+  EXPECT_EQ(off->control_socket_timeout, absl::Seconds(2));
+  EXPECT_EQ(ParseAgentOptions({"--control-socket", "sometimes"}, base).status().message(),
+            "--control-socket: expected on or off, got 'sometimes'");
+  EXPECT_EQ(ParseAgentOptions({"--control-socket-timeout", "1m"}, base).status().message(),
+            "--control-socket-timeout must be a duration above 0 and at most 10s");
+}
+
 TEST(ContainerId, FromCgroupPaths) {
   const std::string id(64, 'a');
   EXPECT_EQ(ContainerIdFromCgroup("0::/system.slice/docker-" + id + ".scope\n"), id);
