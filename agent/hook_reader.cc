@@ -32,7 +32,6 @@ constexpr size_t kMaxValueBytes = 16 * 1024;
 constexpr size_t kMaxSettingsBytes = 256 * 1024;
 constexpr size_t kMaxShortBytes = 1024;
 constexpr size_t kMaxListeners = 16;
-constexpr size_t kMaxShownValue = 200;
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
