@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 
 namespace corral::agent {
 
@@ -23,6 +24,13 @@ std::vector<int> FindRootMasters(const std::vector<ProcessEntry>& table) {
 
 namespace {
 
+bool AllShared(const std::vector<std::string>& files, const std::vector<std::string>& others) {
+  for (const std::string& f : files) {
+    if (std::find(others.begin(), others.end(), f) == others.end()) return false;
+  }
+  return true;
+}
+
 bool SharesAFile(const std::vector<std::string>& files, const std::vector<std::string>& others) {
   for (const std::string& f : files) {
     if (std::find(others.begin(), others.end(), f) != others.end()) return true;
@@ -38,10 +46,11 @@ ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::stri
   if (g && g->title_says_master()) return ChildKind::kUpgradeMaster;
   if (g && g->is_title() && g->title_role == "dirty-arbiter") return ChildKind::kDirtyArbiter;
   if (evidence.gunicorn_pid_env && *evidence.gunicorn_pid_env == master_pid) return ChildKind::kUpgradeMaster;
+  if (evidence.listens_on_dirty_arbiter_socket) return ChildKind::kDirtyArbiter;
   if (evidence.has_worker_tmp.value_or(false)) {
     // The master holds its web workers' heartbeats, never the dirty pool's.
-    if (evidence.parent_heartbeat_files && !evidence.heartbeat_files.empty() &&
-        !SharesAFile(evidence.heartbeat_files, *evidence.parent_heartbeat_files)) {
+    // A dirty arbiter started after the web workers also inherited theirs.
+    if (evidence.parent_heartbeat_files && !AllShared(evidence.heartbeat_files, *evidence.parent_heartbeat_files)) {
       return ChildKind::kDirtyArbiter;
     }
     return ChildKind::kWorker;
@@ -53,6 +62,33 @@ ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::stri
     return ChildKind::kWorker;
   }
   return ChildKind::kOther;
+}
+
+bool ClassificationIsTentative(const ChildEvidence& evidence, ChildKind kind) {
+  if (evidence.gunicorn && evidence.gunicorn->is_title()) return false;
+  if (evidence.listens_on_dirty_arbiter_socket || !evidence.parent_heartbeat_files) return false;
+  if (kind == ChildKind::kWorker) {
+    // A web worker holds exactly its own heartbeat (it closes its siblings'
+    // right after the fork); several of the master's are a dirty arbiter
+    // started after the web workers, before it forked its own workers --
+    // or a worker in the instant after its fork.
+    int shared = 0;
+    for (const std::string& f : evidence.heartbeat_files) {
+      shared += std::count(evidence.parent_heartbeat_files->begin(), evidence.parent_heartbeat_files->end(), f) > 0;
+    }
+    return shared > 1;
+  }
+  // A forked child with no heartbeat yet: a dirty arbiter before it forked
+  // its workers, or an application helper.
+  return kind == ChildKind::kOther && evidence.same_argv_as_master && evidence.has_worker_tmp.has_value();
+}
+
+bool IsDirtyArbiterSocketPath(absl::string_view path) {
+  size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos || path.substr(slash + 1) != "arbiter.sock") return false;
+  absl::string_view dir = path.substr(0, slash);
+  size_t parent = dir.rfind('/');
+  return absl::StartsWith(parent == absl::string_view::npos ? dir : dir.substr(parent + 1), "gunicorn-dirty-");
 }
 
 ChildKind ClassifyDirtyChild(const ChildEvidence& evidence) {

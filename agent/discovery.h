@@ -12,8 +12,10 @@
 //    "dirty-arbiter"; without titles it is the child that holds heartbeat
 //    files its master does not hold: its own dirty workers' (the arbiter
 //    creates each dirty worker's heartbeat before forking it, and the master
-//    never sees them). Its children holding one of those files are dirty
-//    workers ("dirty-worker [...]" with titles);
+//    never sees them), or the one listening on gunicorn-dirty-*/arbiter.sock.
+//    An arbiter started after the web workers (a respawn) also holds their
+//    heartbeats, inherited from the master. Its children holding one of its
+//    files are dirty workers ("dirty-worker [...]" with titles);
 //  - any other child (application subprocesses, helpers) is not a worker.
 //
 // Verified against real Gunicorn 20.1, 23.0 and 26.2 with and without
@@ -27,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "gunicorn/command.h"
 
 namespace corral::agent {
@@ -61,6 +64,9 @@ struct ChildEvidence {
   // when that fd table is unreadable.
   std::vector<std::string> heartbeat_files;
   std::optional<std::vector<std::string>> parent_heartbeat_files;
+  // The child listens on a unix socket named arbiter.sock in a
+  // gunicorn-dirty-* directory (read only when the rest is not conclusive).
+  bool listens_on_dirty_arbiter_socket = false;
   // The child's argv equals the master's (forked, not re-executed).
   bool same_argv_as_master = false;
 };
@@ -69,6 +75,15 @@ struct ChildEvidence {
 // kDirtyArbiter or kOther. `why` receives a short reason when the verdict
 // rests on weaker evidence.
 ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::string* why);
+
+// Whether the verdict of ClassifyChild for this untitled child could change
+// as Gunicorn goes on (a dirty arbiter before it forked its workers), so
+// the probe should look again at the next sample and check its sockets.
+bool ClassificationIsTentative(const ChildEvidence& evidence, ChildKind kind);
+
+// Whether a unix socket path is a dirty arbiter's
+// (<tmp>/gunicorn-dirty-XXXX/arbiter.sock).
+bool IsDirtyArbiterSocketPath(absl::string_view path);
 
 // Classifies one child of a dirty arbiter: kDirtyWorker or kOther.
 ChildKind ClassifyDirtyChild(const ChildEvidence& evidence);

@@ -271,7 +271,7 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   }
   AssignHeartbeats(master.brood);
   RefreshDirtyPool(master, &children_of, &stats);
-  QueryControlSocket(master);
+  AskControlSocket(master);
   std::optional<gunicorn::Release> found = gunicorn::ParseRelease(inst.gunicorn_version());
   if (master.control.answers && found && *found < gunicorn::Release{25, 1, 0}) {
     // Only 25.1 and later have a control socket: the package found is not
@@ -347,6 +347,11 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, const Brood& pa
   }
   std::string why;
   known.kind = dirty_parent ? ClassifyDirtyChild(evidence) : ClassifyChild(master.pid, evidence, &why);
+  if (!dirty_parent && ClassificationIsTentative(evidence, known.kind)) {
+    evidence.listens_on_dirty_arbiter_socket = ListensOnDirtyArbiterSocket(child_pid);
+    known.kind = ClassifyChild(master.pid, evidence, &why);
+    known.tentative = ClassificationIsTentative(evidence, known.kind);
+  }
   if (!why.empty()) known.read_errors.push_back(why);
   absl::StatusOr<std::string> status_text = reader_.ReadPidFile(child_pid, "status", 16 * 1024);
   if (status_text.ok()) {
@@ -357,6 +362,22 @@ Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, const Brood& pa
     }
   }
   return known;
+}
+
+bool Probe::ListensOnDirtyArbiterSocket(int pid) const {
+  absl::StatusOr<std::vector<OpenFile>> open = reader_.ListOpenFiles(pid);
+  if (!open.ok()) return false;
+  absl::flat_hash_set<uint64_t> inodes;
+  for (const OpenFile& f : *open) {
+    if (std::optional<uint64_t> inode = SocketInode(f.target)) inodes.insert(*inode);
+  }
+  if (inodes.empty()) return false;
+  absl::StatusOr<std::string> net_unix = reader_.ReadPidFile(pid, "net/unix", 8 << 20);
+  if (!net_unix.ok()) return false;
+  for (const UnixSocketEntry& s : ParseUnixSockets(*net_unix)) {
+    if (s.listening && inodes.contains(s.inode) && IsDirtyArbiterSocketPath(s.path)) return true;
+  }
+  return false;
 }
 
 std::optional<std::vector<std::string>> Probe::HeartbeatFiles(int pid) const {
@@ -397,7 +418,9 @@ std::optional<bool> Probe::RefreshBrood(KnownMaster& master, int parent_pid, boo
     absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text);
     if (!child_stat.ok()) continue;
     auto known = brood.children.find(child);
-    if (known != brood.children.end() && known->second.start_ticks == child_stat->start_ticks) {
+    // A child whose kind was not settled yet is looked at again.
+    if (known != brood.children.end() && known->second.start_ticks == child_stat->start_ticks &&
+        !known->second.tentative) {
       next.children[child] = std::move(known->second);
     } else {
       if (!parent_files_read) {
@@ -408,13 +431,18 @@ std::optional<bool> Probe::RefreshBrood(KnownMaster& master, int parent_pid, boo
       std::vector<std::string> argv;
       KnownChild fresh = ExamineChild(master, brood, dirty_parent, child, *child_stat, &argv);
       if (fresh.kind == ChildKind::kUpgradeMaster) return std::nullopt;
+      bool same = known != brood.children.end() && known->second.start_ticks == fresh.start_ticks &&
+                  known->second.kind == fresh.kind;
+      if (same) fresh.tmp_fd_path = known->second.tmp_fd_path;
       next.children[child] = std::move(fresh);
-      changed = true;
+      changed = changed || !same;
     }
     next.stats[child] = *child_stat;
   }
   changed = changed || next.children.size() != brood.children.size();
-  next.parent_heartbeat_files = brood.parent_heartbeat_files;
+  // A child that went away took its heartbeat from the parent's set.
+  next.parent_heartbeat_files =
+      changed && !parent_files_read ? HeartbeatFiles(parent_pid) : brood.parent_heartbeat_files;
   brood = std::move(next);
   if (changed) AssignHeartbeats(brood);
   return changed;
@@ -460,7 +488,7 @@ void Probe::RefreshDirtyPool(KnownMaster& master, const std::map<int, std::vecto
   master.dirty = std::move(pool);
 }
 
-void Probe::QueryControlSocket(KnownMaster& master) {
+void Probe::AskControlSocket(KnownMaster& master) {
   ControlSocketState& control = master.control;
   control = ControlSocketState();
   const corral::v1::GunicornInstance& inst = master.base;
@@ -509,7 +537,7 @@ void Probe::QueryControlSocket(KnownMaster& master) {
   absl::Time started = absl::Now();
   std::vector<std::string> problems;
   absl::StatusOr<gunicorn::ControlAnswers> answers =
-      agent::QueryControlSocket(reader_, master.pid, master.control_path, options_.control_socket_deadline, &problems);
+      QueryControlSocket(reader_, master.pid, master.control_path, options_.control_socket_deadline, &problems);
   control.status.set_query_us(absl::ToInt64Microseconds(absl::Now() - started));
   if (!answers.ok()) {
     control.status.set_state("failed");
@@ -550,7 +578,7 @@ corral::v1::Snapshot Probe::Sample() {
     RefreshDirtyPool(master, nullptr, nullptr);
     bool dirty_changed = master.dirty ? master.dirty->workers_changed : dirty_before.has_value();
     // The control socket is asked again only when the workers changed.
-    if (*changed || dirty_changed) QueryControlSocket(master);
+    if (*changed || dirty_changed) AskControlSocket(master);
     RefreshResourceUsage(reader_, master.pid, master.cgroup, master.base.mutable_resources());
     RefreshHook(master);
   }

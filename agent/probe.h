@@ -87,6 +87,8 @@ class Probe {
     std::optional<uint32_t> uid;
     // The pid in the innermost PID namespace (the master's view).
     int ns_pid = 0;
+    // The kind may still change (ClassificationIsTentative): look again.
+    bool tentative = false;
     std::vector<std::string> read_errors;
   };
   // The children of one parent (a master, or its dirty arbiter).
@@ -146,6 +148,8 @@ class Probe {
   // The heartbeat files `pid` holds (fd link targets), nullopt when its fd
   // table is unreadable.
   std::optional<std::vector<std::string>> HeartbeatFiles(int pid) const;
+  // Whether `pid` listens on a dirty arbiter's socket.
+  bool ListensOnDirtyArbiterSocket(int pid) const;
   // Decides each worker's own heartbeat file once the whole brood is known.
   void AssignHeartbeats(Brood& brood) const;
   // Re-reads the children of `parent_pid` (the master or the dirty
@@ -156,7 +160,7 @@ class Probe {
   void RefreshDirtyPool(KnownMaster& master, const std::map<int, std::vector<int>>* children_of,
                         const std::map<int, ProcStat>* stats);
   // Finds the master's control socket and asks it.
-  void QueryControlSocket(KnownMaster& master);
+  void AskControlSocket(KnownMaster& master);
   // Re-reads the master's hook file when it changed since the last read.
   void RefreshHook(KnownMaster& master);
   corral::v1::GunicornInstance Render(const KnownMaster& master) const;

@@ -112,6 +112,35 @@ TEST(ClassifyChild, WithoutTitlesTheDirtyArbiterHoldsFilesItsMasterDoesNot) {
   EXPECT_EQ(ClassifyChild(10, Untitled(kArbiterHeld, std::nullopt), nullptr), ChildKind::kWorker);
 }
 
+TEST(ClassifyChild, ARespawnedArbiterAlsoHoldsTheWebWorkersFiles) {
+  // Started again after the web workers, it inherited their heartbeats.
+  std::vector<std::string> held = {kMasterHeld[0], kMasterHeld[1], kArbiterHeld[0]};
+  EXPECT_EQ(ClassifyChild(10, Untitled(held, kMasterHeld), nullptr), ChildKind::kDirtyArbiter);
+  // Before it forked its own workers, only the socket tells.
+  ChildEvidence early = Untitled({kMasterHeld[0], kMasterHeld[1]}, kMasterHeld);
+  EXPECT_EQ(ClassifyChild(10, early, nullptr), ChildKind::kWorker);
+  EXPECT_TRUE(ClassificationIsTentative(early, ChildKind::kWorker));
+  early.listens_on_dirty_arbiter_socket = true;
+  EXPECT_EQ(ClassifyChild(10, early, nullptr), ChildKind::kDirtyArbiter);
+  EXPECT_FALSE(ClassificationIsTentative(early, ChildKind::kDirtyArbiter));
+}
+
+TEST(ClassificationIsTentative, OnlyUntitledChildrenThatCanStillChange) {
+  EXPECT_FALSE(ClassificationIsTentative(Untitled({kMasterHeld[0]}, kMasterHeld), ChildKind::kWorker));
+  EXPECT_TRUE(ClassificationIsTentative(Untitled({}, kMasterHeld), ChildKind::kOther));
+  EXPECT_FALSE(ClassificationIsTentative(Untitled(kMasterHeld, std::nullopt), ChildKind::kWorker));
+  ChildEvidence titled;
+  titled.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: worker [app]"});
+  EXPECT_FALSE(ClassificationIsTentative(titled, ChildKind::kWorker));
+}
+
+TEST(IsDirtyArbiterSocketPath, NamedByGunicornsTempDirectory) {
+  EXPECT_TRUE(IsDirtyArbiterSocketPath("/tmp/gunicorn-dirty-nn1tbrpa/arbiter.sock"));
+  EXPECT_FALSE(IsDirtyArbiterSocketPath("/tmp/gunicorn-dirty-nn1tbrpa/worker-1.sock"));
+  EXPECT_FALSE(IsDirtyArbiterSocketPath("/run/app/arbiter.sock"));
+  EXPECT_FALSE(IsDirtyArbiterSocketPath("arbiter.sock"));
+}
+
 TEST(ClassifyDirtyChild, DirtyWorkersShareTheArbitersFiles) {
   // The second dirty worker also inherited the first one's file.
   EXPECT_EQ(ClassifyDirtyChild(Untitled({kArbiterHeld[0]}, kArbiterHeld)), ChildKind::kDirtyWorker);

@@ -56,6 +56,10 @@ class DirtyPool : public ::testing::TestWithParam<bool> {
     options.setproctitle = GetParam();
     options.cwd = dir;
     options.launcher = {"/usr/bin/python3", "-m", "gunicorn"};
+    // Gunicorn keeps the dirty arbiter's pid in $TMPDIR/gunicorn-dirty-NAME.pid
+    // and, starting, kills the arbiter a file there names: masters with the
+    // same name must not share a TMPDIR (containers do not).
+    options.env = {{"TMPDIR", dir}, {"HOME", dir}, {"XDG_RUNTIME_DIR", ""}};
     options.args = std::move(args);
     options.args.insert(options.args.end(),
                         {"-b", "127.0.0.1:" + std::to_string(corral::testing::FreePort()), "wsgi:application"});
@@ -76,7 +80,10 @@ class DirtyPool : public ::testing::TestWithParam<bool> {
       }
       bool logged = g.LoggedPids("Booting worker with pid: ").size() >= web &&
                     g.LoggedPids("Spawned dirty worker (pid: ").size() >= dirty;
-      bool titled = !GetParam() || (found && found->inputs().argv_erased());
+      // With titles the settings come from the control socket, which
+      // Gunicorn opens after its first workers.
+      bool titled =
+          !GetParam() || (found && found->inputs().argv_erased() && found->control_socket().state() == "answered");
       if (logged && titled && found && static_cast<size_t>(found->workers_size()) == web &&
           static_cast<size_t>(found->dirty_workers_size()) == dirty) {
         return found;
@@ -143,6 +150,40 @@ TEST_P(DirtyPool, AKilledDirtyWorkerIsReplacedAndTheNextSampleSeesIt) {
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Pids(after->dirty_workers()), Sorted(now));
   EXPECT_EQ(after->workers_size(), 1);
+}
+
+TEST_P(DirtyPool, ARespawnedArbiterIsStillTheArbiter) {
+  // An arbiter the master starts again after the web workers inherits their
+  // heartbeats from the master: it must not become a web worker.
+  auto g = Start({"-w", "2", "--dirty-app", "dapp:Heavy", "--dirty-workers", "1"});
+  ASSERT_NE(g, nullptr);
+  Probe probe(ProbeOptions{});
+  std::optional<corral::v1::GunicornInstance> before = WaitForPool(*g, 2, 1, probe);
+  ASSERT_TRUE(before.has_value()) << g->Log();
+  ASSERT_TRUE(before->has_dirty_arbiter());
+  ::kill(before->dirty_arbiter().pid(), SIGKILL);
+  std::vector<int> arbiters;
+  for (int i = 0; i < 200 && arbiters.size() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    arbiters = g->LoggedPids("Spawned dirty arbiter (pid: ");
+  }
+  ASSERT_EQ(arbiters.size(), 2u) << g->Log();
+  std::optional<corral::v1::GunicornInstance> after;
+  for (int i = 0; i < 200; ++i) {
+    corral::v1::Snapshot s = i % 2 ? probe.Sample() : probe.Discover();
+    for (const auto& inst : s.instances()) {
+      if (inst.master().pid() == g->master_pid()) after = inst;
+    }
+    if (after && after->has_dirty_arbiter() && after->dirty_arbiter().pid() == arbiters[1] &&
+        after->dirty_workers_size() == 1) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->dirty_arbiter().pid(), arbiters[1]) << g->Log();
+  EXPECT_EQ(Pids(after->workers()), Sorted(g->LoggedPids("Booting worker with pid: ")));
+  EXPECT_EQ(after->dirty_workers_size(), 1);
 }
 
 TEST_P(DirtyPool, PerAppLimitsLowerTheConfiguredPool) {
