@@ -119,6 +119,18 @@ absl::StatusOr<int> Connect(const ProcReader& reader, int pid, const std::string
     if (err == ECONNREFUSED) return absl::UnavailableError(absl::StrCat(path, ": nothing listens there"));
     return absl::ErrnoToStatus(err, path);
   }
+  // Masters that share a path (the default ~/.gunicorn/gunicorn.ctl of one
+  // user) each rebind it: the path reaches the one that started last. The
+  // listener's credentials tell whose socket answered.
+  struct ucred peer;
+  socklen_t length = sizeof(peer);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0 && peer.pid != pid && peer.pid != 0) {
+    ::close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " belongs to process ", peer.pid, ", not to master ", pid,
+                     ": several masters share that path, and only the last one started is reachable there; give "
+                     "each its own --control-socket"));
+  }
   return fd;
 }
 

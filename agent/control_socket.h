@@ -50,7 +50,8 @@ std::vector<std::string> ControlSocketCandidates(const std::vector<std::string>&
 std::optional<FoundControlSocket> FindControlSocket(const ProcReader& reader, int pid, const ControlSocketHints& hints);
 
 // Sends the `show` queries to the socket at `path` (as master `pid` sees
-// it) and reads the answers, all within `deadline`. A query Gunicorn
+// it) and reads the answers, all within `deadline`. A socket another
+// process listens on (masters sharing one path) is FailedPrecondition. A query Gunicorn
 // answers with an error leaves its part empty and is listed in `problems`;
 // a socket that cannot be reached, answers garbage or too much, or does not
 // answer in time is an error.

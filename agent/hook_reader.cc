@@ -250,6 +250,21 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
   if (!report.listeners.empty() && bind != config.end() && bind->second.source() == gunicorn::kSourceHook) {
     AppendSettingNote(bind->second, absl::StrCat("listening on ", absl::StrJoin(report.listeners, ", ")));
   }
+  // Gunicorn's own __version__: exact where the agent's search of the
+  // interpreter's path may not be (an erased PYTHONPATH).
+  if (!report.gunicorn_version.empty()) {
+    std::string found = instance.gunicorn_version().empty() || instance.gunicorn_version() == report.gunicorn_version
+                            ? ""
+                            : absl::StrCat("; the package the agent found first (", instance.gunicorn_version_source(),
+                                           ") is ", instance.gunicorn_version());
+    instance.set_gunicorn_version(report.gunicorn_version);
+    instance.set_gunicorn_version_source("corral hook");
+    instance.set_gunicorn_version_note(absl::StrCat("reported by Gunicorn through Corral's hook", found));
+    auto* warnings = instance.mutable_warnings();
+    for (int i = warnings->size() - 1; i >= 0; --i) {
+      if (warnings->Get(i).code() == "GUNICORN_VERSION_UNKNOWN") warnings->DeleteSubrange(i, 1);
+    }
+  }
   DropSettingsUnknowableIfAllKnown(instance);
 }
 

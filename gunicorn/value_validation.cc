@@ -70,12 +70,14 @@ absl::StatusOr<Validated> Validate(const GunicornSetting& setting, const PyValue
         return invalid("must be hostname:port");
       }
       if (setting.validator == Validator::kStatsdAddress && !text.empty() && !absl::StartsWith(text, "unix:")) {
-        // util.parse_address: HOST[:PORT] (PORT defaults to 8125), [V6]:PORT.
+        // util.parse_address: HOST[:PORT] (PORT defaults to 8125), [V6]:PORT;
+        // Gunicorn stores (host, port), shown as host:port.
         size_t colon = text.rfind(':');
         bool bracketed_v6 = absl::StartsWith(text, "[") && (colon == std::string::npos || colon < text.rfind(']'));
         int port = 0;
-        if (colon != std::string::npos && !bracketed_v6 &&
-            (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 0 || port > 65535)) {
+        if (colon == std::string::npos || bracketed_v6) {
+          text = absl::StrCat(text, ":8125");
+        } else if (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 0 || port > 65535) {
           return invalid("must be host:port or unix://PATH");
         }
       }

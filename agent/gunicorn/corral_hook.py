@@ -52,9 +52,9 @@ nworkers_changed (TTIN, TTOU, HUP: immediately), and after the worker-lifecycle
 hooks pre_fork and child_exit at most once per second, so a crash loop cannot
 turn into a write loop. An update held back by that limit must still land
 without a thread or a timer signal in Gunicorn's master: when_ready wraps the
-arbiter's sleep() (that one object's attribute, nothing global), which the
-master's main loop calls at least once a second, and the wrapper writes what
-is pending after each sleep. The file therefore lags the master by about a
+arbiter's sleep() (wait_for_signals() since Gunicorn 24.1; that one object's
+attribute, nothing global), which the master's main loop calls at least once a
+second, and the wrapper writes what is pending after each wait. The file therefore lags the master by about a
 second at most. on_exit removes the file.
 
 Events are bounded counters plus the last event, never a log. They are all
@@ -177,7 +177,9 @@ def _settings(cfg):
     for name, setting in cfg.settings.items():
         try:
             validator = getattr(type(setting), "validator", None)
-            hostport = getattr(validator, "__name__", "") == "validate_hostport"
+            # statsd_host: validate_hostport in 20.1, validate_statsd_address
+            # (also a (host, port) tuple) since 21.0.
+            hostport = getattr(validator, "__name__", "") in ("validate_hostport", "validate_statsd_address")
             text = _render(setting.get(), hostport)
         except Exception:
             continue  # the agent keeps its own reconstruction of this one
@@ -281,20 +283,24 @@ def _event(name, **fields):
 
 
 def _watch_main_loop(server):
-    original = getattr(server, "sleep", None)
+    # The master's main loop waits at most a second per turn: in sleep()
+    # up to 24.0, in wait_for_signals(timeout) since 24.1.
+    name = "wait_for_signals" if hasattr(server, "wait_for_signals") else "sleep"
+    original = getattr(server, name, None)
     if original is None or getattr(original, "_corral_hook", False):
         return
 
-    def sleep():
-        original()
+    def waited(*args, **kwargs):
+        result = original(*args, **kwargs)
         if _state.dirty:
             try:
                 _publish(server, force=False)
             except Exception:
                 pass
+        return result
 
-    sleep._corral_hook = True
-    server.sleep = sleep
+    waited._corral_hook = True
+    setattr(server, name, waited)
 
 
 def _on_when_ready(server):

@@ -202,6 +202,19 @@ TEST(QueryControlSocket, AReplyOverTheCapIsRefusedUnread) {
   EXPECT_TRUE(absl::IsOutOfRange(answers.status())) << answers.status();
 }
 
+TEST(QueryControlSocket, ASocketAnotherProcessListensOnIsNotThisMastersAnswer) {
+  // Masters sharing the default path: the last one started owns it.
+  ScriptedSocket peer([&](int fd) { ReadRequest(fd); });
+  int other_master = ::getppid();
+  absl::StatusOr<gunicorn::ControlAnswers> answers =
+      QueryControlSocket(Self(), other_master, peer.path(), absl::Seconds(5), nullptr);
+  ASSERT_TRUE(absl::IsFailedPrecondition(answers.status())) << answers.status();
+  EXPECT_EQ(answers.status().message(),
+            absl::StrCat(peer.path(), " belongs to process ", ::getpid(), ", not to master ", other_master,
+                         ": several masters share that path, and only the last one started is reachable there; "
+                         "give each its own --control-socket"));
+}
+
 TEST(QueryControlSocket, NothingListeningIsUnavailable) {
   absl::StatusOr<gunicorn::ControlAnswers> answers =
       QueryControlSocket(Self(), ::getpid(), "/tmp/corral-no-such-dir/gunicorn.ctl", absl::Seconds(1), nullptr);

@@ -276,6 +276,37 @@ TEST(ApplyHookReport, EverySettingBecomesTheHooksValue) {
   EXPECT_EQ(inst.config().at("keepalive").default_value(), "");
 }
 
+TEST(ApplyHookReport, TheHooksGunicornVersionIsExact) {
+  corral::v1::GunicornInstance inst = Reconstructed();
+  inst.set_gunicorn_version("20.1.0");
+  inst.set_gunicorn_version_source("/usr/lib/python3/dist-packages/gunicorn/__init__.py");
+  HookReport report = Hooked();
+  report.gunicorn_version = "26.2.2";
+  ApplyHookReport(report, inst);
+  EXPECT_EQ(inst.gunicorn_version(), "26.2.2");
+  EXPECT_EQ(inst.gunicorn_version_source(), "corral hook");
+  EXPECT_EQ(inst.gunicorn_version_note(),
+            "reported by Gunicorn through Corral's hook; the package the agent found first "
+            "(/usr/lib/python3/dist-packages/gunicorn/__init__.py) is 20.1.0");
+  // The same version: the hook is the exact source, and the caveat goes.
+  // No version in the report (an older hook): the detection stands.
+  corral::v1::GunicornInstance older = Reconstructed();
+  older.set_gunicorn_version("20.1.0");
+  older.set_gunicorn_version_source("/x/gunicorn/__init__.py");
+  ApplyHookReport(Hooked(), older);
+  EXPECT_EQ(older.gunicorn_version_source(), "/x/gunicorn/__init__.py");
+  corral::v1::GunicornInstance same = Reconstructed();
+  same.set_gunicorn_version("20.1.0");
+  same.set_gunicorn_version_source("/x/gunicorn/__init__.py");
+  same.set_gunicorn_version_note("the environment is erased, so a PYTHONPATH there could have chosen another");
+  HookReport same_report = Hooked();
+  same_report.gunicorn_version = "20.1.0";
+  ApplyHookReport(same_report, same);
+  EXPECT_EQ(same.gunicorn_version(), "20.1.0");
+  EXPECT_EQ(same.gunicorn_version_source(), "corral hook");
+  EXPECT_EQ(same.gunicorn_version_note(), "reported by Gunicorn through Corral's hook");
+}
+
 TEST(ApplyHookReport, ADisagreementKeepsTheHooksValueAndSaysWhereTheOtherCameFrom) {
   corral::v1::GunicornInstance inst = Reconstructed();
   ApplyHookReport(Hooked(), inst);
