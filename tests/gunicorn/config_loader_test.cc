@@ -368,6 +368,17 @@ TEST(ReconstructConfig, ControlSocketDefaultFollowsXdgRuntimeDirElseHome) {
             "environment");
 }
 
+TEST(ReconstructConfig, StatsdHostIsAnAddressSince21) {
+  // 21.0+ stores (host, port), the port defaulting to 8125; 20.1 wants host:port.
+  ReconstructedConfig c23 = ReconstructConfig(Release(23, 0, Inputs({"--statsd-host", "metrics", "app"})));
+  EXPECT_EQ(Show(c23, "statsd_host"), "cmdline:metrics:8125");
+  ReconstructedConfig unix23 = ReconstructConfig(Release(23, 0, Inputs({"--statsd-host", "unix:/run/s.sock", "app"})));
+  EXPECT_EQ(Show(unix23, "statsd_host"), "cmdline:unix:/run/s.sock");
+  ReconstructedConfig c20 = ReconstructConfig(Inputs({"--statsd-host", "metrics", "app"}));
+  EXPECT_EQ(c20.settings.at("statsd_host").source(), "unknown");
+  EXPECT_TRUE(HasWarning(c20, "CONFIG_VALUE_INVALID"));
+}
+
 TEST(ReconstructConfig, ProtocolsAndChoicesAreValidated) {
   ReconstructedConfig c = ReconstructConfig(Release(26, 2, Inputs({"--http-protocols", "H2, h1", "app"})));
   EXPECT_EQ(Show(c, "http_protocols"), "cmdline:h2,h1");
