@@ -60,9 +60,19 @@ void Uplink::Offer(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
   pending_ = std::move(snapshot);
 }
 
-void Uplink::Stop() {
+void Uplink::Leave() {
+  absl::MutexLock lock(&mu_);
+  leaving_ = true;
+  // Not connected: nothing to tell, and no stream to wait for.
+  if (context_ == nullptr || !connected_.load()) left_ = true;
+}
+
+void Uplink::Stop(absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);
+    if (leaving_) {
+      mu_.AwaitWithDeadline(absl::Condition(&left_), deadline);
+    }
     stopping_ = true;
     if (context_ != nullptr) context_->TryCancel();
   }
@@ -93,6 +103,13 @@ void Uplink::Run() {
   while (!Stopping()) {
     bool delivered = false;
     grpc::Status status = RunStream(&delivered);
+    {
+      absl::MutexLock lock(&mu_);
+      if (leaving_) {
+        left_ = true;  // the stream that said so is over; never reconnect
+        break;
+      }
+    }
     if (Stopping()) break;
     if (delivered) {
       connected_.store(false);
@@ -141,16 +158,21 @@ grpc::Status Uplink::RunStream(bool* delivered) {
     absl::MutexLock lock(&mu_);
     stream_ended_ = true;
   });
+  bool goodbye = false;
   while (true) {
     std::shared_ptr<const corral::v1::Snapshot> snapshot;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](Uplink* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->stopping_ || self->stream_ended_ || self->pending_ != nullptr;
+            return self->stopping_ || self->stream_ended_ || self->leaving_ || self->pending_ != nullptr;
           },
           this));
       if (stopping_ || stream_ended_) break;
+      if (leaving_) {
+        goodbye = *delivered;  // the server knows this instance only after a snapshot
+        break;
+      }
       snapshot = std::move(pending_);
     }
     corral::v1::AgentMessage message;
@@ -165,6 +187,14 @@ grpc::Status Uplink::RunStream(bool* delivered) {
     sent_.fetch_add(1);
     *delivered = true;
     if (!connected_.exchange(true)) Log()->info("connected to server {}", options_.address);
+  }
+  if (goodbye) {
+    corral::v1::AgentMessage leaving;
+    leaving.set_leaving(true);
+    // The server answers by finishing the stream, which ends the reader.
+    if (stream->Write(leaving) && stream->WritesDone()) {
+      Log()->info("told server {} that this instance is leaving", options_.address);
+    }
   }
   // Cancel only to stop: a stream that ended or failed a write is over, and
   // Finish() then says why (UNAVAILABLE, INVALID_ARGUMENT, ...).

@@ -40,9 +40,15 @@ class Uplink {
   void Start();
   // Hands over the latest snapshot. Never blocks on the network.
   void Offer(std::shared_ptr<const corral::v1::Snapshot> snapshot);
+  // Tells the server, if connected, that this agent is shutting down on
+  // purpose (AgentMessage.leaving), so its instance leaves the fleet at
+  // once; returns without waiting. Stop() then waits for the server's
+  // answer until `deadline`.
+  void Leave();
   // Cancels the stream and joins the thread; the server sees the stream
-  // close at once.
-  void Stop();
+  // close at once. After Leave(), first waits until the server finished the
+  // stream or `deadline` passed.
+  void Stop(absl::Time deadline = absl::InfinitePast());
 
   bool connected() const { return connected_.load(); }
   uint64_t sent() const { return sent_.load(); }
@@ -67,6 +73,9 @@ class Uplink {
   absl::Mutex mu_;
   std::shared_ptr<const corral::v1::Snapshot> pending_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Leave() was called; `left_` once the server finished that stream.
+  bool leaving_ ABSL_GUARDED_BY(mu_) = false;
+  bool left_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
 

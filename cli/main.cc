@@ -2,8 +2,10 @@
 // the fleet commands ask corral-server.
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "agent/agent_main.h"
 #include "cli/diagnose_commands.h"
 #include "cli/exit_codes.h"
 #include "cli/expect_command.h"
@@ -51,6 +53,10 @@ void PrintUsage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One binary, two programs: as corral-agent (a link to it) it is the agent.
+  std::string_view name = argc > 0 ? argv[0] : "";
+  if (size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  if (name == "corral-agent") return corral::agent::AgentMain(argc, argv);
   spdlog::set_level(spdlog::level::warn);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {

@@ -26,19 +26,16 @@ bool Parse(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
   return message->ParseFromZeroCopyStream(&reader);
 }
 
-// A snapshot parsed into its own arena: one allocation pattern per report
-// instead of one per string and map node, freed at once when the registry
-// drops it. The returned pointer keeps the arena alive.
 void Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
   bool own_buffer = false;
   (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
 }
 
-// A snapshot parsed into its own arena: one allocation pattern per report
+// A request parsed into its own arena: one allocation pattern per report
 // instead of one per string and map node, freed at once when the registry
-// drops it. The returned pointer keeps the arena alive.
+// drops the snapshot. The returned pointer keeps the arena alive.
 template <typename Request>
-std::shared_ptr<const corral::v1::Snapshot> ParseSnapshot(const grpc::ByteBuffer& buffer) {
+std::shared_ptr<const Request> ParseRequest(const grpc::ByteBuffer& buffer) {
   struct Holder {
     google::protobuf::Arena arena{[] {
       google::protobuf::ArenaOptions options;
@@ -50,7 +47,13 @@ std::shared_ptr<const corral::v1::Snapshot> ParseSnapshot(const grpc::ByteBuffer
   auto holder = std::make_shared<Holder>();
   Request* request = google::protobuf::Arena::CreateMessage<Request>(&holder->arena);
   if (!Parse(buffer, request)) return nullptr;
-  return std::shared_ptr<const corral::v1::Snapshot>(holder, &request->snapshot());
+  return std::shared_ptr<const Request>(holder, request);
+}
+
+// The snapshot a request carries, sharing the request's arena.
+template <typename Request>
+std::shared_ptr<const corral::v1::Snapshot> SnapshotOf(const std::shared_ptr<const Request>& request) {
+  return std::shared_ptr<const corral::v1::Snapshot>(request, &request->snapshot());
 }
 
 }  // namespace
@@ -79,14 +82,20 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(size.message())));
       return;
     }
-    std::shared_ptr<const corral::v1::Snapshot> snapshot = ParseSnapshot<corral::v1::AgentMessage>(request_);
+    std::shared_ptr<const corral::v1::AgentMessage> message = ParseRequest<corral::v1::AgentMessage>(request_);
     request_.Clear();
-    if (snapshot == nullptr) {
+    if (message == nullptr) {
       service_->rejected_.fetch_add(1, std::memory_order_relaxed);
       service_->LogRejection(peer_, "malformed message");
       FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed AgentMessage"));
       return;
     }
+    if (message->leaving()) {
+      Leave();
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    std::shared_ptr<const corral::v1::Snapshot> snapshot = SnapshotOf(message);
     std::string service = snapshot->agent().service();
     std::string instance = snapshot->agent().instance();
     int64_t interval_ms = snapshot->agent().interval_ms();
@@ -129,6 +138,21 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
   }
 
  private:
+  // The agent said it is shutting down: its instance leaves the fleet now.
+  void Leave() {
+    std::pair<std::string, std::string> key;
+    {
+      absl::MutexLock lock(&mu_);
+      key = std::move(key_);
+      key_ = {};
+    }
+    if (key.first.empty()) return;  // it never reported on this stream
+    if (service_->registry_->Leave(key.first, key.second)) {
+      Log()->info("instance {}/{} left: its agent from {} is stopping", key.first, key.second, peer_);
+      if (service_->options_.on_leave) service_->options_.on_leave(key.first, key.second);
+    }
+  }
+
   void FinishOnce(const grpc::Status& status) {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
@@ -171,7 +195,8 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(size.message())));
     return reactor;
   }
-  std::shared_ptr<const corral::v1::Snapshot> snapshot = ParseSnapshot<corral::v1::ReportRequest>(*request);
+  std::shared_ptr<const corral::v1::ReportRequest> parsed = ParseRequest<corral::v1::ReportRequest>(*request);
+  std::shared_ptr<const corral::v1::Snapshot> snapshot = parsed ? SnapshotOf(parsed) : nullptr;
   if (snapshot == nullptr) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
     LogRejection(context->peer(), "malformed message");

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -20,6 +22,9 @@ namespace corral::server {
 struct CollectorOptions {
   // When non-zero, agents sampling at another interval are told to use this.
   absl::Duration agent_interval = absl::ZeroDuration();
+  // Called when an agent shutting down takes its instance out of the fleet
+  // (after the registry dropped it), for the history.
+  std::function<void(const std::string& service, const std::string& instance)> on_leave;
 };
 
 class CollectorService final

@@ -1,5 +1,9 @@
 #include "server/history.h"
 
+#include <iterator>
+#include <set>
+
+#include "absl/strings/str_cat.h"
 #include "server/change_detector.h"
 #include "spdlog/spdlog.h"
 
@@ -36,8 +40,32 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
     if (version < last->second.first || (version == last->second.first && now < last->second.second)) return;
   }
   last->second = {views.empty() ? 0 : version, now};
+  // Instances that left are out of the evaluation unless they reported again.
+  std::vector<InstanceView> current;
+  std::vector<corral::v1::Finding> current_findings;
+  bool filtered = false;
+  for (const InstanceView& v : views) {
+    auto gone = left_.find({service, v.instance()});
+    if (gone != left_.end()) {
+      if (v.last_report <= gone->second) {
+        filtered = true;
+        continue;
+      }
+      left_.erase(gone);
+    }
+    current.push_back(v);
+  }
+  if (filtered) {
+    std::set<std::string> kept;
+    for (const InstanceView& v : current) kept.insert(v.instance());
+    for (const corral::v1::Finding& f : findings) {
+      if (f.instance().empty() || kept.count(f.instance())) current_findings.push_back(f);
+    }
+  }
   corral::v1::ServiceMemory& memory = memory_[service];
-  std::vector<corral::v1::Event> events = DetectChanges(service, views, findings, now, options_.forget_after, &memory);
+  std::vector<corral::v1::Event> events =
+      filtered ? DetectChanges(service, current, current_findings, now, options_.forget_after, &memory)
+               : DetectChanges(service, views, findings, now, options_.forget_after, &memory);
   if (events.empty()) return;
   std::map<std::string, std::string> saved;
   if (memory.instances().empty() && memory.open_findings().empty()) {
@@ -47,6 +75,55 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
   } else {
     saved[service] = memory.SerializeAsString();
   }
+  StoreAndPublish(&events, saved);
+}
+
+void History::Left(const std::string& service, const std::string& instance) {
+  absl::Time now = options_.now();
+  absl::MutexLock lock(&mu_);
+  for (auto it = left_.begin(); it != left_.end();) {
+    it = now - it->second > options_.forget_after ? left_.erase(it) : std::next(it);
+  }
+  left_[{service, instance}] = now;
+  std::vector<corral::v1::Event> events;
+  auto event = [&](const char* kind) -> corral::v1::Event& {
+    corral::v1::Event& e = events.emplace_back();
+    e.set_time_unix_ms(absl::ToUnixMillis(now));
+    e.set_kind(kind);
+    e.set_service(service);
+    e.set_instance(instance);
+    return e;
+  };
+  std::string before;
+  std::map<std::string, std::string> saved;
+  auto memory = memory_.find(service);
+  if (memory != memory_.end()) {
+    auto* open = memory->second.mutable_open_findings();
+    std::set<std::string> resolved;  // in key order, so events are stable
+    for (const auto& [key, f] : *open) {
+      if (f.instance() == instance) resolved.insert(key);
+    }
+    for (const std::string& key : resolved) {
+      const corral::v1::Finding& f = open->at(key);
+      corral::v1::Event& e = event("finding_resolved");
+      e.set_rule(f.rule());
+      e.set_severity(f.severity());
+      e.set_message(absl::StrCat("resolved: ", f.message(), " (the instance stopped)"));
+      open->erase(key);
+    }
+    auto* instances = memory->second.mutable_instances();
+    auto known = instances->find(instance);
+    if (known != instances->end()) {
+      before = known->second.state();
+      instances->erase(known);
+    }
+    saved[service] = memory->second.SerializeAsString();
+  }
+  corral::v1::Event& e = event("instance_stopped");
+  e.set_before(before);
+  e.set_after("stopped");
+  e.set_message(absl::StrCat(service, "/", instance,
+                             " stopped: its agent is shutting down, so it no longer counts as a replica"));
   StoreAndPublish(&events, saved);
 }
 

@@ -51,6 +51,11 @@ class History {
   void Observe(const std::string& service, uint64_t version, absl::Span<const InstanceView> views,
                const std::vector<corral::v1::Finding>& findings);
 
+  // An instance whose agent is shutting down left the fleet on purpose:
+  // records instance_stopped, resolves its open findings, and forgets it.
+  // Evaluations made before it left no longer bring it back.
+  void Left(const std::string& service, const std::string& instance);
+
   // Stores events that happened elsewhere (expectations, server start and
   // stop) and hands them to watchers.
   void Record(std::vector<corral::v1::Event> events);
@@ -80,6 +85,9 @@ class History {
   mutable absl::Mutex mu_;
   std::map<std::string, corral::v1::ServiceMemory> memory_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::pair<uint64_t, absl::Time>> observed_ ABSL_GUARDED_BY(mu_);
+  // (service, instance) -> when it left; views reported before that are
+  // stale. Kept until forget_after.
+  std::map<std::pair<std::string, std::string>, absl::Time> left_ ABSL_GUARDED_BY(mu_);
   absl::Mutex listeners_mu_;
   std::map<uint64_t, Listener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
   uint64_t next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 1;

@@ -134,7 +134,13 @@ int main(int argc, char** argv) {
   registry_options.expire = options->expire;
   corral::server::Registry registry(registry_options);
   corral::server::CallAuth auth(*token);
-  corral::server::CollectorService collector(&registry, &auth, {options->agent_interval});
+  corral::server::CollectorOptions collector_options;
+  collector_options.agent_interval = options->agent_interval;
+  corral::server::History* history_ptr = history->get();
+  collector_options.on_leave = [history_ptr](const std::string& service, const std::string& instance) {
+    history_ptr->Left(service, instance);
+  };
+  corral::server::CollectorService collector(&registry, &auth, collector_options);
   corral::server::FleetEvaluator evaluator(&registry, book->get(), history->get());
   corral::server::FleetService fleet(&registry, &evaluator, &auth, book->get(), history->get());
 

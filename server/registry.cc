@@ -95,6 +95,17 @@ void Registry::StreamClosed(const std::string& service, const std::string& insta
   s->second.version = NextVersion();
 }
 
+bool Registry::Leave(const std::string& service, const std::string& instance) {
+  Shard& shard = ShardFor(service);
+  absl::MutexLock lock(&shard.mu);
+  auto s = shard.services.find(service);
+  if (s == shard.services.end()) return false;
+  if (s->second.instances.erase(instance) == 0) return false;
+  s->second.version = NextVersion();
+  if (s->second.instances.empty()) shard.services.erase(s);
+  return true;
+}
+
 std::vector<StateChange> Registry::Sweep() {
   absl::Time now = options_.now();
   std::vector<StateChange> changes;

@@ -8,6 +8,8 @@
 //   disconnected  its stream closed, at once, until it reports again;
 //   offline       no report for 3 intervals -- shown, never dropped
 //                 silently; forgotten only after `expire`.
+// An instance whose agent says it is stopping (SIGTERM) leaves at once:
+// compose recreating a container must not leave a ghost replica behind.
 #ifndef CORRAL_SERVER_REGISTRY_H_
 #define CORRAL_SERVER_REGISTRY_H_
 
@@ -78,6 +80,10 @@ class Registry {
   // A stream started or ended carrying reports for (service, instance).
   void StreamOpened(const std::string& service, const std::string& instance);
   void StreamClosed(const std::string& service, const std::string& instance);
+
+  // The instance's agent is shutting down on purpose: forget the instance
+  // now. Returns whether it was known.
+  bool Leave(const std::string& service, const std::string& instance);
 
   // Forgets instances offline for longer than `expire`; returns state
   // changes since the last sweep (instances gone offline or forgotten).

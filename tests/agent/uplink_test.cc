@@ -60,5 +60,60 @@ TEST(Uplink, OnlyTheLatestSnapshotWaitsForAServerThatIsAwayAndItArrivesLater) {
   server->Shutdown(std::chrono::system_clock::now());
 }
 
+TEST(Uplink, LeavingTakesTheInstanceOutOfTheFleetAtOnce) {
+  std::string address = "127.0.0.1:" + std::to_string(corral::testing::FreePort());
+  server::Registry registry(server::RegistryOptions{});
+  server::CallAuth auth(std::nullopt);
+  std::vector<std::string> left;
+  server::CollectorOptions collector_options;
+  collector_options.on_leave = [&](const std::string& service, const std::string& instance) {
+    left.push_back(service + "/" + instance);
+  };
+  server::CollectorService collector(&registry, &auth, collector_options);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&collector);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+
+  UplinkOptions options;
+  options.address = address;
+  options.credentials = grpc::InsecureChannelCredentials();
+  Uplink uplink(options);
+  uplink.Start();
+  uplink.Offer(Snapshot(1));
+  ASSERT_TRUE(corral::testing::WaitFor([&] { return registry.size() == 1; }, absl::Seconds(10)));
+
+  uplink.Leave();
+  uplink.Stop(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(registry.size(), 0u);
+  EXPECT_EQ(left, std::vector<std::string>{"api/u1"});
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
+TEST(Uplink, StoppingWithoutLeavingOnlyDisconnects) {
+  std::string address = "127.0.0.1:" + std::to_string(corral::testing::FreePort());
+  server::Registry registry(server::RegistryOptions{});
+  server::CallAuth auth(std::nullopt);
+  server::CollectorService collector(&registry, &auth, {});
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&collector);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  UplinkOptions options;
+  options.address = address;
+  options.credentials = grpc::InsecureChannelCredentials();
+  Uplink uplink(options);
+  uplink.Start();
+  uplink.Offer(Snapshot(1));
+  ASSERT_TRUE(corral::testing::WaitFor([&] { return registry.size() == 1; }, absl::Seconds(10)));
+  uplink.Stop();
+  ASSERT_TRUE(corral::testing::WaitFor(
+      [&] { return registry.Instances()[0].state == server::InstanceState::kDisconnected; }, absl::Seconds(5)));
+  EXPECT_EQ(registry.size(), 1u);
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
 }  // namespace
 }  // namespace corral::agent

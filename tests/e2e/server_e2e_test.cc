@@ -213,9 +213,20 @@ TEST(ServerE2E, SigtermStopsServerAndAgentWithinASecond) {
   std::string log = agent->Log();
   EXPECT_EQ(corral::testing::CountOccurrences(log, "connected to server"), 1) << log;
   EXPECT_EQ(corral::testing::CountOccurrences(log, "master 7 (app:app) found: 1 worker(s)"), 1) << log;
-  // Its stream closed: the server says so at once.
-  EXPECT_TRUE(WaitFor([&] { return corral::testing::InstanceState(server->address(), "stopper") == "disconnected"; },
-                      absl::Seconds(2)));
+  // It said it was leaving: the instance is out of the fleet at once (not
+  // disconnected, then offline), and the history records why.
+  EXPECT_NE(log.find("that this instance is leaving"), std::string::npos) << log;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        corral::testing::RunResult r = Corral({"instances", "--json"}, server->address());
+        return r.exit_code == 0 && r.out.find("stopper") == std::string::npos;
+      },
+      absl::Seconds(2)));
+  corral::testing::RunResult history = Corral({"history", "--json"}, server->address());
+  EXPECT_NE(history.out.find("\"kind\": \"instance_stopped\""), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("api/stopper stopped: its agent is shutting down"), std::string::npos) << history.out;
+  EXPECT_NE(server->process().Log().find("instance api/stopper left: its agent from"), std::string::npos)
+      << server->process().Log();
   start = absl::Now();
   server->process().Signal(SIGTERM);
   EXPECT_EQ(server->process().Wait(absl::Seconds(5)), 0);

@@ -169,6 +169,48 @@ TEST_F(StoreDir, HistoryWaitsForTheWarmUpAndARestartRepeatsNothing) {
 namespace corral::server {
 namespace {
 
+TEST_F(StoreDir, AnInstanceThatLeftIsStoppedAtOnceAndStaleEvaluationsDoNotBringItBack) {
+  Clock clock;
+  HistoryOptions options;
+  options.now = clock.Fn();
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  SnapshotBuilder old_one("api", "old");
+  old_one.Master(10, 1, 3);
+  SnapshotBuilder new_one("api", "new");
+  new_one.Master(11, 3, 3);
+  std::vector<InstanceView> both = {MakeView(new_one, clock.now), MakeView(old_one, clock.now)};
+  history->Observe("api", 1, both, EvaluateService("api", both, clock.now).findings);
+  seen.clear();
+
+  // compose recreates the container: the old agent says it is leaving.
+  clock.now += absl::Seconds(1);
+  history->Left("api", "old");
+  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"finding_resolved/old/RUNTIME_SCALED", "instance_stopped/old"}));
+  EXPECT_EQ(seen.back().before(), "online");
+  EXPECT_EQ(seen.back().after(), "stopped");
+  EXPECT_EQ(seen.back().message(), "api/old stopped: its agent is shutting down, so it no longer counts as a replica");
+
+  // An evaluation made before it left arrives late: no ghost comes back,
+  // and the gone replica is not reported offline later either.
+  seen.clear();
+  history->Observe("api", 2, both, EvaluateService("api", both, clock.now).findings);
+  EXPECT_TRUE(seen.empty()) << Kinds(seen).front();
+  clock.now += absl::Minutes(5);
+  std::vector<InstanceView> only_new = {MakeView(new_one, clock.now)};
+  history->Observe("api", 3, only_new, EvaluateService("api", only_new, clock.now).findings);
+  // The replicas agree again; nothing says the old one went offline.
+  EXPECT_EQ(Kinds(seen), std::vector<std::string>{"finding_resolved//REPLICAS_DISAGREE"});
+  seen.clear();
+
+  // The same name reporting again is a new start.
+  std::vector<InstanceView> back = {MakeView(new_one, clock.now), MakeView(old_one, clock.now)};
+  history->Observe("api", 4, back, {});
+  EXPECT_EQ(Kinds(seen), std::vector<std::string>{"instance_online/old"});
+}
+
 TEST_F(StoreDir, PruneKeepsWhatIsWithinTheRetention) {
   Clock clock;
   HistoryOptions options;

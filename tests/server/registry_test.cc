@@ -96,5 +96,22 @@ TEST_F(RegistryTest, InstancesAreOrderedAndFilteredByService) {
   EXPECT_EQ(registry_->Instances(std::string("nope")).size(), 0u);
 }
 
+TEST_F(RegistryTest, AnInstanceThatLeavesIsGoneAtOnce) {
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 2, 2).Report());
+  registry_->StreamOpened("api", "a");
+  registry_->Record(SnapshotBuilder("api", "b").Master(10, 2, 2).Report());
+  uint64_t before = registry_->ServiceVersions().front().second;
+  EXPECT_TRUE(registry_->Leave("api", "a"));
+  EXPECT_EQ(registry_->Instances().size(), 1u);
+  EXPECT_EQ(registry_->Instances()[0].instance(), "b");
+  EXPECT_GT(registry_->ServiceVersions().front().second, before);
+  EXPECT_FALSE(registry_->Leave("api", "a"));
+  EXPECT_FALSE(registry_->Leave("web", "a"));
+  registry_->StreamClosed("api", "a");  // the stream's end after the leave changes nothing
+  EXPECT_TRUE(registry_->Leave("api", "b"));
+  EXPECT_TRUE(registry_->ServiceVersions().empty());
+  EXPECT_TRUE(registry_->Sweep().empty());
+}
+
 }  // namespace
 }  // namespace corral::server
