@@ -79,7 +79,15 @@ absl::StatusOr<std::vector<OpenFile>> ProcReader::ListOpenFiles(int pid) const {
     if (entry->d_name[0] == '.') continue;
     std::string fd_path = absl::StrCat(fd_dir, "/", entry->d_name);
     absl::StatusOr<std::string> target = ReadSymlink(fd_path);
-    if (!target.ok()) continue;  // closed between readdir and readlink
+    if (!target.ok()) {
+      // Another user's process without ptrace rights: the directory lists,
+      // but no link reads. That is not an empty fd table.
+      if (absl::IsPermissionDenied(target.status())) {
+        ::closedir(dir);
+        return target.status();
+      }
+      continue;  // closed between readdir and readlink
+    }
     files.push_back({std::move(fd_path), *std::move(target)});
   }
   ::closedir(dir);

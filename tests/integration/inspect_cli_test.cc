@@ -1,4 +1,5 @@
 // The `corral` binary against a real Gunicorn: exit codes, JSON, text.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "corral/v1/snapshot.pb.h"
@@ -99,6 +100,55 @@ TEST(InspectCli, AnotherUsersGunicornGivesAPartialRecordThatSaysWhy) {
     bool said_why = false;
     for (const auto& e : w.read_errors()) said_why |= e.find("fd table is unreadable") != std::string::npos;
     EXPECT_TRUE(said_why);
+  }
+}
+
+// The sidecar case: root, but without CAP_SYS_PTRACE, against a Gunicorn
+// running as another user. The fd directories list but no link in them
+// reads -- which must not pass for an empty fd table (every worker would
+// become an "other child", as a real container run once showed).
+TEST(InspectCli, RootWithoutPtraceAgainstAnotherUsersGunicornStillCountsItsWorkers) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  corral::testing::GunicornOptions options;
+  options.setproctitle = true;  // the stub below replaces the support's own
+  // nobody must be able to read the app, and the stub that keeps
+  // setproctitle out (titles would tell workers apart without the fds).
+  options.cwd = corral::testing::MakeTempDir("nobody-app");
+  std::string stub = corral::testing::MakeTempDir("nobody-nospt");
+  for (const std::string& dir : {options.cwd, stub}) ::chmod(dir.c_str(), 0755);
+  corral::testing::GunicornProcess::WriteApp(options.cwd);
+  corral::testing::WriteFile(stub + "/setproctitle/__init__.py", "raise ImportError('no titles here')\n");
+  ::chmod((stub + "/setproctitle").c_str(), 0755);
+  ::chmod((stub + "/setproctitle/__init__.py").c_str(), 0644);
+  options.env = {{"PYTHONPATH", stub}};
+  options.launcher = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "/usr/bin/gunicorn"};
+  options.args = {"-w", "3", "-b", "127.0.0.1:" + std::to_string(corral::testing::FreePort()), "app:app"};
+  auto g = corral::testing::GunicornProcess::Start(options);
+  ASSERT_TRUE(g.ok()) << g.status();
+  // The master is setpriv's exec: same pid.
+  corral::testing::RunResult r;
+  const corral::v1::GunicornInstance* inst = nullptr;
+  corral::v1::Snapshot snapshot;
+  ASSERT_TRUE(corral::testing::WaitFor(
+      [&] {
+        r = RunCommand({"setpriv", "--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace", "--", BinPath("corral"),
+                        "inspect", "--json"});
+        snapshot.Clear();
+        inst = nullptr;
+        if (r.exit_code != 0 || !google::protobuf::util::JsonStringToMessage(r.out, &snapshot).ok()) return false;
+        for (const auto& i : snapshot.instances()) {
+          if (i.master().pid() == (*g)->master_pid()) inst = &i;
+        }
+        return inst != nullptr && inst->workers_size() + inst->other_children_size() == 3;
+      },
+      absl::Seconds(20)))
+      << r.out << r.err;
+  EXPECT_EQ(inst->workers_size(), 3) << r.out;
+  EXPECT_EQ(inst->other_children_size(), 0) << r.out;
+  for (const auto& w : inst->workers()) {
+    bool said_why = false;
+    for (const auto& e : w.read_errors()) said_why |= e.find("fd table is unreadable") != std::string::npos;
+    EXPECT_TRUE(said_why) << r.out;
   }
 }
 

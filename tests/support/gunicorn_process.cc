@@ -104,9 +104,18 @@ absl::StatusOr<std::unique_ptr<GunicornProcess>> GunicornProcess::Start(Gunicorn
     WriteFile(stub + "/setproctitle/__init__.py", "raise ImportError('setproctitle disabled for this test')\n");
     pythonpath.push_back(stub);
   }
+  // A PYTHONPATH the test gives goes before the release's package.
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (const auto& [name, value] : options.env) {
+    if (name == "PYTHONPATH") {
+      pythonpath.push_back(value);
+    } else {
+      extra.emplace_back(name, value);
+    }
+  }
   if (!site->empty()) pythonpath.push_back(*site);
   std::vector<std::pair<std::string, std::string>> env = {{"PYTHONPATH", absl::StrJoin(pythonpath, ":")}};
-  env.insert(env.end(), options.env.begin(), options.env.end());
+  env.insert(env.end(), extra.begin(), extra.end());
   g->process_ = Process::Start(argv, env, g->log_path_, g->app_dir_);
   int pid = g->process_->pid();
   if (!options.own_pid_namespace) {
