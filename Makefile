@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 
-.PHONY: all deps configure build test unit integration bench demo demo-down clean
+.PHONY: all deps configure build test unit integration containers bench demo demo-down clean
 
 all: build
 
@@ -25,6 +25,9 @@ unit: build
 
 integration: build
 	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) -L integration --output-on-failure
+
+containers: build
+	@cd $(BUILD_DIR) && ctest -L containers --output-on-failure
 
 demo: build
 	@bash scripts/demo.sh up

@@ -9,10 +9,12 @@ function(corral_library)
   target_link_libraries(${CL_NAME} PUBLIC ${CL_DEPS})
 endfunction()
 
-# corral_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds])
+# corral_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds]
+#             [PROPERTIES ctest-property value ...])
 #   A GoogleTest binary registered with CTest, one CTest entry per TEST().
+#   PROPERTIES are added to every entry (FIXTURES_REQUIRED, RUN_SERIAL, ...).
 function(corral_test)
-  cmake_parse_arguments(CT "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(CT "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS;PROPERTIES" ${ARGN})
   if(NOT CT_LABELS)
     set(CT_LABELS unit)
   endif()
@@ -28,7 +30,7 @@ function(corral_test)
   gtest_discover_tests(${CT_NAME}
     DISCOVERY_MODE PRE_TEST
     WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}"
-    PROPERTIES LABELS "${CT_LABELS}" TIMEOUT ${CT_TIMEOUT})
+    PROPERTIES LABELS "${CT_LABELS}" TIMEOUT ${CT_TIMEOUT} ${CT_PROPERTIES})
 endfunction()
 
 include(GoogleTest)

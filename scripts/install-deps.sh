@@ -2,7 +2,7 @@
 # Installs the Debian packages Corral needs, by group. Idempotent: when
 # everything is present it only runs dpkg-query and exits.
 #
-#   scripts/install-deps.sh [GROUP...]     install (default: build test)
+#   scripts/install-deps.sh [GROUP...]     install (default: build test containers)
 #   scripts/install-deps.sh --list GROUP   print a group's packages
 #
 # Groups:
@@ -13,10 +13,9 @@
 #                   engine), ...; then scripts/gunicorn-releases.sh fetches
 #                   the newer Gunicorn releases the tests also run (23.0,
 #                   26.x) from Debian's later suites, once.
-#   runtime-server  shared libraries of corral-server and corral in the
-#                   server image (docker/Dockerfile)
-#   runtime-agent   shared libraries of corral-agent and corral in the
-#                   agent image
+#   containers      a container engine for tests/containers: Debian's podman
+#                   (runc, cgroupfs, netavark), debootstrap for the local
+#                   debian:bookworm base image, docker-compose
 set -euo pipefail
 
 group_packages() {
@@ -32,15 +31,12 @@ group_packages() {
         python3-packaging debian-archive-keyring \
         prometheus docker-compose curl wrk openssl iproute2 util-linux procps
       ;;
-    runtime-server)
-      echo libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 libspdlog1.10 libfmt9 \
-        libsqlite3-0 libcpp-httplib0.11 libyaml-cpp0.7 libc-ares2 libre2-9 libbrotli1 libssl3
-      ;;
-    runtime-agent)
-      echo libspdlog1.10 libfmt9 libyaml-cpp0.7
+    containers)
+      echo podman runc conmon netavark aardvark-dns containernetworking-plugins iptables debootstrap \
+        debian-archive-keyring docker-compose curl
       ;;
     *)
-      echo "install-deps: unknown group '$1' (build, test, runtime-server, runtime-agent)" >&2
+      echo "install-deps: unknown group '$1' (build, test, containers)" >&2
       return 2
       ;;
   esac
@@ -52,7 +48,7 @@ if [[ "${1:-}" == "--list" ]]; then
 fi
 
 groups=("$@")
-((${#groups[@]} > 0)) || groups=(build test)
+((${#groups[@]} > 0)) || groups=(build test containers)
 packages=()
 for g in "${groups[@]}"; do
   read -r -a listed <<<"$(group_packages "$g")"
