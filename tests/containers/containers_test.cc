@@ -258,11 +258,13 @@ TEST(Containers, TheIncidentAStaleImageFoundDiagnosedAndClearedByARebuild) {
   ASSERT_TRUE(WaitFor(
       [&] {
         detail = Service(stack, "api-backend");
-        return HasFinding(detail, "STALE_IMAGE");
+        // The stale image's one worker may still be booting.
+        return HasFinding(detail, "STALE_IMAGE") && detail.replicas_size() == 1 &&
+               detail.replicas(0).live_workers() == 1;
       },
-      absl::Seconds(30)));
+      absl::Seconds(30)))
+      << detail.DebugString();
   std::string replica = detail.replicas(0).instance();
-  EXPECT_EQ(detail.replicas(0).live_workers(), 1);
   RunResult check = Corral({"check"}, stack.server());
   EXPECT_EQ(check.exit_code, 1) << check.out;
   EXPECT_TRUE(absl::StrContains(check.out, "STALE_IMAGE")) << check.out;

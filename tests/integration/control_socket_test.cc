@@ -148,6 +148,8 @@ TEST(ControlSocket, WithSetproctitleEverySettingItReportsIsKnownAndMatchesGunico
   // The workers it lists are the ones /proc shows, and Gunicorn logged.
   std::vector<int> web(inst->control_socket().web_worker_pids().begin(),
                        inst->control_socket().web_worker_pids().end());
+  // (A worker logs its boot a moment after its fork.)
+  corral::testing::WaitFor([&] { return g->LoggedPids("Booting worker with pid: ").size() >= 3; }, absl::Seconds(10));
   EXPECT_EQ(Sorted(web), Sorted(g->LoggedPids("Booting worker with pid: ")));
   EXPECT_FALSE(HasWarning(*inst, "CONTROL_SOCKET_WORKERS_DIFFER"));
   EXPECT_FALSE(HasWarning(*inst, "CONTROL_SOCKET_DISAGREES"));

@@ -65,7 +65,14 @@ TEST_P(WorkerClasses, EveryWorkerAndNothingElseIsCounted) {
     seen.push_back(w.pid());
     EXPECT_TRUE(w.has_heartbeat_age_seconds()) << "worker " << w.pid();
   }
-  std::vector<int> logged = (*g)->LoggedPids("Booting worker with pid: ");
+  // A worker is forked a moment before it logs its boot.
+  std::vector<int> logged;
+  corral::testing::WaitFor(
+      [&] {
+        logged = (*g)->LoggedPids("Booting worker with pid: ");
+        return logged.size() >= 3;
+      },
+      absl::Seconds(10));
   std::sort(seen.begin(), seen.end());
   std::sort(logged.begin(), logged.end());
   EXPECT_EQ(seen, logged) << (*g)->Log();
