@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "cli/expect_command.h"
 #include "cli/fleet_commands.h"
+#include "cli/global_flags.h"
 #include "cli/inspect_command.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
@@ -39,14 +40,16 @@ const std::vector<Command>& Commands() {
 }
 
 void PrintUsage(std::ostream& out) {
-  out << "Usage: corral COMMAND [FLAGS]\n\n"
+  out << "Usage: corral [GLOBAL FLAGS] COMMAND [FLAGS]\n\n"
          "Corral tells you, for every Gunicorn, how many workers really run, which settings\n"
          "really apply and where each came from. Fleet commands ask corral-server\n"
          "(--server or CORRAL_SERVER, default 127.0.0.1:7400); inspect reads /proc locally.\n\nCommands:\n";
   for (const Command& c : Commands())
     out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
   out << "  version     Print the version\n"
-         "\nRun 'corral COMMAND --help' for a command's flags.\n"
+         "\nGlobal flags, before or after the command: --server HOST:PORT, --token-file FILE,\n"
+         "--tls-ca FILE, --tls-cert FILE, --tls-key FILE, --timeout DURATION, --json.\n"
+         "Run 'corral COMMAND --help' for a command's flags.\n"
          "Exit status: 0 ok, 1 findings at or above --fail-on, 2 usage error or server unreachable.\n";
 }
 
@@ -58,13 +61,18 @@ int main(int argc, char** argv) {
   if (size_t slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
   if (name == "corral-agent") return corral::agent::AgentMain(argc, argv);
   spdlog::set_level(spdlog::level::warn);
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) {
+  absl::StatusOr<corral::cli::CommandLine> line =
+      corral::cli::SplitCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (!line.ok()) {
+    std::cerr << "corral: " << line.status().message() << "\n(see 'corral --help')\n";
+    return corral::cli::kExitUsage;
+  }
+  if (line->command.empty()) {
     PrintUsage(std::cerr);
     return corral::cli::kExitUsage;
   }
-  const std::string command = args[0];
-  args.erase(args.begin());
+  const std::string command = line->command;
+  std::vector<std::string> args = std::move(line->args);
   if (command == "-h" || command == "--help" || command == "help") {
     if (!args.empty()) {
       for (const Command& c : Commands()) {

@@ -62,6 +62,12 @@ TEST(FleetE2E, CheckNamesTheStaleReplicaAndPassesOnceItIsFixed) {
       << check.out;
   EXPECT_NE(check.out.find("workers 1 (cmdline) vs 3 (cmdline)"), std::string::npos) << check.out;
 
+  // Global flags before the command, as kubectl and git take them.
+  corral::testing::RunResult before = corral::testing::RunCommand(
+      {corral::testing::BinPath("corral"), "--server", server->address(), "--json", "check", "--fail-on", "critical"});
+  EXPECT_EQ(before.exit_code, 1) << before.err;
+  EXPECT_NE(before.out.find("\"rule\": \"REPLICAS_DISAGREE\""), std::string::npos) << before.out;
+
   corral::testing::RunResult service = Corral({"service", "api-backend"}, server->address());
   EXPECT_EQ(service.exit_code, 0);
   EXPECT_NE(service.out.find("Settings that differ between replicas:"), std::string::npos) << service.out;
