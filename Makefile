@@ -3,6 +3,8 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
+# Extra ctest arguments for `make test`, e.g. CTEST_ARGS="-L unit".
+CTEST_ARGS ?=
 
 .PHONY: all deps configure build test unit integration containers bench demo demo-down clean
 
@@ -18,7 +20,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: build
-	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure
+	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure $(CTEST_ARGS)
 
 unit: build
 	@cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) -L unit --output-on-failure
