@@ -81,9 +81,12 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 for entry in "${missing[@]}"; do
   echo "deb [signed-by=$keyring] http://deb.debian.org/debian ${entry%%:*} main" >>"$work/sources.list"
 done
+# sid's Release file is valid for a week only: a mirror that lags behind
+# (or a snapshot) serves an expired one, which apt refuses by default. It is
+# still checked against Debian's keyring; only the package is taken from it.
 apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/nonexistent
   -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Debug::NoLocking=1
-  -o APT::Sandbox::User=root)
+  -o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false)
 echo "gunicorn-releases: fetching python3-gunicorn from ${missing[*]%%:*} into $CACHE"
 apt-get "${apt_opts[@]}" -qq update
 for entry in "${missing[@]}"; do
