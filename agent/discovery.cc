@@ -43,7 +43,14 @@ bool SharesAFile(const std::vector<std::string>& files, const std::vector<std::s
 ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::string* why) {
   const std::optional<GunicornCommand>& g = evidence.gunicorn;
   if (g && g->title_says_worker()) return ChildKind::kWorker;
-  if (g && g->title_says_master()) return ChildKind::kUpgradeMaster;
+  if (g && g->title_says_master()) {
+    // In the instant after its fork, before it retitles itself, a worker
+    // still carries the master's title and every heartbeat file the master
+    // holds. A master started by USR2 has exec'd and holds none of them.
+    bool holds_parents_heartbeat = evidence.has_worker_tmp.value_or(false) && evidence.parent_heartbeat_files &&
+                                   SharesAFile(evidence.heartbeat_files, *evidence.parent_heartbeat_files);
+    return holds_parents_heartbeat ? ChildKind::kWorker : ChildKind::kUpgradeMaster;
+  }
   if (g && g->is_title() && g->title_role == "dirty-arbiter") return ChildKind::kDirtyArbiter;
   if (evidence.gunicorn_pid_env && *evidence.gunicorn_pid_env == master_pid) return ChildKind::kUpgradeMaster;
   if (evidence.listens_on_dirty_arbiter_socket) return ChildKind::kDirtyArbiter;
@@ -65,7 +72,8 @@ ChildKind ClassifyChild(int master_pid, const ChildEvidence& evidence, std::stri
 }
 
 bool ClassificationIsTentative(const ChildEvidence& evidence, ChildKind kind) {
-  if (evidence.gunicorn && evidence.gunicorn->is_title()) return false;
+  // A worker that still wears the master's title retitles itself next.
+  if (evidence.gunicorn && evidence.gunicorn->is_title()) return evidence.gunicorn->title_says_master();
   if (evidence.listens_on_dirty_arbiter_socket || !evidence.parent_heartbeat_files) return false;
   if (kind == ChildKind::kWorker) {
     // A web worker holds exactly its own heartbeat (it closes its siblings'

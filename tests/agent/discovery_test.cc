@@ -38,6 +38,28 @@ TEST(ClassifyChild, TitlesDecide) {
   EXPECT_EQ(ClassifyChild(10, master, nullptr), ChildKind::kUpgradeMaster);
 }
 
+TEST(ClassifyChild, AWorkerNotYetRetitledIsATentativeWorker) {
+  // Right after the fork the worker's title is still the master's, and it
+  // holds the master's heartbeat files until it closes its siblings'.
+  ChildEvidence e;
+  e.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: master [app]"});
+  e.same_argv_as_master = true;
+  e.has_worker_tmp = true;
+  e.heartbeat_files = {"/tmp/wgunicorn-a (deleted)", "/tmp/wgunicorn-b (deleted)"};
+  e.parent_heartbeat_files = std::vector<std::string>{"/tmp/wgunicorn-a (deleted)", "/tmp/wgunicorn-b (deleted)"};
+  EXPECT_EQ(ClassifyChild(10, e, nullptr), ChildKind::kWorker);
+  EXPECT_TRUE(ClassificationIsTentative(e, ChildKind::kWorker));
+  // A USR2 master exec'd: it holds none of the old master's heartbeats.
+  e.has_worker_tmp = false;
+  e.heartbeat_files.clear();
+  EXPECT_EQ(ClassifyChild(10, e, nullptr), ChildKind::kUpgradeMaster);
+  // Worker titles are final.
+  ChildEvidence titled;
+  titled.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn: worker [app]"});
+  titled.parent_heartbeat_files = std::vector<std::string>{};
+  EXPECT_FALSE(ClassificationIsTentative(titled, ChildKind::kWorker));
+}
+
 TEST(ClassifyChild, UsrTwoMasterCarriesGunicornPid) {
   ChildEvidence e;
   e.gunicorn = gunicorn::RecognizeGunicorn({"gunicorn", "app"});
