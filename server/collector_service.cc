@@ -4,8 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "corral/v1/collector.pb.h"
-#include "grpcpp/support/proto_buffer_reader.h"
-#include "grpcpp/support/proto_buffer_writer.h"
+#include "server/raw_messages.h"
 #include "server/snapshot_validation.h"
 #include "spdlog/spdlog.h"
 
@@ -18,36 +17,6 @@ std::shared_ptr<spdlog::logger> Log() {
     return existing ? existing : spdlog::default_logger()->clone("collector");
   }();
   return logger;
-}
-
-// Parses a raw request; false for bytes that are not the message.
-bool Parse(const grpc::ByteBuffer& buffer, google::protobuf::Message* message) {
-  grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(&buffer));
-  return message->ParseFromZeroCopyStream(&reader);
-}
-
-void Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
-  bool own_buffer = false;
-  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(message, out, &own_buffer);
-}
-
-// A request parsed into its own arena: one allocation pattern per report
-// instead of one per string and map node, freed at once when the registry
-// drops the snapshot. The returned pointer keeps the arena alive.
-template <typename Request>
-std::shared_ptr<const Request> ParseRequest(const grpc::ByteBuffer& buffer) {
-  struct Holder {
-    google::protobuf::Arena arena{[] {
-      google::protobuf::ArenaOptions options;
-      options.start_block_size = 4096;
-      options.max_block_size = 16384;
-      return options;
-    }()};
-  };
-  auto holder = std::make_shared<Holder>();
-  Request* request = google::protobuf::Arena::CreateMessage<Request>(&holder->arena);
-  if (!Parse(buffer, request)) return nullptr;
-  return std::shared_ptr<const Request>(holder, request);
 }
 
 // The snapshot a request carries, sharing the request's arena.
@@ -82,7 +51,7 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(size.message())));
       return;
     }
-    std::shared_ptr<const corral::v1::AgentMessage> message = ParseRequest<corral::v1::AgentMessage>(request_);
+    std::shared_ptr<const corral::v1::AgentMessage> message = ParseRawInArena<corral::v1::AgentMessage>(request_);
     request_.Clear();
     if (message == nullptr) {
       service_->rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -117,7 +86,7 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
         sent_interval_ms_ = wanted;
         corral::v1::ServerMessage reply;
         reply.set_interval_ms(wanted);
-        Serialize(reply, &response_);
+        SerializeRaw(reply, &response_);
         StartWrite(&response_);
       }
     }
@@ -195,7 +164,7 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(size.message())));
     return reactor;
   }
-  std::shared_ptr<const corral::v1::ReportRequest> parsed = ParseRequest<corral::v1::ReportRequest>(*request);
+  std::shared_ptr<const corral::v1::ReportRequest> parsed = ParseRawInArena<corral::v1::ReportRequest>(*request);
   std::shared_ptr<const corral::v1::Snapshot> snapshot = parsed ? SnapshotOf(parsed) : nullptr;
   if (snapshot == nullptr) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -207,7 +176,7 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
   if (status.ok()) {
     corral::v1::ReportResponse reply;
     reply.set_interval_ms(absl::ToInt64Milliseconds(options_.agent_interval));
-    Serialize(reply, response);
+    SerializeRaw(reply, response);
   }
   reactor->Finish(status);
   return reactor;

@@ -1,6 +1,7 @@
 #include "server/event_stream.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/raw_messages.h"
 
 namespace corral::server {
 
@@ -71,7 +72,8 @@ void EventStream::Push(const corral::v1::Event& event) {
 void EventStream::WriteNextLocked() {
   if (writing_ || finished_ || queue_.empty()) return;
   writing_ = true;
-  StartWrite(&queue_.front());
+  SerializeRaw(queue_.front(), &in_flight_);
+  StartWrite(&in_flight_);
 }
 
 void EventStream::OnWriteDone(bool ok) {

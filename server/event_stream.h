@@ -21,7 +21,7 @@ namespace corral::server {
 
 inline constexpr size_t kMaxQueuedEvents = 10000;
 
-class EventStream : public grpc::ServerWriteReactor<corral::v1::Event> {
+class EventStream : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // Starts replaying and listening; deletes itself when the call is done.
   EventStream(History* history, const corral::v1::WatchRequest& request);
@@ -42,6 +42,7 @@ class EventStream : public grpc::ServerWriteReactor<corral::v1::Event> {
   bool replaying_ ABSL_GUARDED_BY(mu_) = true;
   std::deque<corral::v1::Event> held_ ABSL_GUARDED_BY(mu_);  // live events that came during the replay
   std::deque<corral::v1::Event> queue_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer in_flight_ ABSL_GUARDED_BY(mu_);  // queue_.front(), serialized
   int64_t last_queued_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

@@ -180,6 +180,53 @@ TEST(ServerE2E, BadReportsAreRefusedAndEveryoneElseKeepsBeingServed) {
   EXPECT_NE(log.find("pid -1 is out of range"), std::string::npos) << log;
 }
 
+// Bytes that are not the request message, sent to every RPC by stock gRPC
+// (Python): each answers INVALID_ARGUMENT naming the message it expected,
+// not UNIMPLEMENTED, which would send a client author looking for a missing
+// method.
+TEST(ServerE2E, MalformedRequestsToEveryRpcAreInvalidArgument) {
+  std::string dir = corral::testing::MakeTempDir("malformed");
+  auto server = ServerProcess::Start(dir);
+  RunResult r = RunCommand(
+      {"/usr/bin/python3", "-c",
+       "import grpc, sys\n"
+       "ch = grpc.insecure_channel(sys.argv[1])\n"
+       "unary = ['Fleet/GetFleetStatus', 'Fleet/GetService', 'Fleet/ListInstances', 'Fleet/Check',\n"
+       "         'Fleet/SetExpectations', 'Fleet/UnsetExpectations', 'Fleet/GetExpectations', 'Fleet/Diagnose',\n"
+       "         'Fleet/History', 'Collector/Report']\n"
+       "def show(method, call):\n"
+       "    try:\n"
+       "        call()\n"
+       "        print(method, 'OK')\n"
+       "    except grpc.RpcError as e:\n"
+       "        print(method, e.code().name, e.details())\n"
+       "for m in unary:\n"
+       "    show(m, lambda: ch.unary_unary('/corral.v1.' + m)(b'\\xff\\xff\\xff', timeout=5))\n"
+       "show('Fleet/Watch', lambda: list(ch.unary_stream('/corral.v1.Fleet/Watch')(b'\\x0a\\xff', timeout=5)))\n"
+       "show('Health/Check', lambda: ch.unary_unary('/grpc.health.v1.Health/Check')(b'\\xff', timeout=5))\n"
+       "show('Collector/Stream',\n"
+       "     lambda: list(ch.stream_stream('/corral.v1.Collector/Stream')(iter([b'\\xff\\xff']), timeout=5)))\n",
+       server->address()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Fleet/GetFleetStatus INVALID_ARGUMENT malformed FleetStatusRequest\n"
+            "Fleet/GetService INVALID_ARGUMENT malformed ServiceRequest\n"
+            "Fleet/ListInstances INVALID_ARGUMENT malformed InstancesRequest\n"
+            "Fleet/Check INVALID_ARGUMENT malformed CheckRequest\n"
+            "Fleet/SetExpectations INVALID_ARGUMENT malformed SetExpectationsRequest\n"
+            "Fleet/UnsetExpectations INVALID_ARGUMENT malformed UnsetExpectationsRequest\n"
+            "Fleet/GetExpectations INVALID_ARGUMENT malformed ExpectationsRequest\n"
+            "Fleet/Diagnose INVALID_ARGUMENT malformed DiagnoseRequest\n"
+            "Fleet/History INVALID_ARGUMENT malformed HistoryRequest\n"
+            "Collector/Report INVALID_ARGUMENT malformed ReportRequest\n"
+            "Fleet/Watch INVALID_ARGUMENT malformed WatchRequest\n"
+            "Health/Check INVALID_ARGUMENT could not parse request\n"
+            "Collector/Stream INVALID_ARGUMENT malformed AgentMessage\n");
+  // Still serving well-formed queries afterwards.
+  RunResult status = RunCommand({BinPath("corral"), "--server", server->address(), "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+}
+
 TEST(ServerE2E, HealthAndReflectionWorkWithStockGrpcTooling) {
   std::string dir = corral::testing::MakeTempDir("health");
   auto server = ServerProcess::Start(dir);
