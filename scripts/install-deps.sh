@@ -16,6 +16,8 @@
 #   containers      a container engine for tests/containers: Debian's podman
 #                   (runc, cgroupfs, netavark), debootstrap for the local
 #                   debian:bookworm base image, docker-compose
+#   fuzz            clang and its libFuzzer/sanitizer runtimes for `make fuzz`
+#                   (not installed by default)
 set -euo pipefail
 
 group_packages() {
@@ -35,8 +37,11 @@ group_packages() {
       echo podman runc conmon netavark aardvark-dns containernetworking-plugins iptables debootstrap \
         debian-archive-keyring docker-compose curl
       ;;
+    fuzz)
+      echo clang libclang-rt-14-dev
+      ;;
     *)
-      echo "install-deps: unknown group '$1' (build, test, containers)" >&2
+      echo "install-deps: unknown group '$1' (build, test, containers, fuzz)" >&2
       return 2
       ;;
   esac
