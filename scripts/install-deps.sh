@@ -10,7 +10,8 @@
 #   test            what tests, benchmarks and `make demo` run: Gunicorn
 #                   (Debian's 20.1, and the worker classes Debian packages:
 #                   gevent, uvicorn), Prometheus, docker-compose (no
-#                   engine), ...; then scripts/gunicorn-releases.sh fetches
+#                   engine), debootstrap for the pristine-root test, ...;
+#                   then scripts/gunicorn-releases.sh fetches
 #                   the newer Gunicorn releases the tests also run (23.0,
 #                   26.x) from Debian's later suites, once.
 #   containers      a container engine for tests/containers: Debian's podman
@@ -31,7 +32,7 @@ group_packages() {
       echo libgtest-dev libgmock-dev libbenchmark-dev \
         gunicorn python3-setproctitle python3-psutil python3-grpcio python3-gevent python3-uvicorn \
         python3-packaging debian-archive-keyring \
-        prometheus docker-compose curl wrk openssl iproute2 util-linux procps
+        prometheus docker-compose curl wrk openssl iproute2 util-linux procps debootstrap
       ;;
     containers)
       echo podman runc conmon netavark aardvark-dns containernetworking-plugins iptables debootstrap \
