@@ -3,8 +3,9 @@
 # (runc, cgroupfs, ulimits within this machine's limits), serving the Docker
 # API that docker-compose speaks on a unix socket, with debian:bookworm and
 # debian:bookworm-slim made locally by debootstrap (no registry is reachable
-# here). Everything lives in $CORRAL_ENGINE_DIR (default
-# /var/lib/corral-engine); the base image is made once and reused.
+# here; scripts/bookworm-minbase.sh makes and caches the root). Everything
+# else lives in $CORRAL_ENGINE_DIR (default /var/lib/corral-engine); the base
+# image is made once and reused.
 #
 #   tests/containers/engine.sh setup   config + base images (idempotent)
 #   tests/containers/engine.sh start   start the API service (idempotent)
@@ -31,19 +32,9 @@ events_logger = "file"
 network_backend = "netavark"
 CONF
   if ! podman image exists docker.io/library/debian:bookworm; then
-    local rootfs="$dir/bookworm-rootfs"
-    local tarball="$dir/bookworm-minbase.tar"
-    if [[ ! -f "$tarball" ]]; then
-      echo "engine: debootstrap --variant=minbase bookworm (once)"
-      rm -rf "$rootfs"
-      debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$dir/debootstrap.log" 2>&1 ||
-        { tail -20 "$dir/debootstrap.log" >&2; exit 1; }
-      # What a slim image leaves out: documentation and the apt lists.
-      rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
-        "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
-      tar -C "$rootfs" -cf "$tarball" .
-      rm -rf "$rootfs"
-    fi
+    # The same minbase root the pristine-root test starts from, made once.
+    local tarball
+    tarball=$(bash "$(dirname "$0")/../../scripts/bookworm-minbase.sh")
     podman import "$tarball" docker.io/library/debian:bookworm >/dev/null
   fi
   podman image exists docker.io/library/debian:bookworm-slim ||
