@@ -43,6 +43,7 @@ class Detector {
       m.set_state(state);
     }
     m.set_last_seen_unix_ms(absl::ToUnixMillis(view.last_report));
+    m.set_interval_ms(absl::ToInt64Milliseconds(view.interval));
     if (view.state == InstanceState::kOffline) return;  // its last report says nothing about now
     int live =
         view.digest->primary < 0 ? -1 : view.digest->master_digests[static_cast<size_t>(view.digest->primary)].live;
@@ -116,14 +117,18 @@ class Detector {
   }
 
   void Findings(const std::vector<corral::v1::Finding>& findings, const std::set<std::string>& present,
-                const std::set<std::string>& forgotten) {
+                const std::set<std::string>& forgotten, Coverage coverage) {
+    bool partial = coverage == Coverage::kSettling;
     std::map<std::string, const corral::v1::Finding*> current;
-    for (const corral::v1::Finding& f : findings) current.emplace(FindingKey(f), &f);
+    for (const corral::v1::Finding& f : findings) {
+      if (!partial || !ComparesReplicas(f)) current.emplace(FindingKey(f), &f);
+    }
     auto* open = memory_->mutable_open_findings();
     // Proto maps have no order: resolve in key order, so events are stable.
     std::set<std::string> resolved;
     for (const auto& [key, f] : *open) {
       bool judged = f.instance().empty() ? !present.empty() : present.count(f.instance()) > 0;
+      if (partial && ComparesReplicas(f)) judged = false;
       if (!current.count(key) && (judged || forgotten.count(f.instance()))) resolved.insert(key);
     }
     for (const std::string& key : resolved) {
@@ -162,7 +167,8 @@ class Detector {
 
 std::vector<corral::v1::Event> DetectChanges(const std::string& service, absl::Span<const InstanceView> views,
                                              const std::vector<corral::v1::Finding>& findings, absl::Time now,
-                                             absl::Duration forget_after, corral::v1::ServiceMemory* memory) {
+                                             absl::Duration forget_after, corral::v1::ServiceMemory* memory,
+                                             Coverage coverage) {
   Detector detector(service, now, memory);
   std::set<std::string> present;
   for (const InstanceView& view : views) {
@@ -170,8 +176,8 @@ std::vector<corral::v1::Event> DetectChanges(const std::string& service, absl::S
     detector.Instance(view);
   }
   std::set<std::string> forgotten;
-  detector.Absent(present, forget_after, &forgotten);
-  detector.Findings(findings, present, forgotten);
+  if (coverage == Coverage::kComplete) detector.Absent(present, forget_after, &forgotten);
+  detector.Findings(findings, present, forgotten, coverage);
   return detector.Take();
 }
 

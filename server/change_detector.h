@@ -17,6 +17,18 @@
 
 namespace corral::server {
 
+// How one comparison treats what is not in front of it.
+enum class Coverage {
+  // `views` are every instance the server knows of the service.
+  kComplete,
+  // The server restarted and some remembered instances have not reported
+  // again yet: only the instances in `views` and their own findings are
+  // compared. Absent instances keep their remembered state, and findings
+  // that compare replicas (rules.h, ComparesReplicas) are neither opened
+  // nor resolved until the comparison is complete.
+  kSettling,
+};
+
 // Compares the service's instances and findings now with `memory` and
 // updates it. Instances the registry no longer lists (the server restarted,
 // or forgot them) are kept as offline until `forget_after` past their last
@@ -24,7 +36,8 @@ namespace corral::server {
 // resolve and reopen everything.
 std::vector<corral::v1::Event> DetectChanges(const std::string& service, absl::Span<const InstanceView> views,
                                              const std::vector<corral::v1::Finding>& findings, absl::Time now,
-                                             absl::Duration forget_after, corral::v1::ServiceMemory* memory);
+                                             absl::Duration forget_after, corral::v1::ServiceMemory* memory,
+                                             Coverage coverage = Coverage::kComplete);
 
 }  // namespace corral::server
 

@@ -37,7 +37,13 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::Current(const 
   ServiceEvaluation result = EvaluateService(service, views, now, expected ? *expected : Expectations());
   evaluation->summary = Summarize(service, views, result);
   evaluation->findings = std::move(result.findings);
-  if (history_ != nullptr) history_->Observe(service, current_version, views, evaluation->findings);
+  if (history_ != nullptr) {
+    // While the history awaits a remembered replica, the evaluation is
+    // redone when that wait ends, so the full comparison is not left for
+    // the next report.
+    evaluation->valid_until = std::min(evaluation->valid_until, history_->NextSettlingDeadline(service));
+    history_->Observe(service, current_version, views, evaluation->findings);
+  }
   evaluation->views = std::move(views);
   std::shared_ptr<const Evaluation> shared = std::move(evaluation);
   absl::MutexLock lock(&mu_);
@@ -49,13 +55,8 @@ int FleetEvaluator::Refresh() {
   std::vector<std::pair<std::string, uint64_t>> versions = registry_->ServiceVersions();
   absl::Time now = registry_->Now();
   std::vector<std::pair<std::string, uint64_t>> stale;
-  bool warm = history_ != nullptr && history_->Warm();
   {
     absl::MutexLock lock(&mu_);
-    // Evaluations made during the history's warm-up were not compared with
-    // its memory: redo them all once it is warm.
-    if (warm && !warm_) cache_.clear();
-    warm_ = warm;
     absl::flat_hash_set<std::string> present;
     for (const auto& [name, version] : versions) {
       present.insert(name);
@@ -75,7 +76,7 @@ int FleetEvaluator::Refresh() {
   }
   for (const auto& [name, version] : stale) Current(name, version);
   int evaluated = static_cast<int>(stale.size());
-  if (warm) {
+  if (history_ != nullptr) {
     // Services the history remembers but the registry no longer lists: their
     // instances went away (or never came back after a restart).
     absl::flat_hash_set<std::string> listed;

@@ -72,7 +72,6 @@ class FleetEvaluator {
   const ExpectationBook* book_;
   History* history_;
   absl::Mutex mu_;
-  bool warm_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, std::shared_ptr<const Evaluation>> cache_ ABSL_GUARDED_BY(mu_);
 };
 

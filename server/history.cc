@@ -1,5 +1,6 @@
 #include "server/history.h"
 
+#include <algorithm>
 #include <iterator>
 #include <set>
 
@@ -9,8 +10,16 @@
 
 namespace corral::server {
 
+namespace {
+
+// As the registry: an instance without a report for three of its intervals
+// is offline, so a remembered one is not awaited longer.
+constexpr int kAwaitedIntervals = 3;
+
+}  // namespace
+
 History::History(Store* store, HistoryOptions options)
-    : store_(store), options_(std::move(options)), warm_at_(options_.now() + options_.warmup) {}
+    : store_(store), options_(std::move(options)), started_(options_.now()) {}
 
 absl::StatusOr<std::unique_ptr<History>> History::Open(Store* store, HistoryOptions options) {
   absl::StatusOr<std::map<std::string, std::string>> saved = store->LoadBaselines();
@@ -24,14 +33,25 @@ absl::StatusOr<std::unique_ptr<History>> History::Open(Store* store, HistoryOpti
                    store->path());
       continue;
     }
+    for (const auto& [instance, remembered] : memory.instances()) {
+      if (remembered.state() == "offline") continue;  // not expected back
+      absl::Duration interval = remembered.interval_ms() > 0 ? absl::Milliseconds(remembered.interval_ms())
+                                                             : history->options_.default_interval;
+      history->awaited_[service][instance] = history->started_ + kAwaitedIntervals * interval;
+    }
     history->memory_[service] = std::move(memory);
+  }
+  if (!history->awaited_.empty()) {
+    int instances = 0;
+    for (const auto& [service, awaited] : history->awaited_) instances += static_cast<int>(awaited.size());
+    spdlog::info("history: awaiting {} remembered instance(s) of {} service(s) before comparing their replicas",
+                 instances, history->awaited_.size());
   }
   return history;
 }
 
 void History::Observe(const std::string& service, uint64_t version, absl::Span<const InstanceView> views,
                       const std::vector<corral::v1::Finding>& findings) {
-  if (!Warm()) return;
   absl::Time now = options_.now();
   absl::MutexLock lock(&mu_);
   auto [last, fresh] = observed_.try_emplace(service, version, now);
@@ -40,6 +60,8 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
     if (version < last->second.first || (version == last->second.first && now < last->second.second)) return;
   }
   last->second = {views.empty() ? 0 : version, now};
+  Coverage coverage = Settle(service, views, now);
+  if (coverage == Coverage::kSettling && views.empty()) return;  // nothing to compare yet
   // Instances that left are out of the evaluation unless they reported again.
   std::vector<InstanceView> current;
   std::vector<corral::v1::Finding> current_findings;
@@ -64,8 +86,8 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
   }
   corral::v1::ServiceMemory& memory = memory_[service];
   std::vector<corral::v1::Event> events =
-      filtered ? DetectChanges(service, current, current_findings, now, options_.forget_after, &memory)
-               : DetectChanges(service, views, findings, now, options_.forget_after, &memory);
+      filtered ? DetectChanges(service, current, current_findings, now, options_.forget_after, &memory, coverage)
+               : DetectChanges(service, views, findings, now, options_.forget_after, &memory, coverage);
   if (events.empty()) return;
   std::map<std::string, std::string> saved;
   if (memory.instances().empty() && memory.open_findings().empty()) {
@@ -78,6 +100,37 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
   StoreAndPublish(&events, saved);
 }
 
+Coverage History::Settle(const std::string& service, absl::Span<const InstanceView> views, absl::Time now) {
+  auto awaited = awaited_.find(service);
+  if (awaited == awaited_.end()) return Coverage::kComplete;
+  for (const InstanceView& v : views) awaited_back_ += static_cast<int>(awaited->second.erase(v.instance()));
+  for (auto it = awaited->second.begin(); it != awaited->second.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    ++awaited_late_;
+    it = awaited->second.erase(it);
+  }
+  if (!awaited->second.empty()) return Coverage::kSettling;
+  awaited_.erase(awaited);
+  if (awaited_.empty()) {
+    spdlog::info("history: comparing every service in full {:.1f}s after the start: {} remembered instance(s) "
+                 "reported again, {} did not within three of their intervals",
+                 absl::ToDoubleSeconds(now - started_), awaited_back_, awaited_late_);
+  }
+  return Coverage::kComplete;
+}
+
+absl::Time History::NextSettlingDeadline(const std::string& service) const {
+  absl::MutexLock lock(&mu_);
+  auto awaited = awaited_.find(service);
+  absl::Time next = absl::InfiniteFuture();
+  if (awaited == awaited_.end()) return next;
+  for (const auto& [instance, deadline] : awaited->second) next = std::min(next, deadline);
+  return next;
+}
+
 void History::Left(const std::string& service, const std::string& instance) {
   absl::Time now = options_.now();
   absl::MutexLock lock(&mu_);
@@ -85,6 +138,11 @@ void History::Left(const std::string& service, const std::string& instance) {
     it = now - it->second > options_.forget_after ? left_.erase(it) : std::next(it);
   }
   left_[{service, instance}] = now;
+  auto awaited = awaited_.find(service);
+  if (awaited != awaited_.end()) {
+    awaited->second.erase(instance);  // it is not coming back
+    if (awaited->second.empty()) awaited_.erase(awaited);
+  }
   std::vector<corral::v1::Event> events;
   auto event = [&](const char* kind) -> corral::v1::Event& {
     corral::v1::Event& e = events.emplace_back();

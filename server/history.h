@@ -3,9 +3,14 @@
 // the service's memory in one transaction, and hands every stored event to
 // the watchers (`corral watch`).
 //
-// After a start, agents take a few intervals to reconnect. Until `warmup`
-// has passed, nothing is compared: the memory of the previous run stands,
-// so a restart neither resolves nor reopens findings that did not change.
+// A server with nothing remembered records from its first evaluation. After
+// a restart, agents take a few intervals to reconnect: until every
+// remembered instance of a service has reported again, or three of that
+// instance's intervals have passed, the service settles (change_detector.h,
+// Coverage::kSettling): the instances back are compared at once, so what
+// happens to them is recorded, while the absent ones keep their remembered
+// state and findings that compare replicas wait, so a restart neither
+// resolves nor reopens findings that did not change.
 #ifndef CORRAL_SERVER_HISTORY_H_
 #define CORRAL_SERVER_HISTORY_H_
 
@@ -22,13 +27,16 @@
 #include "absl/types/span.h"
 #include "corral/v1/fleet.pb.h"
 #include "corral/v1/server_state.pb.h"
+#include "server/change_detector.h"
 #include "server/registry.h"
 #include "server/store.h"
 
 namespace corral::server {
 
 struct HistoryOptions {
-  absl::Duration warmup = absl::ZeroDuration();
+  // The interval assumed for a remembered instance whose own interval was
+  // not remembered.
+  absl::Duration default_interval = absl::Seconds(5);
   // Instances no longer reported are forgotten this long after their last
   // report (the registry's --expire).
   absl::Duration forget_after = absl::Hours(1);
@@ -42,8 +50,10 @@ class History {
   // Loads the memories an earlier run saved. `store` outlives the history.
   static absl::StatusOr<std::unique_ptr<History>> Open(Store* store, HistoryOptions options);
 
-  // True once the warm-up has passed and changes are being detected.
-  bool Warm() const { return options_.now() >= warm_at_; }
+  // When the wait for one of `service`'s remembered instances ends if it
+  // does not report again (an evaluation is due then);
+  // absl::InfiniteFuture() when none is awaited.
+  absl::Time NextSettlingDeadline(const std::string& service) const;
 
   // A fresh evaluation of `service` at registry version `version` (views
   // empty when the registry no longer lists it). Evaluations older than
@@ -78,11 +88,19 @@ class History {
   History(Store* store, HistoryOptions options);
   void StoreAndPublish(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the wait for the instances in `views` and those whose wait is
+  // over; whether `service` is still settling.
+  Coverage Settle(const std::string& service, absl::Span<const InstanceView> views, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* store_;
   HistoryOptions options_;
-  absl::Time warm_at_;
+  absl::Time started_;
   mutable absl::Mutex mu_;
+  // service -> remembered instance -> when its wait ends. Filled at Open.
+  std::map<std::string, std::map<std::string, absl::Time>> awaited_ ABSL_GUARDED_BY(mu_);
+  int awaited_back_ ABSL_GUARDED_BY(mu_) = 0;
+  int awaited_late_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, corral::v1::ServiceMemory> memory_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::pair<uint64_t, absl::Time>> observed_ ABSL_GUARDED_BY(mu_);
   // (service, instance) -> when it left; views reported before that are

@@ -116,9 +116,9 @@ int main(int argc, char** argv) {
   }
   corral::server::HistoryOptions history_options;
   // Agents reconnect within an interval or two (their backoff is capped at
-  // their interval); until then the history keeps what the last run saw.
-  absl::Duration interval = options->agent_interval > absl::ZeroDuration() ? options->agent_interval : absl::Seconds(5);
-  history_options.warmup = 3 * interval;
+  // their interval); until then the history keeps what the last run saw of
+  // them (server/history.h).
+  if (options->agent_interval > absl::ZeroDuration()) history_options.default_interval = options->agent_interval;
   history_options.forget_after = options->expire;
   history_options.retention = options->history_retention;
   absl::StatusOr<std::unique_ptr<corral::server::History>> history =

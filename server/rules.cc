@@ -573,4 +573,8 @@ std::string FindingKey(const corral::v1::Finding& finding) {
   return key;
 }
 
+bool ComparesReplicas(const corral::v1::Finding& finding) {
+  return finding.instance().empty() || finding.rule() == "REPLICAS_DISAGREE";
+}
+
 }  // namespace corral::server

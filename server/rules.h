@@ -100,6 +100,12 @@ ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const I
 // and, for CONFIG_DRIFT, the setting.
 std::string FindingKey(const corral::v1::Finding& finding);
 
+// Whether the finding is judged by comparing the service's replicas with
+// each other or counting them (service-wide findings, REPLICAS_DISAGREE),
+// rather than from one instance and the expectations alone: such a finding
+// means nothing while only some replicas have reported.
+bool ComparesReplicas(const corral::v1::Finding& finding);
+
 }  // namespace corral::server
 
 #endif  // CORRAL_SERVER_RULES_H_

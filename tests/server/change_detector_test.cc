@@ -93,3 +93,31 @@ TEST(DetectChanges, ARestartedServerMissingAnInstanceKeepsItsFindingsOpen) {
 
 }  // namespace
 }  // namespace corral::server
+
+namespace corral::server {
+namespace {
+
+TEST(DetectChanges, SettlingComparesOnlyWhatIsBackAndLeavesReplicaComparisonsAlone) {
+  corral::v1::ServiceMemory memory;
+  SnapshotBuilder r1("api", "r1"), r2("api", "r2"), r3("api", "r3");
+  r1.Master(10, 3, 3);
+  r2.Master(20, 3, 3);
+  r3.Master(30, 1, 1);
+  Step({MakeView(r1, kT0), MakeView(r2, kT0), MakeView(r3, kT0)}, kT0, &memory);
+  ASSERT_EQ(memory.open_findings().size(), 1u);  // REPLICAS_DISAGREE on r3
+  // Only r3 is back, now with a stuck master: its own change is recorded;
+  // alone it disagrees with nobody, which says nothing yet.
+  SnapshotBuilder r3_churning("api", "r3");
+  r3_churning.Master(30, 1, 1).Churn(8, 600);
+  std::vector<InstanceView> views = {MakeView(r3_churning, kT0 + absl::Seconds(30))};
+  absl::Time now = kT0 + absl::Seconds(30);
+  std::vector<corral::v1::Event> events = DetectChanges("api", views, EvaluateService("api", views, now).findings,
+                                                        now, absl::Hours(1), &memory, Coverage::kSettling);
+  EXPECT_EQ(Kinds(events), std::vector<std::string>{"finding_opened/r3/WORKER_CHURN"});
+  EXPECT_EQ(memory.instances().at("r1").state(), "online");
+  EXPECT_EQ(memory.open_findings().size(), 2u);
+  EXPECT_EQ(memory.instances().at("r3").interval_ms(), 1000);
+}
+
+}  // namespace
+}  // namespace corral::server

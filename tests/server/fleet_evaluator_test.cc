@@ -124,3 +124,47 @@ TEST_F(FleetEvaluatorTest, AChangedExpectationIsEvaluatedAtOnceAndRecorded) {
 
 }  // namespace
 }  // namespace corral::server
+
+namespace corral::server {
+namespace {
+
+TEST_F(FleetEvaluatorTest, AfterARestartAReplicaThatStaysAwayIsRecordedWhenItsWaitEndsWithoutAnyReport) {
+  std::string path = corral::testing::MakeTempDir("evaluator") + "/corral.db";
+  HistoryOptions options;
+  options.now = [this] { return now_; };
+  {
+    std::unique_ptr<Store> store = *Store::Open(path);
+    std::unique_ptr<History> history = *History::Open(store.get(), options);
+    FleetEvaluator before(registry_.get(), nullptr, history.get());
+    EXPECT_EQ(before.Refresh(), 2);
+  }
+  // The server restarts: only r1 reconnects.
+  now_ += absl::Minutes(1);
+  RegistryOptions registry_options;
+  registry_options.now = [this] { return now_; };
+  Registry registry(registry_options);
+  registry.Record(SnapshotBuilder("api", "r1").Master(10, 3, 3).Report());
+  std::unique_ptr<Store> store = *Store::Open(path);
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<std::string> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e.kind() + "/" + e.service() + "/" + e.instance()); });
+  FleetEvaluator evaluator(&registry, nullptr, history.get());
+  EXPECT_EQ(evaluator.Refresh(), 1);
+  EXPECT_EQ(evaluator.Refresh(), 0);
+  EXPECT_TRUE(seen.empty());
+  // Three of their 1 s intervals later the absent replicas are recorded,
+  // r1 reporting on.
+  now_ += absl::Seconds(1);
+  registry.Record(SnapshotBuilder("api", "r1").Master(10, 3, 3).Report());
+  EXPECT_EQ(evaluator.Refresh(), 1);
+  now_ += absl::Seconds(1);
+  EXPECT_TRUE(seen.empty());
+  // The wait ends between reports: the evaluation is redone then.
+  now_ += absl::Seconds(1);
+  EXPECT_EQ(evaluator.Refresh(), 1);
+  EXPECT_EQ(seen, (std::vector<std::string>{"instance_offline/api/r2", "instance_offline/api/r3",
+                                           "instance_offline/billing/b1"}));
+}
+
+}  // namespace
+}  // namespace corral::server

@@ -116,39 +116,36 @@ std::vector<std::string> Kinds(const std::vector<corral::v1::Event>& events) {
   return out;
 }
 
-TEST_F(StoreDir, HistoryWaitsForTheWarmUpAndARestartRepeatsNothing) {
+TEST_F(StoreDir, AFreshServerRecordsAtOnceAndARestartRepeatsNothing) {
   Clock clock;
   HistoryOptions options;
-  options.warmup = absl::Seconds(3);
   options.now = clock.Fn();
   SnapshotBuilder stale("api", "r1");
   stale.Master(10, 1, 3).Churn(5, 600);
   std::vector<InstanceView> views = {MakeView(stale, kT0)};
   std::vector<corral::v1::Finding> findings = EvaluateService("api", views, kT0).findings;
   {
+    // Nothing remembered: the first evaluation is recorded.
     std::unique_ptr<Store> store = Open();
     std::unique_ptr<History> history = *History::Open(store.get(), options);
+    EXPECT_EQ(history->NextSettlingDeadline("api"), absl::InfiniteFuture());
     std::vector<corral::v1::Event> seen;
     history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
     history->Observe("api", 1, views, findings);
-    EXPECT_TRUE(seen.empty()) << "nothing is compared during the warm-up";
-    clock.now += absl::Seconds(3);
-    history->Observe("api", 2, views, findings);
     EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"instance_online/r1", "finding_opened/r1/WORKERS_BELOW_CONFIG",
                                                      "finding_opened/r1/WORKER_CHURN"}));
     EXPECT_GT(seen[0].id(), 0);
     EXPECT_EQ(seen[1].id(), seen[0].id() + 1);
     // An older evaluation arriving late is ignored.
-    history->Observe("api", 1, views, {});
+    history->Observe("api", 0, views, {});
     EXPECT_EQ(seen.size(), 3u);
   }
-  // The server restarts; after its warm-up the same state is no news.
+  // The server restarts; the same state is no news.
   clock.now += absl::Minutes(1);
   std::unique_ptr<Store> store = Open();
   std::unique_ptr<History> history = *History::Open(store.get(), options);
   std::vector<corral::v1::Event> seen;
   history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
-  clock.now += absl::Seconds(3);
   history->Observe("api", 7, views, findings);
   EXPECT_TRUE(seen.empty());
   SnapshotBuilder fixed("api", "r1");
@@ -161,6 +158,84 @@ TEST_F(StoreDir, HistoryWaitsForTheWarmUpAndARestartRepeatsNothing) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->size(), 6u);
   EXPECT_FALSE(truncated);
+}
+
+TEST_F(StoreDir, AfterARestartReplicasBackAreComparedAtOnceAndTheRestWhenTheyReturnOrTheirWaitEnds) {
+  Clock clock;
+  HistoryOptions options;
+  options.now = clock.Fn();
+  // r1 and r2 report every second, r3 every 10 s; r3 runs fewer workers
+  // than the others, so the replicas disagree.
+  SnapshotBuilder r1("api", "r1"), r2("api", "r2"), r3("api", "r3", /*interval_ms=*/10000);
+  r1.Master(10, 3, 3);
+  r2.Master(20, 3, 3);
+  r3.Master(30, 2, 2);
+  auto all = [&](absl::Time t) { return std::vector<InstanceView>{MakeView(r1, t), MakeView(r2, t), MakeView(r3, t)}; };
+  {
+    std::unique_ptr<Store> store = Open();
+    std::unique_ptr<History> history = *History::Open(store.get(), options);
+    history->Observe("api", 1, all(kT0), EvaluateService("api", all(kT0), kT0).findings);
+  }
+  clock.now = kT0 + absl::Minutes(1);
+  absl::Time restart = clock.now;
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  // Three of each remembered instance's own intervals.
+  EXPECT_EQ(history->NextSettlingDeadline("api"), restart + absl::Seconds(3));
+
+  // r1 is back, crash-looping: recorded at once. r2 and r3 are not back,
+  // and the disagreement is not judged on one replica.
+  SnapshotBuilder looping("api", "r1");
+  looping.Master(10, 1, 3).Churn(6, 600);
+  std::vector<InstanceView> views = {MakeView(looping, clock.now)};
+  history->Observe("api", 2, views, EvaluateService("api", views, clock.now).findings);
+  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"workers_changed/r1", "finding_opened/r1/WORKERS_BELOW_CONFIG",
+                                                   "finding_opened/r1/WORKER_CHURN"}));
+  seen.clear();
+
+  // r2 is back as it was: nothing new. r3's wait (30 s) is not over.
+  clock.now += absl::Seconds(1);
+  views = {MakeView(r1, clock.now), MakeView(r2, clock.now)};
+  history->Observe("api", 3, views, EvaluateService("api", views, clock.now).findings);
+  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"workers_changed/r1", "finding_resolved/r1/WORKERS_BELOW_CONFIG",
+                                                   "finding_resolved/r1/WORKER_CHURN"}));
+  EXPECT_EQ(history->NextSettlingDeadline("api"), restart + absl::Seconds(30));
+  seen.clear();
+
+  // r3 returns unchanged: the full comparison repeats nothing.
+  clock.now += absl::Seconds(5);
+  history->Observe("api", 4, all(clock.now), EvaluateService("api", all(clock.now), clock.now).findings);
+  EXPECT_TRUE(seen.empty()) << Kinds(seen).front();
+  EXPECT_EQ(history->NextSettlingDeadline("api"), absl::InfiniteFuture());
+}
+
+TEST_F(StoreDir, ARememberedReplicaThatDoesNotReturnIsOfflineAfterThreeOfItsIntervals) {
+  Clock clock;
+  HistoryOptions options;
+  options.now = clock.Fn();
+  SnapshotBuilder r1("api", "r1"), r2("api", "r2", /*interval_ms=*/2000);
+  r1.Master(10, 3, 3);
+  r2.Master(20, 2, 2);
+  std::vector<InstanceView> both = {MakeView(r1, kT0), MakeView(r2, kT0)};
+  {
+    std::unique_ptr<Store> store = Open();
+    std::unique_ptr<History> history = *History::Open(store.get(), options);
+    history->Observe("api", 1, both, EvaluateService("api", both, kT0).findings);
+  }
+  clock.now = kT0 + absl::Minutes(1);
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  std::vector<InstanceView> one = {MakeView(r1, clock.now)};
+  history->Observe("api", 2, one, EvaluateService("api", one, clock.now).findings);
+  EXPECT_TRUE(seen.empty());
+  clock.now += absl::Seconds(6);  // 3 x r2's 2 s
+  history->Observe("api", 2, one, EvaluateService("api", one, clock.now).findings);
+  // Judged on the replicas there are: r2 is offline, the disagreement over.
+  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"instance_offline/r2", "finding_resolved//REPLICAS_DISAGREE"}));
 }
 
 }  // namespace
