@@ -119,7 +119,11 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
       s = CheckProcess([&] { return where() + ".other_children"; }, child);
       if (!s.ok()) return s;
     }
-    for (const auto& [name, setting] : inst.config()) {
+    for (const auto& entry : inst.config()) {
+      // A named variable, not a structured binding: C++17 lambdas cannot
+      // capture those (clang refuses; gcc accepts as an extension).
+      const std::string& name = entry.first;
+      const corral::v1::Setting& setting = entry.second;
       if (name.size() > 128) return Invalid(where(), "setting name too long");
       for (const std::string* f : {&setting.value(), &setting.source(), &setting.file(), &setting.expression(),
                                    &setting.note(), &setting.default_value()}) {
