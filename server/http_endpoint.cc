@@ -1,7 +1,11 @@
 #include "server/http_endpoint.h"
 
+#include <fstream>
+
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_security.h"
 #include "httplib.h"
 
 namespace corral::server {
@@ -20,13 +24,63 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& add
   return std::make_pair(host, port);
 }
 
-absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::string& address, MetricsFn metrics,
+bool IsLoopbackOnly(const std::string& address) {
+  if (absl::StartsWith(address, "unix:")) return true;
+  absl::StatusOr<std::pair<std::string, int>> split = SplitHostPort(address);
+  if (!split.ok()) return false;
+  const std::string& host = split->first;
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+namespace {
+
+absl::Status CheckReadable(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": cannot be read"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::string& address,
+                                                                  const HttpOptions& options, MetricsFn metrics,
                                                                   HealthFn healthy) {
   absl::StatusOr<std::pair<std::string, int>> split = SplitHostPort(address);
   if (!split.ok()) return split.status();
   std::unique_ptr<HttpEndpoint> endpoint(new HttpEndpoint());
-  endpoint->server_ = std::make_unique<httplib::Server>();
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--http-tls-cert and --http-tls-key go together");
+  }
+  if (!options.tls_cert.empty()) {
+    if (absl::Status s = CheckReadable("--http-tls-cert", options.tls_cert); !s.ok()) return s;
+    if (absl::Status s = CheckReadable("--http-tls-key", options.tls_key); !s.ok()) return s;
+    auto https = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!https->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot serve HTTPS with certificate ", options.tls_cert,
+                                                     " and key ", options.tls_key,
+                                                     ": not PEM, or the key does not belong to the certificate"));
+    }
+    endpoint->server_ = std::move(https);
+    endpoint->https_ = true;
+  } else {
+    endpoint->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& server = *endpoint->server_;
+  if (options.token) {
+    // Every path but /healthz, including any added later.
+    server.set_pre_routing_handler([token = *options.token](const httplib::Request& request,
+                                                            httplib::Response& response) {
+      if (request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+      std::string presented = request.get_header_value("Authorization");
+      if (!presented.empty() && TokenMatches(presented, token)) return httplib::Server::HandlerResponse::Unhandled;
+      response.status = 401;
+      response.set_header("WWW-Authenticate", "Bearer realm=\"corral\"");
+      response.set_content(presented.empty() ? "missing bearer token (Authorization: Bearer TOKEN)\n"
+                                             : "wrong bearer token\n",
+                           "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   server.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
     response.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -45,8 +99,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
     endpoint->port_ = server.bind_to_port(split->first, split->second) ? split->second : -1;
   }
   if (endpoint->port_ <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on http://", address, " (address in use, or not an address)"));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", endpoint->scheme(), "://", address,
+                                               " (address in use, or not an address)"));
   }
   endpoint->thread_ = std::thread([&server] { server.listen_after_bind(); });
   return endpoint;

@@ -1,11 +1,18 @@
 // corral-server's HTTP port: GET /metrics (Prometheus text format) and
 // GET /healthz, served by cpp-httplib on its own threads so that scrapes
 // never run on the gRPC threads that take agents' reports.
+//
+// With a token, every path but /healthz requires it as a bearer token
+// ("Authorization: Bearer TOKEN", what Prometheus sends with
+// `authorization: {credentials_file: FILE}`); /healthz tells nothing about
+// the fleet and stays open for probes. With a certificate and key it serves
+// HTTPS.
 #ifndef CORRAL_SERVER_HTTP_ENDPOINT_H_
 #define CORRAL_SERVER_HTTP_ENDPOINT_H_
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -17,6 +24,13 @@ class Server;
 
 namespace corral::server {
 
+struct HttpOptions {
+  std::optional<std::string> token;
+  // HTTPS when both are set: certificate chain and private key, PEM.
+  std::string tls_cert;
+  std::string tls_key;
+};
+
 class HttpEndpoint {
  public:
   // Renders the /metrics body.
@@ -25,14 +39,16 @@ class HttpEndpoint {
   using HealthFn = std::function<bool()>;
 
   // Listens on `address` ("HOST:PORT", "[::]:PORT"; port 0 picks a free
-  // one). Fails with a message naming the address when it cannot.
-  static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(const std::string& address, MetricsFn metrics,
-                                                             HealthFn healthy);
+  // one). Fails with a message naming the address or file when it cannot.
+  static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(const std::string& address, const HttpOptions& options,
+                                                             MetricsFn metrics, HealthFn healthy);
   ~HttpEndpoint();  // stops and joins
 
   // The port actually bound.
   int port() const { return port_; }
   const std::string& host() const { return host_; }
+  // "http" or "https".
+  const char* scheme() const { return https_ ? "https" : "http"; }
 
  private:
   HttpEndpoint() = default;
@@ -40,10 +56,15 @@ class HttpEndpoint {
   std::thread thread_;
   std::string host_;
   int port_ = 0;
+  bool https_ = false;
 };
 
 // Splits "HOST:PORT" / "[V6]:PORT"; the host without brackets.
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);
+
+// Whether a listening address ("HOST:PORT", "[V6]:PORT", "unix:PATH") is
+// reachable from this machine only: loopback hosts and unix sockets.
+bool IsLoopbackOnly(const std::string& address);
 
 }  // namespace corral::server
 

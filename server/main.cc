@@ -170,11 +170,27 @@ int main(int argc, char** argv) {
                  options->tls.cert.empty() ? "plaintext" : (options->tls.ca.empty() ? "TLS" : "mutual TLS"),
                  *token ? ", bearer token required" : "");
   }
+  if (!*token) {
+    std::vector<std::string> exposed;
+    for (const std::string& address : options->listen) {
+      if (!corral::server::IsLoopbackOnly(address)) exposed.push_back(address);
+    }
+    if (!options->http.empty() && !corral::server::IsLoopbackOnly(options->http)) exposed.push_back(options->http);
+    if (!exposed.empty()) {
+      spdlog::warn("listening beyond loopback on {} with no token: anyone who reaches it can read the fleet and "
+                   "report to it; pass --token-file (and TLS flags) or listen on 127.0.0.1",
+                   absl::StrJoin(exposed, ", "));
+    }
+  }
   absl::Notification stopping;
   std::unique_ptr<corral::server::HttpEndpoint> http;
   if (!options->http.empty()) {
+    corral::server::HttpOptions http_options;
+    http_options.token = *token;
+    http_options.tls_cert = options->http_tls_cert;
+    http_options.tls_key = options->http_tls_key;
     absl::StatusOr<std::unique_ptr<corral::server::HttpEndpoint>> started = corral::server::HttpEndpoint::Start(
-        options->http,
+        options->http, http_options,
         [&] {
           return corral::server::RenderMetrics(evaluator.Services(), {collector.reports(), collector.rejected()},
                                                absl::Now());
@@ -186,8 +202,9 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     http = *std::move(started);
-    spdlog::info("serving /metrics and /healthz on http://{}:{}", options->http.substr(0, options->http.rfind(':')),
-                 http->port());
+    spdlog::info("serving /metrics and /healthz on {}://{}:{}{}", http->scheme(),
+                 options->http.substr(0, options->http.rfind(':')), http->port(),
+                 *token ? " (/metrics needs the bearer token)" : "");
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   (*history)->Record(

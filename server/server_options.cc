@@ -12,8 +12,12 @@ namespace {
 const std::vector<FlagSpec>& Specs() {
   static const auto* specs = new std::vector<FlagSpec>{
       {"listen", "HOST:PORT", "Serve gRPC here (HOST:PORT, or unix:PATH)", "0.0.0.0:7400", "CORRAL_LISTEN", true},
-      {"http", "HOST:PORT", "Serve /metrics (Prometheus) and /healthz over HTTP here; \"off\" to turn off",
+      {"http", "HOST:PORT",
+       "Serve /metrics (Prometheus) and /healthz over HTTP here; \"off\" to turn off. With --token-file, "
+       "/metrics needs the token as a bearer token; /healthz stays open",
        "0.0.0.0:7401", "CORRAL_HTTP"},
+      {"http-tls-cert", "FILE", "Serve --http as HTTPS with this certificate chain (PEM)", "", "CORRAL_HTTP_TLS_CERT"},
+      {"http-tls-key", "FILE", "Private key of --http-tls-cert (PEM)", "", "CORRAL_HTTP_TLS_KEY"},
       {"data-dir", "DIR", "Directory for the server's state (created if missing)", "/var/lib/corral",
        "CORRAL_DATA_DIR"},
       {"database", "FILE", "SQLite file for expectations and history (default DATA_DIR/corral.db)", "",
@@ -60,6 +64,11 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
   if (!options.http.empty()) {
     absl::StatusOr<std::pair<std::string, int>> http = SplitHostPort(options.http);
     if (!http.ok()) return absl::InvalidArgumentError(absl::StrCat("--http: ", http.status().message()));
+  }
+  options.http_tls_cert = flags->Get("http-tls-cert");
+  options.http_tls_key = flags->Get("http-tls-key");
+  if (options.http_tls_cert.empty() != options.http_tls_key.empty()) {
+    return absl::InvalidArgumentError("--http-tls-cert and --http-tls-key go together");
   }
   options.data_dir = flags->Get("data-dir");
   options.database = flags->Get("database");

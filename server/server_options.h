@@ -18,6 +18,9 @@ struct ServerOptions {
   std::vector<std::string> listen;  // "HOST:PORT" or "unix:PATH"
   // HOST:PORT for /metrics and /healthz; empty when turned off.
   std::string http;
+  // HTTPS for --http when both are set.
+  std::string http_tls_cert;
+  std::string http_tls_key;
   std::string data_dir;
   // The SQLite file: expectations and history. Default DATA_DIR/corral.db.
   std::string database;

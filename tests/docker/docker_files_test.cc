@@ -81,6 +81,21 @@ TEST(DockerFiles, PrometheusConfigIsValidAndTheAlertsFireAsIntended) {
   EXPECT_EQ(tests.exit_code, 0) << tests.out << tests.err;
 }
 
+TEST(DockerFiles, ThePrometheusConfigsCommentedTokenBlockIsValidOnceUncommented) {
+  std::string config = corral::testing::ReadLog(SourceDir() + "/docker/prometheus/prometheus.yml");
+  ASSERT_TRUE(absl::StrContains(config, "    # authorization:\n    #   credentials_file: /etc/prometheus/corral-token\n"));
+  std::string dir = corral::testing::MakeTempDir("prometheus-token");
+  corral::testing::WriteFile(dir + "/corral-token", "s3cret\n");
+  absl::StrReplaceAll({{"    # authorization:\n    #   credentials_file: /etc/prometheus/corral-token\n",
+                        "    authorization:\n      credentials_file: " + dir + "/corral-token\n"},
+                       {"  - alerts.yml", "  - " + SourceDir() + "/docker/prometheus/alerts.yml"}},
+                      &config);
+  corral::testing::WriteFile(dir + "/prometheus.yml", config);
+  corral::testing::RunResult check = RunCommand({"promtool", "check", "config", dir + "/prometheus.yml"});
+  EXPECT_EQ(check.exit_code, 0) << config << check.out << check.err;
+  EXPECT_TRUE(absl::StrContains(check.out, "SUCCESS")) << check.out;
+}
+
 // The Debian package shipping each of `paths` (as ldd shows them; dpkg may
 // know them under /usr after the merge of /lib into /usr/lib).
 std::map<std::string, std::string> PackagesOf(const std::set<std::string>& paths) {

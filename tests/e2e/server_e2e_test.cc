@@ -123,6 +123,79 @@ TEST(ServerE2E, TlsAndMutualTlsWithACaMadeAtTestTime) {
   EXPECT_EQ(mlisted.out.find("no-cert"), std::string::npos);
 }
 
+// curl's status code and body; "000" when no HTTP answer came.
+std::pair<std::string, std::string> Fetch(const std::string& url, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {"curl", "-s", "--max-time", "5", "-w", "\n%{http_code}", url};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  RunResult r = RunCommand(argv);
+  size_t cut = r.out.rfind('\n');
+  if (cut == std::string::npos) return {"000", ""};
+  return {r.out.substr(cut + 1), r.out.substr(0, cut)};
+}
+
+TEST(ServerE2E, MetricsNeedTheTokenHealthzDoesNotAndHttpsServesBoth) {
+  std::string dir = corral::testing::MakeTempDir("httpauth");
+  corral::testing::WriteFile(dir + "/token", "s3cret\n");
+  auto server = ServerProcess::Start(dir, {"--token-file", dir + "/token"});
+  ASSERT_EQ(AgentOnce(server->address(), "member", {"--token-file", dir + "/token"}).exit_code, 0);
+  std::string base = "http://" + server->http_address();
+  EXPECT_EQ(Fetch(base + "/metrics"),
+            std::make_pair(std::string("401"), std::string("missing bearer token (Authorization: Bearer TOKEN)\n")));
+  EXPECT_EQ(Fetch(base + "/metrics", {"-H", "Authorization: Bearer guess"}),
+            std::make_pair(std::string("401"), std::string("wrong bearer token\n")));
+  // Any other path is behind the token too; only /healthz is open.
+  EXPECT_EQ(Fetch(base + "/anything").first, "401");
+  EXPECT_EQ(Fetch(base + "/healthz"), std::make_pair(std::string("200"), std::string("ok\n")));
+  std::pair<std::string, std::string> metrics = Fetch(base + "/metrics", {"-H", "Authorization: Bearer s3cret"});
+  EXPECT_EQ(metrics.first, "200");
+  EXPECT_TRUE(absl::StrContains(metrics.second, "instance=\"member\"")) << metrics.second;
+  EXPECT_TRUE(absl::StrContains(server->process().Log(), "(/metrics needs the bearer token)"));
+  EXPECT_FALSE(absl::StrContains(server->process().Log(), "beyond loopback")) << "it listens on 127.0.0.1 only";
+  server.reset();
+
+  // HTTPS with a certificate made now; plain HTTP gets no answer there.
+  std::string tls_dir = corral::testing::MakeTempDir("https");
+  Pki pki = MakePki(tls_dir);
+  auto https = ServerProcess::Start(tls_dir, {"--token-file", dir + "/token", "--http-tls-cert", pki.server_cert,
+                                              "--http-tls-key", pki.server_key});
+  ASSERT_TRUE(absl::StrContains(https->process().Log(), "/healthz on https://127.0.0.1:")) << https->process().Log();
+  std::string secure = "https://" + https->http_address();
+  EXPECT_EQ(Fetch(secure + "/healthz", {"--cacert", pki.ca}), std::make_pair(std::string("200"), std::string("ok\n")));
+  EXPECT_EQ(Fetch(secure + "/metrics", {"--cacert", pki.ca}).first, "401");
+  metrics = Fetch(secure + "/metrics", {"--cacert", pki.ca, "-H", "Authorization: Bearer s3cret"});
+  EXPECT_EQ(metrics.first, "200");
+  EXPECT_TRUE(absl::StrContains(metrics.second, "# TYPE corral_")) << metrics.second;
+  EXPECT_NE(Fetch("http://" + https->http_address() + "/healthz").first, "200");
+  https.reset();
+
+  // Files that cannot serve HTTPS stop the start, naming them.
+  RunResult unreadable = RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                                     "--data-dir", tls_dir + "/d2", "--http-tls-cert", tls_dir + "/missing.pem",
+                                     "--http-tls-key", pki.server_key});
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(unreadable.err, "--http-tls-cert " + tls_dir + "/missing.pem: cannot be read"))
+      << unreadable.err;
+  RunResult mismatched = RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                                     "--data-dir", tls_dir + "/d3", "--http-tls-cert", pki.server_cert,
+                                     "--http-tls-key", pki.client_key});
+  EXPECT_EQ(mismatched.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(mismatched.err, "the key does not belong to the certificate")) << mismatched.err;
+  RunResult alone = RunCommand({BinPath("corral-server"), "--http-tls-cert", pki.server_cert});
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(alone.err, "--http-tls-cert and --http-tls-key go together")) << alone.err;
+}
+
+TEST(ServerE2E, ListeningBeyondLoopbackWithoutATokenIsWarnedAbout) {
+  std::string dir = corral::testing::MakeTempDir("exposed");
+  auto open = ServerProcess::Start(dir, {"--http", "0.0.0.0:0"});
+  EXPECT_TRUE(absl::StrContains(open->process().Log(), "listening beyond loopback on 0.0.0.0:0 with no token"))
+      << open->process().Log();
+  open.reset();
+  corral::testing::WriteFile(dir + "/token", "s3cret\n");
+  auto guarded = ServerProcess::Start(dir, {"--http", "0.0.0.0:0", "--token-file", dir + "/token"});
+  EXPECT_FALSE(absl::StrContains(guarded->process().Log(), "beyond loopback")) << guarded->process().Log();
+}
+
 corral::v1::Snapshot Valid(const std::string& instance) {
   corral::v1::Snapshot s;
   s.mutable_agent()->set_service("api");

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "gtest/gtest.h"
+#include "server/http_endpoint.h"
 
 namespace corral::server {
 namespace {
@@ -42,6 +43,26 @@ TEST(ParseServerOptions, UsageErrorsNameTheFlag) {
   EXPECT_EQ(ParseServerOptions({"--log-level", "loud"}, NoEnv()).status().message(),
             "--log-level 'loud' is not one of debug, info, warn, error");
   EXPECT_EQ(ParseServerOptions({"extra"}, NoEnv()).status().message(), "unexpected argument 'extra'");
+}
+
+TEST(ParseServerOptions, HttpsNeedsACertificateAndItsKey) {
+  EXPECT_EQ(ParseServerOptions({"--http-tls-cert", "c.pem"}, NoEnv()).status().message(),
+            "--http-tls-cert and --http-tls-key go together");
+  EXPECT_EQ(ParseServerOptions({"--http-tls-key", "k.pem"}, NoEnv()).status().message(),
+            "--http-tls-cert and --http-tls-key go together");
+  absl::StatusOr<ServerOptions> both = ParseServerOptions({"--http-tls-cert", "c.pem", "--http-tls-key", "k.pem"}, NoEnv());
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->http_tls_cert, "c.pem");
+  EXPECT_EQ(both->http_tls_key, "k.pem");
+}
+
+TEST(IsLoopbackOnly, LoopbackHostsAndUnixSocketsOnly) {
+  for (const char* address : {"127.0.0.1:7400", "127.1.2.3:0", "localhost:7401", "[::1]:7400", "unix:/run/c.sock"}) {
+    EXPECT_TRUE(IsLoopbackOnly(address)) << address;
+  }
+  for (const char* address : {"0.0.0.0:7400", "[::]:7401", "10.0.0.5:7400", ":7400", "example.com:7400", "garbage"}) {
+    EXPECT_FALSE(IsLoopbackOnly(address)) << address;
+  }
 }
 
 }  // namespace

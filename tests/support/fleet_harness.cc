@@ -57,10 +57,13 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
       absl::Seconds(10));
   if (!up) ADD_FAILURE() << "corral-server did not start:\n" << ReadLog(log);
   std::string text = ReadLog(log);
-  size_t at = text.find("/healthz on http://");
+  // "serving /metrics and /healthz on http://HOST:PORT" (or https://, and
+  // a note after a space).
+  size_t at = text.find("/healthz on http");
+  if (at != std::string::npos) at = text.find("://", at);
   if (at != std::string::npos) {
-    at += std::string("/healthz on http://").size();
-    s->http_address_ = text.substr(at, text.find('\n', at) - at);
+    at += 3;
+    s->http_address_ = text.substr(at, text.find_first_of(" \n", at) - at);
   }
   return s;
 }
@@ -117,14 +120,15 @@ bool Container::WaitForWorkers(int n, absl::Duration timeout) const {
       timeout);
 }
 
-std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& dir, const ServerProcess& server) {
+std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& dir, const ServerProcess& server,
+                                                           const std::vector<std::string>& agent_args) {
   std::vector<std::unique_ptr<Container>> fleet;
   for (const char* name : {"replica-1", "replica-2", "replica-3"}) {
     const std::vector<std::string>& args = std::string(name) == "replica-3" ? kStaleArgs : kDeclaredArgs;
-    fleet.push_back(
-        Container::Start(dir, ContainerOptions{"api-backend", name, args, server.unix_target(), "500ms", {}}));
+    fleet.push_back(Container::Start(
+        dir, ContainerOptions{"api-backend", name, args, server.unix_target(), "500ms", agent_args}));
   }
-  bool up = WaitFor([&] { return OnlineInstances(server.address()) == 3; }, absl::Seconds(30)) &&
+  bool up = WaitFor([&] { return OnlineInstances(server.address(), agent_args) == 3; }, absl::Seconds(30)) &&
             fleet[0]->WaitForWorkers(3, absl::Seconds(20)) && fleet[1]->WaitForWorkers(3, absl::Seconds(20));
   if (!up) {
     ADD_FAILURE() << "the incident's fleet did not come up:\n" << Corral({"instances"}, server.address()).out;

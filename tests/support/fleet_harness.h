@@ -68,7 +68,10 @@ inline const std::vector<std::string> kStaleArgs = {"--workers", "1", "--bind", 
 // replica-1 and replica-2 run kDeclaredArgs, replica-3 kStaleArgs. Returns
 // once all three are online and the good ones have their workers; an empty
 // fleet (and a test failure) when they do not come up.
-std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& dir, const ServerProcess& server);
+// `agent_args` go to every agent (and the readiness check's `corral`, e.g.
+// --token-file).
+std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& dir, const ServerProcess& server,
+                                                           const std::vector<std::string>& agent_args = {});
 
 // `corral ARGS --server ADDRESS`, as a subprocess.
 RunResult Corral(const std::vector<std::string>& args, const std::string& server);
