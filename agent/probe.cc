@@ -110,7 +110,7 @@ corral::v1::Snapshot Probe::Discover() {
   for (int pid : *pids) {
     absl::StatusOr<std::string> text = reader_.ReadPidFile(pid, "stat", 4096);
     if (!text.ok()) continue;  // vanished since readdir
-    absl::StatusOr<ProcStat> stat = ParseStat(*text);
+    absl::StatusOr<ProcStat> stat = ParseStat(*text, pid);
     if (!stat.ok()) {
       ++unparsable;
       Log()->debug("pid {}: {}", pid, std::string(stat.status().message()));
@@ -415,8 +415,10 @@ std::optional<bool> Probe::RefreshBrood(KnownMaster& master, int parent_pid, boo
   for (int child : *children) {
     absl::StatusOr<std::string> child_text = reader_.ReadPidFile(child, "stat", 4096);
     if (!child_text.ok()) continue;  // exited since the children list was read
-    absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text);
+    absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text, child);
     if (!child_stat.ok()) continue;
+    // Not a child (any more): the pid was reused, or the list lies.
+    if (child_stat->ppid != parent_pid) continue;
     auto known = brood.children.find(child);
     // A child whose kind was not settled yet is looked at again.
     if (known != brood.children.end() && known->second.start_ticks == child_stat->start_ticks &&
@@ -562,7 +564,7 @@ corral::v1::Snapshot Probe::Sample() {
   RefreshUptime(snapshot);
   for (KnownMaster& master : known_) {
     absl::StatusOr<std::string> text = reader_.ReadPidFile(master.pid, "stat", 4096);
-    absl::StatusOr<ProcStat> stat = text.ok() ? ParseStat(*text) : absl::StatusOr<ProcStat>(text.status());
+    absl::StatusOr<ProcStat> stat = text.ok() ? ParseStat(*text, master.pid) : absl::StatusOr<ProcStat>(text.status());
     if (!stat.ok() || stat->start_ticks != master.start_ticks) {
       Log()->debug("master {} is gone; rediscovering", master.pid);
       return Discover();

@@ -51,17 +51,40 @@ std::string ProcReader::PathAsProcess(int pid, const std::string& path) const {
   return absl::StrCat(PidPath(pid, "root"), absl::StartsWith(path, "/") ? "" : "/", path);
 }
 
+namespace {
+
+bool SameVersion(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
+}  // namespace
+
 absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string& path, size_t max_bytes) const {
   std::string full = PathAsProcess(pid, path);
-  struct stat st;
-  if (::stat(full.c_str(), &st) != 0) return absl::ErrnoToStatus(errno, path);
-  if (S_ISDIR(st.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is a directory"));
-  absl::StatusOr<std::string> content = ReadFileToString(full, max_bytes);
-  if (!content.ok()) return absl::Status(content.status().code(), absl::StrCat(path, ": ", content.status().message()));
-  MasterFile file;
-  file.content = *std::move(content);
-  file.mtime_unix_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-  return file;
+  // A file rewritten or replaced while it is read would give a mix of two
+  // versions, or an empty one, read as real settings: the read counts only
+  // when the file is the same before and after it.
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    struct stat before;
+    if (::stat(full.c_str(), &before) != 0) return absl::ErrnoToStatus(errno, path);
+    if (S_ISDIR(before.st_mode)) return absl::FailedPreconditionError(absl::StrCat(path, " is a directory"));
+    absl::StatusOr<std::string> content = ReadFileToString(full, max_bytes);
+    if (!content.ok()) {
+      return absl::Status(content.status().code(), absl::StrCat(path, ": ", content.status().message()));
+    }
+    struct stat after;
+    if (::stat(full.c_str(), &after) != 0) continue;  // replaced: look again
+    bool whole = !S_ISREG(after.st_mode) || static_cast<off_t>(content->size()) == after.st_size;
+    if (!SameVersion(before, after) || !whole) continue;
+    MasterFile file;
+    file.content = *std::move(content);
+    file.mtime_unix_ms = static_cast<int64_t>(after.st_mtim.tv_sec) * 1000 + after.st_mtim.tv_nsec / 1000000;
+    return file;
+  }
+  return absl::UnavailableError(absl::StrCat(path, ": changed while being read (", kAttempts, " attempts)"));
 }
 
 bool IsHeartbeatFile(absl::string_view target) {

@@ -27,23 +27,28 @@ namespace {
 // spaces in /proc/PID/stat. Accepts a leading '-' for signed fields.
 template <typename T>
 bool ParseField(absl::string_view text, T* out) {
+  using Unsigned = std::make_unsigned_t<T>;
   if (text.empty()) return false;
   bool negative = text[0] == '-';
   if (negative && !std::is_signed<T>::value) return false;
   if (negative) text.remove_prefix(1);
   if (text.empty()) return false;
-  T value = 0;
+  // A number beyond T is not what the kernel writes: refused, not wrapped.
+  Unsigned limit = static_cast<Unsigned>(std::numeric_limits<T>::max()) + (negative ? 1 : 0);
+  Unsigned value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;
-    value = static_cast<T>(value * 10 + (c - '0'));
+    Unsigned digit = static_cast<Unsigned>(c - '0');
+    if (value > (limit - digit) / 10) return false;
+    value = static_cast<Unsigned>(value * 10 + digit);
   }
-  *out = negative ? static_cast<T>(0 - value) : value;
+  *out = negative ? static_cast<T>(Unsigned{0} - value) : static_cast<T>(value);
   return true;
 }
 
 }  // namespace
 
-absl::StatusOr<ProcStat> ParseStat(absl::string_view content) {
+absl::StatusOr<ProcStat> ParseStat(absl::string_view content, int expected_pid) {
   size_t open = content.find('(');
   size_t close = content.rfind(')');
   if (open == absl::string_view::npos || close == absl::string_view::npos || close < open) {
@@ -52,6 +57,9 @@ absl::StatusOr<ProcStat> ParseStat(absl::string_view content) {
   ProcStat stat;
   if (!ParseField(absl::StripAsciiWhitespace(content.substr(0, open)), &stat.pid) || stat.pid <= 0) {
     return Malformed("stat", "bad pid field");
+  }
+  if (expected_pid > 0 && stat.pid != expected_pid) {
+    return Malformed("stat", absl::StrCat("names pid ", stat.pid, ", not ", expected_pid));
   }
   stat.comm = std::string(content.substr(open + 1, close - open - 1));
   // Fields 3..24 of proc(5) follow the last ')': state is field 3, rss 24.

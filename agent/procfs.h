@@ -30,8 +30,9 @@ struct ProcStat {
 };
 
 // Parses /proc/PID/stat. comm is taken between the first '(' and the *last*
-// ')', and the numeric fields after that last ')'.
-absl::StatusOr<ProcStat> ParseStat(absl::string_view content);
+// ')', and the numeric fields after that last ')'. With `expected_pid`
+// (the PID of the path read), a file naming another pid is refused.
+absl::StatusOr<ProcStat> ParseStat(absl::string_view content, int expected_pid = 0);
 
 // The fields of /proc/PID/status the agent uses.
 struct ProcStatus {
