@@ -1,5 +1,6 @@
 #include "agent/uplink.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -79,17 +80,20 @@ void Uplink::Stop(absl::Time deadline) {
   if (thread_.joinable()) thread_.join();
 }
 
+BackoffStep NextBackoff(absl::Duration delay, absl::Duration max_backoff, double jitter) {
+  jitter = std::clamp(jitter, 0.0, 1.0);
+  return {delay * (0.5 + 0.5 * jitter), std::min(delay * 2, max_backoff)};
+}
+
 void Uplink::Backoff(absl::Duration* delay) {
   static thread_local std::mt19937 rng(std::random_device{}());
-  // Full jitter between half and all of the delay spreads reconnecting
-  // agents apart after a server restart.
-  std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  absl::Duration wait = *delay * jitter(rng);
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  BackoffStep step = NextBackoff(*delay, options_.max_backoff, jitter(rng));
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithTimeout(absl::Condition(
                            +[](bool* stopping) { return *stopping; }, &stopping_),
-                       wait);
-  *delay = std::min(*delay * 2, options_.max_backoff);
+                       step.wait);
+  *delay = step.next_delay;
 }
 
 bool Uplink::Stopping() {

@@ -84,6 +84,17 @@ class Uplink {
   std::atomic<uint64_t> replaced_{0};
 };
 
+// One step of the uplink's reconnection backoff: the wait before the next
+// attempt is `delay` scaled by `jitter` (a uniform draw from [0, 1)) into
+// [delay / 2, delay), and the delay after that doubles up to `max_backoff`.
+// The jitter spreads agents that lost one server at the same moment over
+// half their delay, so they do not all come back in one burst.
+struct BackoffStep {
+  absl::Duration wait;
+  absl::Duration next_delay;
+};
+BackoffStep NextBackoff(absl::Duration delay, absl::Duration max_backoff, double jitter);
+
 // Sends one snapshot with the unary Report call (corral-agent --once).
 absl::Status ReportOnce(const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
                         const std::optional<std::string>& token, const corral::v1::Snapshot& snapshot,

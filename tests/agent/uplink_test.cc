@@ -3,6 +3,9 @@
 // delivered once the server comes.
 #include "agent/uplink.h"
 
+#include <random>
+#include <vector>
+
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -113,6 +116,40 @@ TEST(Uplink, StoppingWithoutLeavingOnlyDisconnects) {
       [&] { return registry.Instances()[0].state == server::InstanceState::kDisconnected; }, absl::Seconds(5)));
   EXPECT_EQ(registry.size(), 1u);
   server->Shutdown(std::chrono::system_clock::now());
+}
+
+TEST(UplinkBackoff, WaitsBetweenHalfAndAllOfTheDelayAndDoublesUpToTheCap) {
+  const absl::Duration max = absl::Seconds(1);
+  BackoffStep low = NextBackoff(absl::Milliseconds(250), max, 0.0);
+  EXPECT_EQ(low.wait, absl::Milliseconds(125));
+  EXPECT_EQ(low.next_delay, absl::Milliseconds(500));
+  BackoffStep mid = NextBackoff(absl::Milliseconds(500), max, 0.5);
+  EXPECT_EQ(mid.wait, absl::Milliseconds(375));
+  EXPECT_EQ(mid.next_delay, absl::Seconds(1));
+  BackoffStep capped = NextBackoff(absl::Seconds(1), max, 1.0);
+  EXPECT_EQ(capped.wait, absl::Seconds(1));
+  EXPECT_EQ(capped.next_delay, absl::Seconds(1));
+  // A draw outside [0, 1) is clamped rather than waiting forever or not at all.
+  EXPECT_EQ(NextBackoff(absl::Seconds(1), max, 7.0).wait, absl::Seconds(1));
+  EXPECT_EQ(NextBackoff(absl::Seconds(1), max, -3.0).wait, absl::Milliseconds(500));
+}
+
+TEST(UplinkBackoff, AgentsThatLostTheServerTogetherComeBackSpreadOverHalfTheirDelay) {
+  // 1,000 agents at their cap of 1 s: their waits fill every 50 ms slice of
+  // [500 ms, 1 s), so no slice holds more than a few times its share.
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<double> draw(0.0, 1.0);
+  std::vector<int> slices(10, 0);
+  for (int i = 0; i < 1000; ++i) {
+    absl::Duration wait = NextBackoff(absl::Seconds(1), absl::Seconds(1), draw(rng)).wait;
+    ASSERT_GE(wait, absl::Milliseconds(500));
+    ASSERT_LE(wait, absl::Seconds(1));
+    ++slices[std::min(9, static_cast<int>((absl::ToDoubleMilliseconds(wait) - 500) / 50))];
+  }
+  for (int count : slices) {
+    EXPECT_GT(count, 50);
+    EXPECT_LT(count, 200);
+  }
 }
 
 }  // namespace
