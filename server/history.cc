@@ -115,9 +115,10 @@ Coverage History::Settle(const std::string& service, absl::Span<const InstanceVi
   if (!awaited->second.empty()) return Coverage::kSettling;
   awaited_.erase(awaited);
   if (awaited_.empty()) {
-    spdlog::info("history: comparing every service in full {:.1f}s after the start: {} remembered instance(s) "
-                 "reported again, {} did not within three of their intervals",
-                 absl::ToDoubleSeconds(now - started_), awaited_back_, awaited_late_);
+    spdlog::info(
+        "history: comparing every service in full {:.1f}s after the start: {} remembered instance(s) "
+        "reported again, {} did not within three of their intervals",
+        absl::ToDoubleSeconds(now - started_), awaited_back_, awaited_late_);
   }
   return Coverage::kComplete;
 }
@@ -193,16 +194,101 @@ void History::Record(std::vector<corral::v1::Event> events) {
 
 void History::StoreAndPublish(std::vector<corral::v1::Event>* events,
                               const std::map<std::string, std::string>& memories) {
-  absl::Status stored = store_->Append(events, memories);
-  if (!stored.ok()) {
-    // Watchers still get the events; the log says the file lost them.
-    if (store_failures_++ % 100 == 0) {
-      spdlog::error("history: cannot store {} event(s) in {}: {} ({} failure(s) so far)", events->size(),
-                    store_->path(), std::string(stored.message()), store_failures_);
+  absl::Time now = options_.now();
+  if (!failing_) {
+    absl::Status stored = store_->Append(events, memories);
+    if (stored.ok()) {
+      Publish(*events);
+      return;
     }
+    failing_ = true;
+    failing_since_ = now;
+    next_retry_ = now + options_.retry_every;
+    // The store's message names the file.
+    spdlog::error(
+        "history: cannot store events: {}; keeping up to {} event(s) in memory and retrying every {} until "
+        "it works again",
+        std::string(stored.message()), options_.max_unsaved_events, absl::FormatDuration(options_.retry_every));
+  } else if (now >= next_retry_ && WriteUnsaved(events, memories, now)) {
+    Publish(*events);
+    return;
   }
+  KeepUnsaved(*events, memories, now);
+  // Watchers see them now; they get their ids when stored.
+  Publish(*events);
+}
+
+void History::KeepUnsaved(const std::vector<corral::v1::Event>& events,
+                          const std::map<std::string, std::string>& memories, absl::Time now) {
+  for (const auto& [service, bytes] : memories) unsaved_memories_[service] = bytes;
+  for (const corral::v1::Event& e : events) {
+    if (unsaved_.size() < options_.max_unsaved_events) {
+      unsaved_.push_back(e);
+      continue;
+    }
+    if (lost_++ == 0) {
+      lost_first_ms_ = e.time_unix_ms();
+      spdlog::warn(
+          "history: {} event(s) wait in memory for {}, the most it keeps; until it can be written, newer "
+          "events reach watchers but are not stored",
+          unsaved_.size(), store_->path());
+    }
+    lost_last_ms_ = e.time_unix_ms();
+  }
+}
+
+bool History::WriteUnsaved(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories,
+                           absl::Time now) {
+  std::vector<corral::v1::Event> batch = unsaved_;
+  const size_t waiting = batch.size();
+  if (lost_ > 0) {
+    corral::v1::Event& e = batch.emplace_back();
+    e.set_time_unix_ms(absl::ToUnixMillis(now));
+    e.set_kind("events_lost");
+    e.set_message(absl::StrCat(
+        lost_, " event(s) from ",
+        absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(lost_first_ms_), absl::LocalTimeZone()), " to ",
+        absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(lost_last_ms_), absl::LocalTimeZone()),
+        " were not stored: ", store_->path(), " could not be written and ", options_.max_unsaved_events,
+        " already waited in memory"));
+  }
+  const size_t own = batch.size();
+  batch.insert(batch.end(), events->begin(), events->end());
+  std::map<std::string, std::string> all = unsaved_memories_;
+  for (const auto& [service, bytes] : memories) all[service] = bytes;
+  absl::Status stored = store_->Append(&batch, all);
+  if (!stored.ok()) {
+    next_retry_ = now + options_.retry_every;
+    return false;
+  }
+  for (size_t i = own; i < batch.size(); ++i) (*events)[i - own] = std::move(batch[i]);
+  spdlog::info("history: {} can be written again after {}: stored the {} event(s) kept in memory{}", store_->path(),
+               absl::FormatDuration(absl::Trunc(now - failing_since_, absl::Milliseconds(100))), waiting,
+               lost_ > 0 ? absl::StrCat("; ", lost_, " more could not be kept") : "");
+  if (own > waiting) Publish({batch[waiting]});
+  unsaved_.clear();
+  unsaved_memories_.clear();
+  lost_ = 0;
+  failing_ = false;
+  return true;
+}
+
+void History::Flush(bool force) {
+  absl::Time now = options_.now();
+  absl::MutexLock lock(&mu_);
+  if (!failing_ || (now < next_retry_ && !force)) return;
+  std::vector<corral::v1::Event> none;
+  WriteUnsaved(&none, {}, now);
+}
+
+size_t History::unsaved() const {
+  absl::MutexLock lock(&mu_);
+  return unsaved_.size();
+}
+
+void History::Publish(const std::vector<corral::v1::Event>& events) {
   absl::MutexLock lock(&listeners_mu_);
-  for (const corral::v1::Event& e : *events) {
+  for (const corral::v1::Event& e : events) {
     for (const auto& [handle, listener] : listeners_) listener(e);
   }
 }

@@ -11,6 +11,14 @@
 // happens to them is recorded, while the absent ones keep their remembered
 // state and findings that compare replicas wait, so a restart neither
 // resolves nor reopens findings that did not change.
+//
+// When the store cannot be written (a full disk, an I/O error), events and
+// memories wait in memory, in order, and are written with the next events
+// or by Flush() once it works again; watchers get them at once all the
+// same (without an id). The log says so once when writing starts failing
+// and once when it works again. At most `max_unsaved_events` wait: past
+// that, events still reach watchers but are not kept, and the history
+// records how many were lost (an "events_lost" event) once it can write.
 #ifndef CORRAL_SERVER_HISTORY_H_
 #define CORRAL_SERVER_HISTORY_H_
 
@@ -42,6 +50,10 @@ struct HistoryOptions {
   absl::Duration forget_after = absl::Hours(1);
   // Events older than this are pruned.
   absl::Duration retention = absl::Hours(24 * 30);
+  // Events kept in memory while the store cannot be written.
+  size_t max_unsaved_events = 100000;
+  // How often writing them is tried again.
+  absl::Duration retry_every = absl::Seconds(1);
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
@@ -84,10 +96,26 @@ class History {
   // Deletes events older than the retention; returns how many.
   absl::StatusOr<int64_t> Prune();
 
+  // Writes what could not be stored earlier, if any and a retry is due
+  // (or `force`). Call it now and then (the server does every 500ms), and
+  // once more before exiting.
+  void Flush(bool force = false);
+
+  // Events waiting in memory to be stored.
+  size_t unsaved() const;
+
  private:
   History(Store* store, HistoryOptions options);
   void StoreAndPublish(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends what waits in memory, then `events` and `memories` (either may
+  // be empty), in one transaction; true when stored. `events` get their ids.
+  bool WriteUnsaved(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories,
+                    absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps `events` and `memories` in memory until they can be stored.
+  void KeepUnsaved(const std::vector<corral::v1::Event>& events, const std::map<std::string, std::string>& memories,
+                   absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Publish(const std::vector<corral::v1::Event>& events);
   // Ends the wait for the instances in `views` and those whose wait is
   // over; whether `service` is still settling.
   Coverage Settle(const std::string& service, absl::Span<const InstanceView> views, absl::Time now)
@@ -109,7 +137,17 @@ class History {
   absl::Mutex listeners_mu_;
   std::map<uint64_t, Listener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
   uint64_t next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 1;
-  int64_t store_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  // Writing failed and has not worked again since.
+  bool failing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time failing_since_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_retry_ ABSL_GUARDED_BY(mu_);
+  std::vector<corral::v1::Event> unsaved_ ABSL_GUARDED_BY(mu_);
+  // service -> its latest memory ("" to delete), not stored yet.
+  std::map<std::string, std::string> unsaved_memories_ ABSL_GUARDED_BY(mu_);
+  // Events dropped because too many waited, and the span of their times.
+  int64_t lost_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t lost_first_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t lost_last_ms_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace corral::server

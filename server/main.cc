@@ -217,6 +217,8 @@ int main(int argc, char** argv) {
   std::thread sweeper([&] {
     absl::Time next_prune = absl::Now();
     while (!stopping.WaitForNotificationWithTimeout(absl::Milliseconds(500))) {
+      // Events kept in memory while the store could not be written.
+      (*history)->Flush();
       if (absl::Now() >= next_prune) {
         next_prune = absl::Now() + absl::Hours(1);
         absl::StatusOr<int64_t> pruned = (*history)->Prune();
@@ -253,6 +255,11 @@ int main(int argc, char** argv) {
   sweeper.join();
   evaluating.join();
   signal_waiter.join();
+  (*history)->Flush(/*force=*/true);
+  if (size_t unsaved = (*history)->unsaved(); unsaved > 0) {
+    spdlog::error("history: {} event(s) could not be stored in {} and end with this process", unsaved,
+                  (*store)->path());
+  }
   spdlog::info("stopped after {} reports ({} refused)", collector.reports(), collector.rejected());
   return 0;
 }

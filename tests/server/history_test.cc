@@ -2,6 +2,10 @@
 // restart, and what is refused without a trace.
 #include "server/history.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <memory>
 
 #include "gtest/gtest.h"
@@ -304,6 +308,102 @@ TEST_F(StoreDir, PruneKeepsWhatIsWithinTheRetention) {
   std::vector<corral::v1::Event> kept = *history->Query(EventQuery{}, &truncated);
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].time_unix_ms(), absl::ToUnixMillis(kT0 - absl::Hours(23)));
+}
+
+// While it lives, no file this process writes may grow past its size now
+// (as on a full disk; writes fail with EFBIG).
+class NoGrowth {
+ public:
+  explicit NoGrowth(const std::string& file) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    struct stat st {};
+    ::stat(file.c_str(), &st);
+    struct rlimit limit = saved_;
+    limit.rlim_cur = static_cast<rlim_t>(st.st_size);
+    EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+  }
+  ~NoGrowth() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
+
+ private:
+  struct rlimit saved_ {};
+};
+
+TEST_F(StoreDir, EventsThatCannotBeStoredWaitInMemoryAndAreStoredInOrderOnceTheyCanBe) {
+  Clock clock;
+  HistoryOptions options;
+  options.now = clock.Fn();
+  options.max_unsaved_events = 4;
+  SnapshotBuilder stale("api", "r1");
+  stale.Master(10, 1, 3).Churn(5, 600);
+  SnapshotBuilder fixed("api", "r1");
+  fixed.Master(10, 3, 3);
+  auto stale_at = [&](absl::Time t) { return std::vector<InstanceView>{MakeView(stale, t)}; };
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  history->Observe("api", 1, stale_at(kT0), EvaluateService("api", stale_at(kT0), kT0).findings);
+  ASSERT_EQ(seen.size(), 3u);
+  ASSERT_EQ(seen[2].id(), 3);
+  bool truncated = false;
+  {
+    NoGrowth full(path_ + "-wal");
+    clock.now += absl::Seconds(1);
+    history->Observe("api", 2, {MakeView(fixed, clock.now)}, {});
+    // Watchers are told at once; the events wait, without ids, for the file.
+    EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"instance_online/r1", "finding_opened/r1/WORKERS_BELOW_CONFIG",
+                                                     "finding_opened/r1/WORKER_CHURN", "workers_changed/r1",
+                                                     "finding_resolved/r1/WORKERS_BELOW_CONFIG",
+                                                     "finding_resolved/r1/WORKER_CHURN"}));
+    EXPECT_EQ(seen[3].id(), 0);
+    EXPECT_EQ(history->unsaved(), 3u);
+    clock.now += absl::Seconds(1);
+    history->Flush();  // retried, still full
+    EXPECT_EQ(history->unsaved(), 3u);
+    // Past the limit of 4, events reach watchers but are not kept.
+    clock.now += absl::Milliseconds(200);
+    history->Observe("api", 3, stale_at(clock.now), EvaluateService("api", stale_at(clock.now), clock.now).findings);
+    EXPECT_EQ(seen.size(), 9u);
+    EXPECT_EQ(history->unsaved(), 4u);
+    EXPECT_EQ(history->Query(EventQuery{}, &truncated)->size(), 3u);
+  }
+  clock.now += absl::Milliseconds(500);
+  history->Flush();  // space is back, but the retry is not due yet
+  EXPECT_EQ(history->unsaved(), 4u);
+  clock.now += absl::Milliseconds(500);
+  history->Flush();
+  EXPECT_EQ(history->unsaved(), 0u);
+  std::vector<corral::v1::Event> stored = *history->Query(EventQuery{}, &truncated);
+  EXPECT_EQ(Kinds(stored),
+            (std::vector<std::string>{"instance_online/r1", "finding_opened/r1/WORKERS_BELOW_CONFIG",
+                                      "finding_opened/r1/WORKER_CHURN", "workers_changed/r1",
+                                      "finding_resolved/r1/WORKERS_BELOW_CONFIG", "finding_resolved/r1/WORKER_CHURN",
+                                      "workers_changed/r1", "events_lost/"}));
+  EXPECT_EQ(stored.back().id(), 8);
+  EXPECT_EQ(stored.back().message(),
+            "2 event(s) from " +
+                absl::FormatTime("%Y-%m-%d %H:%M:%S", kT0 + absl::Milliseconds(2200), absl::LocalTimeZone()) + " to " +
+                absl::FormatTime("%Y-%m-%d %H:%M:%S", kT0 + absl::Milliseconds(2200), absl::LocalTimeZone()) +
+                " were not stored: " + path_ + " could not be written and 4 already waited in memory");
+  // Watchers learn of the loss too, with the event's id.
+  EXPECT_EQ(seen.back().kind(), "events_lost");
+  EXPECT_EQ(seen.back().id(), 8);
+  // Written as usual from now on.
+  history->Record({stored[0]});
+  EXPECT_EQ(seen.back().id(), 9);
+
+  // The memory stored is the latest one: a restart that sees the same
+  // state records nothing.
+  history.reset();
+  store.reset();
+  store = Open();
+  history = *History::Open(store.get(), options);
+  seen.clear();
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  clock.now += absl::Seconds(1);
+  history->Observe("api", 4, stale_at(clock.now), EvaluateService("api", stale_at(clock.now), clock.now).findings);
+  EXPECT_TRUE(seen.empty()) << Kinds(seen).size();
 }
 
 }  // namespace
