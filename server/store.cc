@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -316,7 +317,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 absl::Status Store::Initialize() {
   // Another process opening the same file (the sqlite3 CLI, a backup) holds
   // its locks briefly; wait for it rather than fail.
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, absl::ToInt64Milliseconds(kBusyTimeout));
 
   // Nothing is written before the file is known to be ours (or empty).
   Identity identity;
@@ -325,7 +326,7 @@ absl::Status Store::Initialize() {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, " is not a Corral store: not an SQLite database (", sqlite3_errmsg(db_), ")"));
   }
-  if (rc != SQLITE_OK) return Error(rc, "read the file's header");
+  if (rc != SQLITE_OK) return OpenError(rc, "read the file's header");
   CORRAL_RETURN_IF_ERROR(SchemaToUpgrade(path_, identity).status());
 
   // WAL: a commit appends to the -wal file and is atomic whatever moment the
@@ -343,7 +344,7 @@ absl::Status Store::Initialize() {
     rc = SQLITE_OK;
   }
   sqlite3_finalize(statement);
-  if (rc != SQLITE_OK) return Error(rc, "switch to WAL journal");
+  if (rc != SQLITE_OK) return OpenError(rc, "switch to WAL journal");
   if (mode != "wal") {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, ": SQLite cannot use a WAL journal here (journal mode stays '", mode, "')"));
@@ -351,36 +352,36 @@ absl::Status Store::Initialize() {
   // journal_size_limit: after a checkpoint, the -wal file is cut back to
   // 64 MiB instead of keeping the size of the largest write ever made.
   for (const char* pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = 67108864"}) {
-    if ((rc = QueryInt(db_, pragma, &ignored)) != SQLITE_OK) return Error(rc, pragma);
+    if ((rc = QueryInt(db_, pragma, &ignored)) != SQLITE_OK) return OpenError(rc, pragma);
   }
 
   // Re-read inside the write lock: another process may have created the
   // schema since the check above.
   if ((rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr)) != SQLITE_OK) {
-    return Error(rc, "begin creating the schema");
+    return OpenError(rc, "begin creating the schema");
   }
   absl::Status status;
   int64_t from = 0;
   if ((rc = ReadIdentity(db_, &identity)) != SQLITE_OK) {
-    status = Error(rc, "read the schema");
+    status = OpenError(rc, "read the schema");
   } else if (absl::StatusOr<int64_t> version = SchemaToUpgrade(path_, identity); !version.ok()) {
     status = version.status();
   } else {
     from = *version;
     for (int64_t v = from; v < kSchemaVersion && status.ok(); ++v) {
       if ((rc = sqlite3_exec(db_, kMigrations[v], nullptr, nullptr, nullptr)) != SQLITE_OK) {
-        status = Error(rc, "create the schema");
+        status = OpenError(rc, "create the schema");
       }
     }
     std::string stamp =
         absl::StrCat("PRAGMA application_id = ", kApplicationId, "; PRAGMA user_version = ", kSchemaVersion);
     if (status.ok() && from < kSchemaVersion &&
         (rc = sqlite3_exec(db_, stamp.c_str(), nullptr, nullptr, nullptr)) != SQLITE_OK) {
-      status = Error(rc, "stamp the schema version");
+      status = OpenError(rc, "stamp the schema version");
     }
   }
   if (status.ok() && (rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr)) != SQLITE_OK) {
-    status = Error(rc, "commit the schema");
+    status = OpenError(rc, "commit the schema");
   }
   if (!status.ok()) {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -445,7 +446,7 @@ absl::Status Store::Initialize() {
   };
   for (const auto& [target, text] : sql) {
     rc = sqlite3_prepare_v3(db_, text, -1, SQLITE_PREPARE_PERSISTENT, target, nullptr);
-    if (rc != SQLITE_OK) return Error(rc, absl::StrCat("prepare '", text, "'").c_str());
+    if (rc != SQLITE_OK) return OpenError(rc, absl::StrCat("prepare '", text, "'").c_str());
     s->owned.push_back(*target);
   }
   statements_ = std::move(s);
@@ -455,17 +456,33 @@ absl::Status Store::Initialize() {
   if (rc == SQLITE_ROW) {
     last_event_id_ = use.Int(0);
   } else if (rc != SQLITE_DONE) {
-    return Error(rc, "read the last event id");
+    return OpenError(rc, "read the last event id");
   }
   Log()->debug("opened store {}; last event id {}", path_, last_event_id_);
   return absl::OkStatus();
+}
+
+absl::Status Store::OpenError(int rc, const char* doing) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(absl::StrCat(
+          path_, " is locked by another process (waited ", absl::FormatDuration(kBusyTimeout),
+          "; another corral-server, a sqlite3 shell or a backup?): cannot ", doing, ": ", sqlite3_errmsg(db_)));
+    case SQLITE_CORRUPT:
+      return absl::DataLossError(absl::StrCat(path_, " is damaged: cannot ", doing, ": ", sqlite3_errmsg(db_),
+                                              "; move it away to start a new history"));
+    default:
+      return Error(rc, doing);
+  }
 }
 
 absl::Status Store::Error(int rc, const char* doing) {
   // sqlite3_errmsg describes the connection's latest failure, which may be
   // an earlier one when `rc` did not come from a call on the connection.
   const char* detail = sqlite3_errcode(db_) == rc ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  return absl::Status(CodeFor(rc), absl::StrCat("store ", path_, ": cannot ", doing, ": ", detail));
+  return absl::Status(CodeFor(rc), absl::StrCat("store ", path_, ": cannot ", doing, ": ", detail,
+                                                (rc & 0xff) == SQLITE_CORRUPT ? " (the file is damaged)" : ""));
 }
 
 absl::Status Store::InTransaction(const char* doing, absl::FunctionRef<absl::Status()> body) {

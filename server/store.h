@@ -37,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "corral/v1/fleet.pb.h"
 
 struct sqlite3;
@@ -55,6 +56,10 @@ class Store {
   // The schema version this code writes and reads (PRAGMA user_version).
   static constexpr int kSchemaVersion = 1;
 
+  // How long a call waits for another process's lock on the file before
+  // failing with Unavailable.
+  static constexpr absl::Duration kBusyTimeout = absl::Seconds(5);
+
   // Opens the store at `path`, creating the file (mode 0600) and its schema
   // when it does not exist or is empty, and upgrading an older schema.
   // Errors name `path`:
@@ -62,7 +67,11 @@ class Store {
   //   PermissionDenied    the file or directory may not be read or written;
   //   FailedPrecondition  not SQLite, SQLite but not Corral's, or written by
   //                       a newer corral-server;
-  //   others              as SQLite reports them (busy, I/O, corruption).
+  //   DataLoss            damaged: cut short, or a page read while opening
+  //                       is not what SQLite wrote (pages that are not read
+  //                       while opening are checked when they are read);
+  //   Unavailable         another process held it locked for kBusyTimeout;
+  //   others              as SQLite reports them (I/O errors).
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
 
   Store(const Store&) = delete;
@@ -122,6 +131,10 @@ class Store {
   // Checks what the file is, switches it to WAL, creates or upgrades the
   // schema and prepares the statements.
   absl::Status Initialize() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Error() while opening, saying plainly when another process holds the
+  // file locked or the file is damaged.
+  absl::Status OpenError(int rc, const char* doing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back when it or
   // the commit fails. `doing` names the write in errors.
