@@ -159,28 +159,34 @@ class Parser {
   // Consumes the option `match` (already past its own argument) and its
   // value, advancing `i`.
   void ParseOption(Match match, const std::vector<std::string>& args, size_t& i, bool only_positionals) {
+    // In a cluster of short flags, how many letters of the explicit value
+    // earlier flags took. The value is never copied per letter: a cluster
+    // as long as an argument may be (128 KiB) would cost quadratic time.
+    size_t taken = 0;
     while (true) {
       if (match.explicit_value) {
+        absl::string_view rest = absl::string_view(*match.explicit_value).substr(taken);
         if (TakesValue(*match.setting)) {
-          Record(match, match.explicit_value);
+          Record(match, std::string(rest));
           return;
         }
         // A flag without a value followed by more letters: -Dw3 is -D -w3.
-        if (match.spelling.size() == 2 && !match.explicit_value->empty()) {
+        if (match.spelling.size() == 2 && !rest.empty()) {
           Record(match, std::nullopt);
-          std::string next_flag = absl::StrCat("-", match.explicit_value->substr(0, 1));
-          std::string rest = match.explicit_value->substr(1);
+          std::string next_flag = absl::StrCat("-", rest.substr(0, 1));
           const GunicornSetting* next = table_.FindFlag(next_flag);
           if (next == nullptr) {
             parsed_.problems.push_back(
-                absl::StrCat("argument ", match.spelling, ": ignored explicit argument '", *match.explicit_value, "'"));
+                absl::StrCat("argument ", match.spelling, ": ignored explicit argument '", rest, "'"));
             return;
           }
-          match = {next, next_flag, rest.empty() ? std::nullopt : std::optional<std::string>(rest)};
+          match.setting = next;
+          match.spelling = std::move(next_flag);
+          if (++taken == match.explicit_value->size()) match.explicit_value.reset();
           continue;
         }
         parsed_.problems.push_back(
-            absl::StrCat("argument ", match.spelling, ": ignored explicit argument '", *match.explicit_value, "'"));
+            absl::StrCat("argument ", match.spelling, ": ignored explicit argument '", rest, "'"));
         return;
       }
       if (!TakesValue(*match.setting)) {

@@ -1,6 +1,22 @@
 #include "gunicorn/args.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include "gtest/gtest.h"
+
+// Bytes requested from operator new in this test binary, so that a test can
+// bound the work a parse does without timing it.
+std::atomic<size_t> g_allocated_bytes{0};
+
+void* operator new(size_t size) {
+  g_allocated_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace corral::gunicorn {
 namespace {
@@ -144,6 +160,22 @@ TEST(ParseGunicornArgs, OptionalValueTakesTheNextWordOrItsConst) {
   ParsedArgs old = gunicorn::ParseGunicornArgs({"--proxy-protocol", "app:app"}, Table(23, 0));
   EXPECT_TRUE(old.options.count("proxy_protocol"));
   EXPECT_EQ(old.AppUri(), "app:app");
+}
+
+TEST(ParseGunicornArgs, AClusterOfShortFlagsCostsWorkInProportionToItsLength) {
+  // -DDD... is -D -D -D ...; one argument may be 128 KiB long.
+  std::string cluster = "-" + std::string(32 * 1024, 'D');
+  Args args = {cluster, "app:app"};
+  size_t before = g_allocated_bytes.load();
+  ParsedArgs parsed = ParseGunicornArgs(args);
+  size_t allocated = g_allocated_bytes.load() - before;
+  EXPECT_TRUE(parsed.problems.empty());
+  EXPECT_EQ(parsed.options.count("daemon"), 1u);
+  EXPECT_EQ(parsed.AppUri(nullptr), "app:app");
+  // A copy of the rest of the cluster for every letter would be ~1 GiB.
+  EXPECT_LT(allocated, 16 * cluster.size());
+  EXPECT_EQ(Last(ParseGunicornArgs({"-Dw3"}), "workers"), "3");
+  EXPECT_EQ(ParseGunicornArgs({"-DDx"}).problems.at(0), "argument -D: ignored explicit argument 'x'");
 }
 
 }  // namespace
