@@ -64,6 +64,40 @@ using Environ = std::vector<std::pair<std::string, std::string>>;
 
 PyValue Unknown(std::string reason) { return PyValue::Unknown(std::move(reason)); }
 
+// Bounds on what the evaluator builds and copies for one file. Values count
+// their text's bytes plus kValueCost per value, nested values included.
+// Without them a few short lines ask for exponential memory (`a = "x" * 4096`
+// then `a = a * 4096`, or `a += a` over and over) and copying ever larger
+// values (`a = [a, a]` line after line) makes the evaluation quadratic.
+// Gunicorn settings are far smaller; a literal in the file may still be as
+// large as the file.
+constexpr size_t kValueCost = 32;
+constexpr size_t kMaxValueSize = size_t{1} << 20;
+// What all the values that names, operators and calls produce may add up
+// to; past it every further one is unknown.
+constexpr size_t kMaxEvaluatedSize = size_t{8} << 20;
+
+// The size of `v` as the bounds count it, or any number above `limit` once
+// it is known to exceed it.
+size_t ValueSize(const PyValue& v, size_t limit = kMaxEvaluatedSize) {
+  size_t size = kValueCost + v.text.size();
+  for (const PyValue& item : v.items) {
+    if (size > limit) return size;
+    size += ValueSize(item, limit - size);
+  }
+  for (const auto& [key, value] : v.entries) {
+    if (size > limit) return size;
+    size += ValueSize(key, limit - size);
+    if (size > limit) return size;
+    size += ValueSize(value, limit - size);
+  }
+  return size;
+}
+
+PyValue TooLarge() {
+  return Unknown(absl::StrCat("the value would be larger than ", kMaxValueSize >> 20, " MiB; not evaluated"));
+}
+
 // The first Unknown among `values`, if any.
 const PyValue* FirstUnknown(std::initializer_list<const PyValue*> values) {
   for (const PyValue* v : values) {
@@ -116,6 +150,10 @@ PyValue PercentFormat(const std::string& format, const PyValue& args) {
       out += v.Repr();
     } else if (spec == 'd' || spec == 'i') {
       if (v.kind == Kind::kFloat) {
+        // Python prints any finite float's integer part; beyond 64 bits it
+        // is not evaluated (and the conversion would be undefined).
+        if (std::isnan(v.floating)) return Unknown("ValueError: cannot convert float NaN to integer");
+        if (!(std::fabs(v.floating) < 9.2e18)) return Unknown("%d of a float beyond 64-bit integers");
         out += absl::StrCat(static_cast<int64_t>(v.floating));
       } else if (v.is_number()) {
         out += absl::StrCat(v.integer);
@@ -125,6 +163,7 @@ PyValue PercentFormat(const std::string& format, const PyValue& args) {
     } else {
       return Unknown(absl::StrCat("format '%", std::string(1, spec), "' is not evaluated"));
     }
+    if (out.size() > kMaxValueSize) return TooLarge();
   }
   if (next < values.size()) return Unknown("TypeError: not all arguments converted during string formatting");
   return PyValue::Str(out);
@@ -172,6 +211,7 @@ PyValue BraceFormat(const std::string& format, const std::vector<PyValue>& args,
     if (value == nullptr) return Unknown(absl::StrCat("format field '{", field, "}' has no argument"));
     if (value->is_unknown()) return *value;
     out += value->ToStr();
+    if (out.size() > kMaxValueSize) return TooLarge();
     i = close;
   }
   return PyValue::Str(out);
@@ -306,7 +346,10 @@ class Evaluator {
   // Name lookup for the expression parser.
   PyValue Lookup(const std::string& name) {
     auto it = names_.find(name);
-    if (it != names_.end()) return it->second.value;
+    if (it != names_.end()) {
+      if (!Charge(it->second.value)) return Unknown(evaluated_too_much_);
+      return it->second.value;
+    }
     static const std::set<std::string> kBuiltins = {"int", "str", "float", "bool", "len", "abs", "min", "max"};
     if (kBuiltins.count(name)) return PyValue::Builtin(name);
     return Unknown(absl::StrCat("name '", name, "' is not defined in the file"));
@@ -329,6 +372,19 @@ class Evaluator {
       if (entry.first == key.text) return true;
     }
     return false;
+  }
+
+  // Counts `value` against kMaxEvaluatedSize; false once past it.
+  bool Charge(const PyValue& value) {
+    if (evaluated_ > kMaxEvaluatedSize) return false;
+    evaluated_ += ValueSize(value, kMaxEvaluatedSize - evaluated_);
+    return evaluated_ <= kMaxEvaluatedSize;
+  }
+
+  // `value`, or unknown once the file has evaluated too much.
+  PyValue Charged(PyValue value) {
+    if (!Charge(value)) return Unknown(evaluated_too_much_);
+    return value;
   }
 
   PyValue CpuCount() {
@@ -715,7 +771,7 @@ class Evaluator {
     }
     std::string op = t[op_index].text.substr(0, t[op_index].text.size() - 1);
     // Evaluate `current op operand` through the parser's operator rules.
-    Bind(name, ApplyBinary(op, current, operand), line, expression);
+    Bind(name, Charged(ApplyBinary(op, current, operand)), line, expression);
   }
 
   PyValue ApplyBinary(const std::string& op, const PyValue& a, const PyValue& b);
@@ -765,7 +821,10 @@ class Evaluator {
                                            "cannot be evaluated statically"));
       return;
     }
-    if (method == "append") {
+    if (!argument.is_unknown() && (argument.is_sequence() || method == "append") &&
+        ValueSize(binding.value, kMaxValueSize) + ValueSize(argument, kMaxValueSize) > kMaxValueSize) {
+      binding.value = TooLarge();
+    } else if (method == "append") {
       binding.value.items.push_back(argument);
     } else if (argument.is_sequence()) {
       for (const PyValue& item : argument.items) binding.value.items.push_back(item);
@@ -843,6 +902,9 @@ class Evaluator {
   std::optional<Environ> environ_;
   std::string environ_unknown_reason_;
   bool used_cpu_count_ = false;
+  size_t evaluated_ = 0;
+  const std::string evaluated_too_much_ =
+      absl::StrCat("the file builds more than ", kMaxEvaluatedSize >> 20, " MiB of values; not evaluated");
 
   friend class ExpressionParser;
 };
@@ -1120,7 +1182,7 @@ PyValue ExpressionParser::Primary() {
       ++pos_;
       value = Attribute(value, name->text);
     } else if (Accept("(")) {
-      value = CallArguments(value);
+      value = ev_.Charged(CallArguments(value));
     } else if (Accept("[")) {
       size_t start = pos_;
       int depth = 0;
@@ -1298,6 +1360,7 @@ PyValue ExpressionParser::FString(const PyToken& token) {
     PyValue value = ev_.EvaluateText(field);
     if (value.is_unknown()) return value;
     out += conversion == "r" ? value.Repr() : value.ToStr();
+    if (out.size() > kMaxValueSize) return TooLarge();
     i = j;
   }
   flush_literal();
@@ -1492,6 +1555,7 @@ PyValue ExpressionParser::CallArguments(const PyValue& callee) {
       return PyValue::Str(self.text.substr(b, e - b + 1));
     }
     if (method == "split") {
+      if (self.text.size() * kValueCost > kMaxValueSize) return TooLarge();
       std::vector<PyValue> parts;
       if (args.empty() || args[0].kind == Kind::kNone) {
         for (absl::string_view p : absl::StrSplit(self.text, absl::ByAnyChar(" \t\n\r\f\v"), absl::SkipEmpty())) {
@@ -1511,7 +1575,7 @@ PyValue ExpressionParser::CallArguments(const PyValue& callee) {
 }
 
 PyValue ExpressionParser::Binary(absl::string_view op, const PyValue& a, const PyValue& b) {
-  return ev_.ApplyBinary(std::string(op), a, b);
+  return ev_.Charged(ev_.ApplyBinary(std::string(op), a, b));
 }
 
 PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const PyValue& b) {
@@ -1525,6 +1589,10 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
       return PyValue::Int(r);
     }
     if (numbers) return PyValue::Float(AsDouble(a) + AsDouble(b));
+    if ((a.kind == b.kind && (a.kind == Kind::kStr || a.kind == Kind::kBytes || a.is_sequence())) &&
+        ValueSize(a, kMaxValueSize) + ValueSize(b, kMaxValueSize) > kMaxValueSize) {
+      return TooLarge();
+    }
     if (a.kind == Kind::kStr && b.kind == Kind::kStr) return PyValue::Str(a.text + b.text);
     if (a.kind == Kind::kBytes && b.kind == Kind::kBytes) return PyValue::Bytes(a.text + b.text);
     if (a.kind == b.kind && a.is_sequence()) {
@@ -1556,6 +1624,7 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
     if (seq != nullptr && (count->kind == Kind::kInt || count->kind == Kind::kBool)) {
       int64_t n = std::max<int64_t>(0, count->integer);
       if (n > 4096) return Unknown("sequence repetition too large to evaluate");
+      if (n > 0 && ValueSize(*seq, kMaxValueSize) * static_cast<size_t>(n) > kMaxValueSize) return TooLarge();
       if (seq->kind == Kind::kStr) {
         std::string out;
         for (int64_t k = 0; k < n; ++k) out += seq->text;
@@ -1587,10 +1656,13 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
   }
   if (op == "**") {
     if (ints && b.integer >= 0) {
+      // 0, 1 and -1 keep their magnitude whatever the exponent; any other
+      // base overflows within 63 multiplications.
+      if (a.integer == -1) return PyValue::Int(b.integer % 2 == 0 ? 1 : -1);
+      if (b.integer > 0 && (a.integer == 0 || a.integer == 1)) return PyValue::Int(a.integer);
       int64_t result = 1;
       for (int64_t k = 0; k < b.integer; ++k) {
         if (__builtin_mul_overflow(result, a.integer, &result)) return Unknown("integer overflow");
-        if (result == 0 || result == 1) break;
       }
       return PyValue::Int(result);
     }
@@ -1604,8 +1676,9 @@ PyValue Evaluator::ApplyBinary(const std::string& op, const PyValue& a, const Py
     if (op == "^") return PyValue::Int(a.integer ^ b.integer);
     if (b.integer < 0) return Unknown("ValueError: negative shift count");
     if (op == ">>") return PyValue::Int(b.integer >= 63 ? (a.integer < 0 ? -1 : 0) : a.integer >> b.integer);
-    if (b.integer >= 63 ||
-        (a.integer != 0 && std::abs(a.integer) > (std::numeric_limits<int64_t>::max() >> b.integer))) {
+    // a << b overflows when a lies outside [-2**63 >> b, 2**63 >> b).
+    int64_t bound = b.integer >= 63 ? 0 : std::numeric_limits<int64_t>::max() >> b.integer;
+    if (b.integer >= 63 ? a.integer != 0 : (a.integer > bound || a.integer < -bound - 1)) {
       return Unknown("integer overflow");
     }
     return PyValue::Int(a.integer * (int64_t{1} << b.integer));

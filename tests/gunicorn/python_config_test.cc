@@ -1,5 +1,6 @@
 #include "gunicorn/python_config.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace corral::gunicorn {
@@ -304,6 +305,58 @@ TEST(EvaluatePythonConfig, HostileInputDoesNotBlowUp) {
   EXPECT_EQ(Repr(Eval("a = 2 ** 100\n"), "a"), "<unknown: integer overflow>");
   std::string long_line = "a = '" + std::string(1 << 20, 'x') + "'\n";
   EXPECT_EQ(Eval(long_line).names.at("a").value.text.size(), size_t{1} << 20);
+}
+
+TEST(EvaluatePythonConfig, ValuesThatDoubleLineAfterLineStopAtOneMebibyte) {
+  // Each of these would ask for terabytes within a few lines.
+  std::string repeat = "a = 'xxxx' * 4096\nb = a * 4096\n";
+  PythonConfigResult r = Eval(repeat);
+  EXPECT_EQ(r.names.at("a").value.text.size(), 16384u);
+  EXPECT_NE(Repr(r, "b").find("larger than 1 MiB"), std::string::npos) << Repr(r, "b");
+  for (const char* doubling : {"a += a\n", "a = a + a\n", "a = f'{a}{a}'\n", "a = '%s%s' % (a, a)\n",
+                               "a = '{}{}'.format(a, a)\n"}) {
+    std::string source = "a = 'x' * 4096\n";
+    for (int i = 0; i < 40; ++i) source += doubling;
+    EXPECT_NE(Repr(Eval(source), "a").find("larger than 1 MiB"), std::string::npos) << doubling;
+  }
+  // A list of 2**14 values is half a MiB as the evaluator counts (32 per
+  // value); the 15th doubling would pass 1 MiB.
+  std::string extend = "a = [1]\n";
+  for (int i = 0; i < 14; ++i) extend += "a.extend(a)\n";
+  EXPECT_EQ(Eval(extend).names.at("a").value.items.size(), 16384u);
+  extend += "a.extend(a)\n";
+  EXPECT_NE(Repr(Eval(extend), "a").find("larger than 1 MiB"), std::string::npos);
+}
+
+TEST(EvaluatePythonConfig, CopyingLargeValuesOverAndOverStopsBeingEvaluated) {
+  // b is just under 1 MiB; copying it eight times reaches the 8 MiB the
+  // evaluator spends on one file.
+  std::string source = "a = 'x' * 4096\nb = a * 250\n";
+  for (int i = 1; i <= 9; ++i) source += absl::StrCat("c", i, " = b\n");
+  PythonConfigResult r = Eval(source);
+  EXPECT_EQ(r.names.at("c1").value.text.size(), 4096u * 250);
+  EXPECT_EQ(r.names.at("c7").value.text.size(), 4096u * 250);
+  EXPECT_NE(Repr(r, "c9").find("more than 8 MiB of values"), std::string::npos) << Repr(r, "c9");
+}
+
+TEST(EvaluatePythonConfig, IntegerEdgeCases) {
+  PythonConfigResult r = Eval(
+      "odd = (-1) ** 3\n"
+      "even = (-1) ** 1000000000000\n"
+      "one = 1 ** 1000000000000\n"
+      "smallest = (-4611686018427387904) << 1\n"
+      "beyond = (-9223372036854775807 - 1) << 1\n"
+      "truncated = '%d' % 2.75\n"
+      "huge = '%d' % 1e300\n"
+      "nan = '%d' % float('nan')\n");
+  EXPECT_EQ(Repr(r, "odd"), "-1");
+  EXPECT_EQ(Repr(r, "even"), "1");
+  EXPECT_EQ(Repr(r, "one"), "1");
+  EXPECT_EQ(Repr(r, "smallest"), "-9223372036854775808");
+  EXPECT_EQ(Repr(r, "beyond"), "<unknown: integer overflow>");
+  EXPECT_EQ(Repr(r, "truncated"), "'2'");
+  EXPECT_EQ(Repr(r, "huge"), "<unknown: %d of a float beyond 64-bit integers>");
+  EXPECT_EQ(Repr(r, "nan"), "<unknown: ValueError: cannot convert float NaN to integer>");
 }
 
 TEST(ParsePythonInt, Bases) {
