@@ -1,15 +1,30 @@
 #include "agent/request_window.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 
 namespace corral::agent {
+namespace {
+
+// Adds a count to a running total, saturating instead of overflowing:
+// whatever reaches the statsd port can send counts.
+void AddCount(int64_t& total, double n) {
+  int64_t add = static_cast<int64_t>(std::llround(std::clamp(n, -1e18, 1e18)));
+  if (__builtin_add_overflow(total, add, &total)) {
+    total = add > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+}
+
+}  // namespace
 
 int RequestWindow::Bucket(double ms) {
   if (!(ms > kMinMs)) return 0;
+  if (!(ms < kMinMs * std::pow(kGrowth, kBuckets))) return kBuckets - 1;
   int b = static_cast<int>(std::ceil(std::log(ms / kMinMs) / std::log(kGrowth)));
   return std::min(std::max(b, 0), kBuckets - 1);
 }
@@ -32,7 +47,7 @@ void RequestWindow::Add(const StatsdMetric& m, absl::Time now) {
   double n = m.type == "c" ? m.value / m.sample_rate : m.value;
   if (m.name == "gunicorn.requests" && m.type == "c") {
     SlotAt(now).requests += n;
-    requests_total_ += static_cast<int64_t>(std::llround(n));
+    AddCount(requests_total_, n);
   } else if (m.name == "gunicorn.request.duration" && (m.type == "ms" || m.type == "h" || m.type == "d")) {
     Slot& slot = SlotAt(now);
     double weight = 1 / m.sample_rate;
@@ -47,11 +62,11 @@ void RequestWindow::Add(const StatsdMetric& m, absl::Time now) {
     Slot& slot = SlotAt(now);
     slot.responses += n;
     if (status >= 500 && status < 600) slot.errors += n;
-    responses_total_[code] += static_cast<int64_t>(std::llround(n));
+    AddCount(responses_total_[code], n);
   } else if (m.name == "gunicorn.workers" && m.type == "g") {
     workers_ = static_cast<int64_t>(m.value);
   } else if (m.name == "gunicorn.log.critical" && m.type == "c") {
-    critical_total_ += static_cast<int64_t>(std::llround(n));
+    AddCount(critical_total_, n);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "agent/statsd.h"
 
+#include <cmath>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -7,6 +9,14 @@
 #include "absl/strings/strip.h"
 
 namespace corral::agent {
+namespace {
+
+// Bounds that keep every count derived from a line (value / sample rate)
+// well inside 64-bit integers; no Gunicorn metric comes near them.
+constexpr double kMaxMagnitude = 1e12;
+constexpr double kMinSampleRate = 1e-6;
+
+}  // namespace
 
 absl::StatusOr<StatsdMetric> ParseStatsdLine(absl::string_view line) {
   line = absl::StripTrailingAsciiWhitespace(line);
@@ -26,6 +36,9 @@ absl::StatusOr<StatsdMetric> ParseStatsdLine(absl::string_view line) {
   if (!absl::SimpleAtod(line.substr(colon + 1, bar - colon - 1), &m.value)) {
     return absl::InvalidArgumentError("the value is not a number");
   }
+  if (!std::isfinite(m.value) || std::fabs(m.value) > kMaxMagnitude) {
+    return absl::InvalidArgumentError("the value is not a finite number within 1e12");
+  }
   std::vector<absl::string_view> fields = absl::StrSplit(line.substr(bar + 1), '|');
   m.type = std::string(fields[0]);
   if (m.type != "c" && m.type != "g" && m.type != "ms" && m.type != "h" && m.type != "s" && m.type != "d") {
@@ -33,9 +46,10 @@ absl::StatusOr<StatsdMetric> ParseStatsdLine(absl::string_view line) {
   }
   for (size_t i = 1; i < fields.size(); ++i) {
     if (absl::ConsumePrefix(&fields[i], "@")) {
-      if (!absl::SimpleAtod(fields[i], &m.sample_rate) || m.sample_rate <= 0 || m.sample_rate > 1) {
+      if (!absl::SimpleAtod(fields[i], &m.sample_rate) || !(m.sample_rate > 0 && m.sample_rate <= 1)) {
         return absl::InvalidArgumentError("the sample rate is not in (0, 1]");
       }
+      if (m.sample_rate < kMinSampleRate) return absl::InvalidArgumentError("the sample rate is below 1e-6");
     } else if (!absl::StartsWith(fields[i], "#")) {
       return absl::InvalidArgumentError("unknown field after the type");
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "agent/request_window.h"
@@ -105,6 +106,37 @@ TEST(RequestWindow, QuantilesAreWithinTwoPercentOfTheTruth) {
   for (double v : {0.05, 1.0, 37.2, 4000.0}) {
     EXPECT_NEAR(RequestWindow::BucketValue(RequestWindow::Bucket(v)), v, v * 0.02) << v;
   }
+}
+
+TEST(ParseStatsdLine, RefusesValuesNoCountCanHold) {
+  for (const char* line : {"gunicorn.request.duration:inf|ms", "gunicorn.request.duration:1e999|ms",
+                           "gunicorn.requests:nan|c", "gunicorn.requests:2e12|c"}) {
+    EXPECT_EQ(ParseStatsdLine(line).status().message(), "the value is not a finite number within 1e12") << line;
+  }
+  EXPECT_EQ(ParseStatsdLine("gunicorn.requests:1|c|@1e-9").status().message(), "the sample rate is below 1e-6");
+  EXPECT_EQ(ParseStatsdLine("gunicorn.requests:1|c|@nan").status().message(), "the sample rate is not in (0, 1]");
+  EXPECT_TRUE(ParseStatsdLine("gunicorn.requests:1e12|c|@1e-6").ok());
+}
+
+TEST(RequestWindow, TotalsSaturateInsteadOfOverflowing) {
+  // The largest count a line may stand for is 1e12 / 1e-6 = 1e18; ten of
+  // them exceed what 64 bits hold.
+  RequestWindow w(kT0);
+  for (int i = 0; i < 10; ++i) {
+    w.Add(M("gunicorn.requests", 1e12, "c", 1e-6), kT0);
+    w.Add(M("gunicorn.request.status.200", 1e12, "c", 1e-6), kT0);
+    w.Add(M("gunicorn.log.critical", 1e12, "c", 1e-6), kT0);
+  }
+  corral::v1::RequestStats r = w.Summarize(kT0 + absl::Seconds(1));
+  EXPECT_EQ(r.requests_total(), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(r.responses_total().at("200"), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(r.critical_logs_total(), std::numeric_limits<int64_t>::max());
+}
+
+TEST(RequestWindow, DurationsBeyondTheLastBucketFallInIt) {
+  EXPECT_EQ(RequestWindow::Bucket(std::numeric_limits<double>::infinity()), RequestWindow::kBuckets - 1);
+  EXPECT_EQ(RequestWindow::Bucket(1e300), RequestWindow::kBuckets - 1);
+  EXPECT_EQ(RequestWindow::Bucket(std::nan("")), 0);
 }
 
 }  // namespace
