@@ -56,6 +56,16 @@ absl::Status GetNumber(const Json* value, absl::string_view field, double& out) 
   return absl::OkStatus();
 }
 
+// A moment as Unix seconds: a number within what absl::Time and the
+// millisecond conversions downstream hold (year 1970 to about 5000).
+absl::Status GetUnixSeconds(const Json* value, absl::string_view field, double& out) {
+  double seconds = out;
+  CORRAL_RETURN_IF_ERROR(GetNumber(value, field, seconds));
+  if (seconds < 0 || seconds > 1e11) return Invalid(field, "not a time between 1970 and the year 5000");
+  out = seconds;
+  return absl::OkStatus();
+}
+
 absl::Status GetInteger(const Json* value, absl::string_view field, std::optional<int64_t>& out) {
   if (Absent(value)) return absl::OkStatus();
   if (value->type != Json::Type::kNumber || !value->integer) return Invalid(field, "not an integer");
@@ -101,7 +111,7 @@ absl::Status ReadLastEvent(const Json& value, HookReport& report) {
   HookEvent event;
   CORRAL_RETURN_IF_ERROR(GetString(value.Find("name"), "last_event.name", event.name));
   if (event.name.empty()) return Invalid("last_event.name", "missing");
-  CORRAL_RETURN_IF_ERROR(GetNumber(value.Find("unix"), "last_event.unix", event.unix_seconds));
+  CORRAL_RETURN_IF_ERROR(GetUnixSeconds(value.Find("unix"), "last_event.unix", event.unix_seconds));
   if (value.keys.size() > 32) return Invalid("last_event", "too many fields");
   for (size_t i = 0; i < value.keys.size(); ++i) {
     const std::string& key = value.keys[i];
@@ -144,8 +154,8 @@ absl::StatusOr<HookReport> ParseHookReport(absl::string_view json) {
 
   const Json* started = doc->Find("started_at_unix");
   if (Absent(started)) return Invalid("started_at_unix", "missing");
-  CORRAL_RETURN_IF_ERROR(GetNumber(started, "started_at_unix", report.started_at_unix));
-  CORRAL_RETURN_IF_ERROR(GetNumber(doc->Find("written_at_unix"), "written_at_unix", report.written_at_unix));
+  CORRAL_RETURN_IF_ERROR(GetUnixSeconds(started, "started_at_unix", report.started_at_unix));
+  CORRAL_RETURN_IF_ERROR(GetUnixSeconds(doc->Find("written_at_unix"), "written_at_unix", report.written_at_unix));
 
   const Json* settings = doc->Find("settings");
   if (Absent(settings)) return Invalid("settings", "missing");

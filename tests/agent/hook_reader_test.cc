@@ -147,6 +147,18 @@ TEST(ParseHookReport, RefusesWrongTypesAndValues) {
   EXPECT_EQ(ErrorOf(Report(R"("worker_class": ["sync"])")), "worker_class: not a string");
 }
 
+TEST(ParseHookReport, RefusesTimesNoClockHolds) {
+  // 1.7e61 seconds is beyond what milliseconds in 64 bits hold.
+  EXPECT_EQ(ErrorOf(R"({"version": 1, "pid": 12, "started_at_unix": 1.7e61, "settings": {}})"),
+            "started_at_unix: not a time between 1970 and the year 5000");
+  EXPECT_EQ(ErrorOf(R"({"version": 1, "pid": 12, "started_at_unix": -1, "settings": {}})"),
+            "started_at_unix: not a time between 1970 and the year 5000");
+  EXPECT_EQ(ErrorOf(Report(R"("written_at_unix": 1e300)")),
+            "written_at_unix: not a time between 1970 and the year 5000");
+  EXPECT_EQ(ErrorOf(Report(R"("last_event": {"name": "x", "unix": 1e20})")),
+            "last_event.unix: not a time between 1970 and the year 5000");
+}
+
 TEST(ParseHookReport, RefusesWhatASnapshotCouldNotCarry) {
   std::string many;
   for (int i = 0; i < 401; ++i) absl::StrAppend(&many, i ? "," : "", "\"s", i, "\": \"1\"");
