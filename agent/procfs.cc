@@ -1,5 +1,6 @@
 #include "agent/procfs.h"
 
+#include <cmath>
 #include <limits>
 #include <type_traits>
 
@@ -155,7 +156,7 @@ absl::StatusOr<std::vector<int>> ParseChildren(absl::string_view content) {
 absl::StatusOr<double> ParseUptime(absl::string_view content) {
   std::vector<absl::string_view> fields = absl::StrSplit(content, absl::ByAnyChar(" \n"), absl::SkipEmpty());
   double seconds = 0;
-  if (fields.empty() || !absl::SimpleAtod(fields[0], &seconds) || seconds < 0) {
+  if (fields.empty() || !absl::SimpleAtod(fields[0], &seconds) || !std::isfinite(seconds) || seconds < 0) {
     return Malformed("uptime", "expected seconds since boot");
   }
   return seconds;

@@ -96,6 +96,8 @@ TEST(ParseUptime, ReadsFirstField) {
   EXPECT_DOUBLE_EQ(*ParseUptime("18033.52 35000.10\n"), 18033.52);
   EXPECT_FALSE(ParseUptime("").ok());
   EXPECT_FALSE(ParseUptime("-4 1").ok());
+  EXPECT_FALSE(ParseUptime("nan 1\n").ok());
+  EXPECT_FALSE(ParseUptime("inf 1\n").ok());
 }
 
 TEST(CountCpuList, CountsRangesAndSingles) {
