@@ -131,6 +131,16 @@ CgroupDirs LocateCgroupDirs(const std::vector<CgroupMembership>& memberships, co
   return dirs;
 }
 
+namespace {
+
+std::optional<double> QuotaCores(int64_t quota, int64_t period) {
+  double cores = static_cast<double>(quota) / static_cast<double>(period);
+  if (cores > kMaxCpuQuotaCores) return std::nullopt;
+  return cores;
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view content) {
   std::vector<absl::string_view> parts = absl::StrSplit(absl::StripAsciiWhitespace(content), ' ', absl::SkipEmpty());
   if (parts.empty() || parts.size() > 2) return Malformed("cpu.max", "expected 'QUOTA PERIOD'");
@@ -141,7 +151,7 @@ absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view content) {
   if (parts.size() == 2 && (!absl::SimpleAtoi(parts[1], &period) || period <= 0)) {
     return Malformed("cpu.max", "bad period");
   }
-  return std::optional<double>(static_cast<double>(quota) / static_cast<double>(period));
+  return QuotaCores(quota, period);
 }
 
 absl::StatusOr<std::optional<double>> ParseCfsQuota(absl::string_view quota_text, absl::string_view period_text) {
@@ -154,7 +164,7 @@ absl::StatusOr<std::optional<double>> ParseCfsQuota(absl::string_view quota_text
     return Malformed("cpu.cfs_period_us", "not a positive number");
   }
   if (quota == 0) return Malformed("cpu.cfs_quota_us", "zero");
-  return std::optional<double>(static_cast<double>(quota) / static_cast<double>(period));
+  return QuotaCores(quota, period);
 }
 
 absl::StatusOr<std::optional<int64_t>> ParseLimit(absl::string_view content) {

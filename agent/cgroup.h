@@ -51,6 +51,10 @@ struct CgroupDirs {
 // mount's root (cgroup namespaces) falls back to the mount point itself.
 CgroupDirs LocateCgroupDirs(const std::vector<CgroupMembership>& memberships, const std::vector<MountEntry>& mounts);
 
+// A CPU quota above this many cores limits nothing on any machine; it is
+// read as no limit (the kernel accepts quotas of billions of cores).
+inline constexpr double kMaxCpuQuotaCores = 1 << 20;
+
 // cgroup v2 cpu.max: "max 100000" -> nullopt (unlimited); "150000 100000" -> 1.5.
 absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view content);
 

@@ -59,6 +59,30 @@ absl::Status CheckProcess(Where where, const corral::v1::ProcessFacts& p) {
   return absl::OkStatus();
 }
 
+absl::Status CheckResources(Where where, const corral::v1::ContainerResources& r) {
+  if (r.has_cpu_quota_cores() &&
+      (!std::isfinite(r.cpu_quota_cores()) || r.cpu_quota_cores() <= 0 || r.cpu_quota_cores() > kMaxCpus)) {
+    return Invalid(where(), absl::StrCat("cpu_quota_cores ", r.cpu_quota_cores(), " is out of range"));
+  }
+  if (r.effective_cpus() < 0 || r.effective_cpus() > kMaxCpus) {
+    return Invalid(where(), absl::StrCat("effective_cpus ", r.effective_cpus(), " is out of range"));
+  }
+  if ((r.has_memory_limit_bytes() && r.memory_limit_bytes() < 0) || r.memory_usage_bytes() < 0 || r.oom_kills() < 0 ||
+      (r.has_pids_limit() && r.pids_limit() < 0) || r.pids_current() < 0) {
+    return Invalid(where(), "negative memory, OOM kill or pid count");
+  }
+  for (const std::string* s : {&r.cgroup_version(), &r.cgroup_path()}) {
+    absl::Status st = CheckString(where, *s);
+    if (!st.ok()) return st;
+  }
+  if (r.read_errors_size() > 64) return Invalid(where(), "too many read_errors");
+  for (const std::string& e : r.read_errors()) {
+    absl::Status s = CheckString(where, e);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateName(const std::string& what, const std::string& name) {
@@ -136,6 +160,8 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
       if (!s.ok()) return s;
     }
     if (inst.worker_restarts() < 0) return Invalid(where(), "negative worker_restarts");
+    s = CheckResources([&] { return where() + ".resources"; }, inst.resources());
+    if (!s.ok()) return s;
     if (inst.warnings_size() > 256) return Invalid(where(), "too many warnings");
   }
   if (snapshot.has_request_stats()) {

@@ -20,6 +20,7 @@ inline constexpr int kMaxArgs = 4096;
 inline constexpr size_t kMaxStringBytes = 16 * 1024;
 inline constexpr size_t kMaxNameBytes = 253;
 inline constexpr int kMaxPid = 1 << 22;  // the kernel's pid_max ceiling
+inline constexpr double kMaxCpus = 1 << 20;  // CPU quota and cpuset sizes
 inline constexpr int64_t kMinIntervalMs = 50;
 inline constexpr int64_t kMaxIntervalMs = 3600 * 1000;
 

@@ -66,6 +66,13 @@ TEST(ParseCpuMax, QuotaOverPeriodOrUnlimited) {
   EXPECT_FALSE(ParseCpuMax("").ok());
 }
 
+TEST(ParseCpuMax, AQuotaOfMoreCoresThanAnyMachineIsNoLimit) {
+  // The kernel takes it; 9.2e18 cores would overflow whatever counts CPUs.
+  EXPECT_FALSE(ParseCpuMax("9223372036854775807 1\n")->has_value());
+  EXPECT_FALSE(ParseCfsQuota("9223372036854775807\n", "1\n")->has_value());
+  EXPECT_DOUBLE_EQ(**ParseCpuMax("104857600000 100000\n"), kMaxCpuQuotaCores);
+}
+
 TEST(ParseCfsQuota, MinusOneIsUnlimited) {
   EXPECT_DOUBLE_EQ(**ParseCfsQuota("50000\n", "100000\n"), 0.5);
   EXPECT_FALSE(ParseCfsQuota("-1\n", "100000\n")->has_value());

@@ -36,6 +36,25 @@ TEST(ValidateSnapshot, RefusesAbsurdValues) {
   EXPECT_NE(Why(nan.Build()).find("bad value"), std::string::npos);
 }
 
+TEST(ValidateSnapshot, RefusesAbsurdContainerResources) {
+  // 2.4e29 cores once reached an int conversion in the rules.
+  SnapshotBuilder quota("api", "r1");
+  quota.Master(10, 1, 1).Cgroup(100, 0, 0, 2.4e29);
+  EXPECT_EQ(Why(quota.Build()), "instances[0].resources: cpu_quota_cores 2.4e+29 is out of range");
+  SnapshotBuilder nan("api", "r1");
+  nan.Master(10, 1, 1).Cgroup(100, 0, 0, 1).last()->mutable_resources()->set_cpu_quota_cores(std::nan(""));
+  EXPECT_EQ(Why(nan.Build()), "instances[0].resources: cpu_quota_cores nan is out of range");
+  SnapshotBuilder cpus("api", "r1");
+  cpus.Master(10, 1, 1).Cgroup(100, 0).last()->mutable_resources()->set_effective_cpus(-2);
+  EXPECT_EQ(Why(cpus.Build()), "instances[0].resources: effective_cpus -2 is out of range");
+  SnapshotBuilder memory("api", "r1");
+  memory.Master(10, 1, 1).Cgroup(-1, 0);
+  EXPECT_EQ(Why(memory.Build()), "instances[0].resources: negative memory, OOM kill or pid count");
+  SnapshotBuilder fine("api", "r1");
+  fine.Master(10, 1, 1).Cgroup(100, 1 << 30, 2, 1.5);
+  EXPECT_TRUE(ValidateSnapshot(fine.Build()).ok());
+}
+
 TEST(ValidateSnapshot, RefusesMissingIdentityAndBadIntervals) {
   EXPECT_EQ(Why(SnapshotBuilder("", "r1").Build()), "agent.service is empty");
   EXPECT_NE(Why(SnapshotBuilder("api", "has space").Build()).find("printable ASCII without spaces"), std::string::npos);
