@@ -6,7 +6,7 @@ CTEST_JOBS ?= 2
 # Extra ctest arguments for `make test`, e.g. CTEST_ARGS="-L unit".
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build test unit integration containers bench demo demo-down clean
+.PHONY: all deps configure build test unit integration containers bench demo demo-down clean fuzz
 
 all: build
 
@@ -39,6 +39,15 @@ demo-down:
 
 bench: build
 	@bash bench/run.sh
+
+# The libFuzzer targets under fuzz/, built with clang in build-fuzz/ and run
+# one after the other for FUZZ_SECONDS each (FUZZ_TARGETS: a subset, e.g.
+# "procfs statsd"). `make test` replays their committed corpora.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	@bash scripts/install-deps.sh build fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_TARGETS)
 
 clean:
 	@rm -rf $(BUILD_DIR)
