@@ -41,64 +41,27 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "httplib.h"
+#include "tests/support/simulated_agents.h"
 #include "tests/support/subprocess.h"
 
 namespace {
 
+using corral::testing::Channels;
 using corral::testing::FreePort;
+using corral::testing::RssKb;
+using corral::testing::Serialize;
+
+// Agent i's message: the fixture's snapshot as instance-i of svc-(i / 10).
+grpc::ByteBuffer AgentMessage(const corral::v1::Snapshot& snapshot, int i, bool steady_state) {
+  return corral::testing::AgentMessageBytes(snapshot, absl::StrCat("svc-", i / 10), absl::StrCat("instance-", i),
+                                            steady_state);
+}
 
 struct Options {
   std::vector<int> instances = {1000, 10000};
   int seconds = 5;
   int connections = 16;
 };
-
-grpc::ByteBuffer Serialize(const google::protobuf::Message& m) {
-  grpc::ByteBuffer buffer;
-  bool own = false;
-  (void)grpc::SerializationTraits<google::protobuf::Message>::Serialize(m, &buffer, &own);
-  return buffer;
-}
-
-// A realistic snapshot: the fixture's stale-replica master, with 3 workers.
-corral::v1::Snapshot Template() {
-  corral::agent::ProbeOptions options;
-  options.proc_root = std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet";
-  corral::v1::Snapshot s = corral::agent::Probe(options).Discover();
-  corral::v1::Snapshot out;
-  *out.add_instances() = s.instances(0);
-  corral::v1::GunicornInstance* inst = out.mutable_instances(0);
-  while (inst->workers_size() < 3) *inst->add_workers() = inst->workers(0);
-  out.mutable_agent()->set_service("svc");
-  out.mutable_agent()->set_hostname("bench-host");
-  out.mutable_agent()->set_agent_version("bench");
-  out.mutable_agent()->set_interval_ms(5000);
-  return out;
-}
-
-std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& address, int n) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < n; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    args.SetInt("corral.bench.connection", i);  // a distinct connection each
-    channels.push_back(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-  }
-  return channels;
-}
-
-int64_t RssKb(int pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
-      int64_t kb = 0;
-      if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &kb)) return kb;
-    }
-  }
-  return 0;
-}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -360,23 +323,6 @@ void Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool un
   server->Shutdown(std::chrono::system_clock::now());
 }
 
-// Agent i's message: its own identity on the template snapshot; in steady
-// state, with the configuration left out as an uplink does after its first
-// message on a stream.
-grpc::ByteBuffer AgentMessage(const corral::v1::Snapshot& snapshot, int i, bool steady_state) {
-  corral::v1::AgentMessage message;
-  *message.mutable_snapshot() = snapshot;
-  message.mutable_snapshot()->mutable_agent()->set_service(absl::StrCat("svc-", i / 10));
-  message.mutable_snapshot()->mutable_agent()->set_instance(absl::StrCat("instance-", i));
-  if (steady_state) {
-    corral::agent::ConfigDelta delta;
-    corral::v1::AgentMessage first = message;
-    delta.Apply(*first.mutable_snapshot());
-    delta.Apply(*message.mutable_snapshot());
-  }
-  return Serialize(message);
-}
-
 int64_t CpuTicks(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -547,7 +493,7 @@ int main(int argc, char** argv) {
       o.connections = std::atoi(argv[i + 1]);
     }
   }
-  corral::v1::Snapshot snapshot = Template();
+  corral::v1::Snapshot snapshot = corral::testing::FixtureSnapshot(3, absl::Seconds(5));
   std::printf("$ build/bench/fleet_load --seconds %d --connections %d (%u cores)\n", o.seconds, o.connections,
               std::thread::hardware_concurrency());
   corral::v1::AgentMessage message;
