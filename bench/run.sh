@@ -26,3 +26,6 @@ build/bench/history_bench
 echo
 echo "\$ bash bench/history_cli.sh"
 bash bench/history_cli.sh build 20
+echo
+# One minute away here; the figures for ten minutes: --minutes 10.
+build/bench/server_away --minutes 1
