@@ -6,7 +6,7 @@ CTEST_JOBS ?= 2
 # Extra ctest arguments for `make test`, e.g. CTEST_ARGS="-L unit".
 CTEST_ARGS ?=
 
-.PHONY: all deps configure build test unit integration containers bench demo demo-down clean fuzz
+.PHONY: all deps configure build test unit integration containers bench demo demo-down clean fuzz test-sanitize
 
 all: build
 
@@ -39,6 +39,18 @@ demo-down:
 
 bench: build
 	@bash bench/run.sh
+
+# Sanitizers: builds build-sanitize/ (SANITIZE_DIR) with AddressSanitizer,
+# LeakSanitizer and UndefinedBehaviorSanitizer (-DCORRAL_SANITIZE=ON, shared
+# linking) and runs the unit, integration and e2e tests with every finding
+# fatal, in the tests and in the servers, agents and CLIs they start; see
+# tests/sanitize/run.sh. Not part of `make test`: sanitized code runs 2-3x
+# slower and the extra build does not fit its time budget.
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_SANITIZE=ON -DCORRAL_STATIC_LINK=OFF >/dev/null
+	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	@CTEST_JOBS=$(CTEST_JOBS) bash tests/sanitize/run.sh $(SANITIZE_DIR) $(CTEST_ARGS)
 
 # The libFuzzer targets under fuzz/, built with clang in build-fuzz/ and run
 # one after the other for FUZZ_SECONDS each (FUZZ_TARGETS: a subset, e.g.
