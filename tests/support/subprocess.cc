@@ -231,10 +231,23 @@ int CountOccurrences(const std::string& text, const std::string& needle) {
   return n;
 }
 
+namespace {
+
+// How long a child gets to exit after SIGTERM before SIGKILL. A sanitized
+// child runs slower and checks for leaks on exit; killing it first would skip
+// that check without a word.
+#ifdef CORRAL_SANITIZE
+constexpr absl::Duration kStopGrace = absl::Seconds(20);
+#else
+constexpr absl::Duration kStopGrace = absl::Seconds(3);
+#endif
+
+}  // namespace
+
 Process::~Process() {
   if (pid_ <= 0) return;
   ::kill(-pid_, SIGTERM);
-  if (!reaped_ && Wait(absl::Seconds(3)) == -1) {
+  if (!reaped_ && Wait(kStopGrace) == -1) {
     ::kill(-pid_, SIGKILL);
     Wait(absl::Seconds(3));
   }
