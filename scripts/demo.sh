@@ -14,16 +14,26 @@
 # Gunicorn and a corral-agent inside; agents reach the server through a unix
 # socket, since each container has its own loopback. `make demo-down` stops
 # everything this script started.
+#
+# CORRAL_BIN_DIR (default build/bin) says which build's binaries run, and
+# CORRAL_DEMO_DIR (default .demo) where the state and logs go: the end-to-end
+# test runs its own build's binaries in a directory of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-demo="$root/.demo"
-bin="$root/build/bin"
+demo="${CORRAL_DEMO_DIR:-$root/.demo}"
+bin="${CORRAL_BIN_DIR:-$root/build/bin}"
 
 down() {
   if [[ -f "$demo/pids" ]]; then
     while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done <"$demo/pids"
-    sleep 0.5
+    # Up to 10 s to exit on their own (the server records its stop first).
+    for _ in $(seq 100); do
+      alive=0
+      while read -r pid; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$demo/pids"
+      [[ $alive -eq 0 ]] && break
+      sleep 0.1
+    done
     while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$demo/pids"
     rm -f "$demo/pids"
     echo "demo stopped"

@@ -17,16 +17,20 @@ namespace {
 TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
   std::string port = std::to_string(corral::testing::FreePort());
   std::string script = corral::testing::SourceDir() + "/scripts/demo.sh";
-  corral::testing::RunResult up =
-      corral::testing::RunCommand({"bash", script, "up"}, {{"CORRAL_DEMO_PORT", port}}, "", absl::Seconds(90));
-  std::string pids_file = corral::testing::SourceDir() + "/.demo/pids";
+  // This build's binaries, and a state directory no other run of the demo
+  // shares.
+  std::string demo_dir = corral::testing::MakeTempDir("demo");
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"CORRAL_DEMO_PORT", port}, {"CORRAL_BIN_DIR", CORRAL_BIN_DIR}, {"CORRAL_DEMO_DIR", demo_dir}};
+  corral::testing::RunResult up = corral::testing::RunCommand({"bash", script, "up"}, env, "", absl::Seconds(90));
+  std::string pids_file = demo_dir + "/pids";
   std::vector<int> pids;
   {
     std::ifstream in(pids_file);
     int pid;
     while (in >> pid) pids.push_back(pid);
   }
-  corral::testing::RunResult down = corral::testing::RunCommand({"bash", script, "down"});
+  corral::testing::RunResult down = corral::testing::RunCommand({"bash", script, "down"}, env);
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   EXPECT_NE(up.out.find("api-backend  3/3       3,3,1         1,3         critical"), std::string::npos) << up.out;
   EXPECT_NE(up.out.find("billing      1/1       2             2           ok"), std::string::npos) << up.out;
