@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -46,13 +47,17 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
+  // The HTTP port opens after the gRPC ones: wait for its line too.
+  auto http_flag = std::find(argv.begin(), argv.end(), "--http");
+  bool serves_http = http_flag != argv.end() && std::next(http_flag) != argv.end() && *std::next(http_flag) != "off";
   std::string log = dir + "/server.log";
   ::unlink(log.c_str());  // a restart waits for its own "listening" line
   s->process_ = Process::Start(argv, {}, log);
   bool up = WaitFor(
       [&] {
         std::string text = ReadLog(log);
-        return absl::StrContains(text, "listening on " + s->address_) && absl::StrContains(text, "unix:");
+        return absl::StrContains(text, "listening on " + s->address_) && absl::StrContains(text, "unix:") &&
+               (!serves_http || absl::StrContains(text, "/healthz on http"));
       },
       absl::Seconds(10));
   if (!up) ADD_FAILURE() << "corral-server did not start:\n" << ReadLog(log);
