@@ -119,6 +119,11 @@ TEST(StatsdReceiver, UdpAndUnixInForwardedByteForByte) {
 }
 
 TEST(StatsdReceiver, AFloodOfAnythingCannotGrowMemory) {
+#ifdef CORRAL_SANITIZE
+  // AddressSanitizer keeps freed memory in quarantine, so resident memory
+  // grows with every allocation, bounded or not.
+  GTEST_SKIP() << "resident memory says nothing under AddressSanitizer";
+#endif
   StatsdOptions options;
   options.listen = {"127.0.0.1:0"};
   absl::StatusOr<std::unique_ptr<StatsdReceiver>> receiver = StatsdReceiver::Start(options);
