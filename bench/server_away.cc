@@ -279,6 +279,7 @@ void SimulatedAgents(const Options& o) {
   agents.SetOffline(false);  // from now on, attempts are real: the port is closed until the server listens
   int64_t overflows = ListenOverflows();
   absl::Duration self_cpu = CpuTime(getpid());
+  std::map<std::string, int> ended_before = agents.EndReasons();
   server = ServerProcess::Start(dir, {}, port);
   Register(server->process().pid());
   WaitFor([&] { return agents.connected() == o.simulated; }, absl::Seconds(120));
@@ -292,6 +293,10 @@ void SimulatedAgents(const Options& o) {
   }
   std::printf("  listen queue overflows on this machine meanwhile (TcpExtListenOverflows): %lld\n",
               static_cast<long long>(ListenOverflows() - overflows));
+  for (const auto& [why, n] : agents.EndReasons()) {
+    int since = n - ended_before[why];
+    if (since > 0) std::printf("  streams that ended since the server came back: %d, %s\n", since, why.c_str());
+  }
   std::string log = server->process().Log();
   absl::StatusOr<absl::Time> back = corral::testing::FirstLogTime(log, "listening on " + server->address());
   if (!back.ok()) {
