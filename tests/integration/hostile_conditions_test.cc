@@ -89,6 +89,9 @@ TEST(HostileConditions, AConfigFileRewrittenWhileReadIsNeverTakenForWhatTheMaste
   };
   std::string conf = dir + "/gunicorn.conf.py";
   std::ofstream(conf) << version(2);
+  // Well before the master starts: its start time is known to a clock tick
+  // only, and a file written in the same instant could look newer.
+  std::filesystem::last_write_time(conf, std::filesystem::file_time_type::clock::now() - std::chrono::minutes(1));
   GunicornOptions options;
   options.args = {"-c", conf, "--bind", "127.0.0.1:0", "app:app"};
   options.setproctitle = false;
