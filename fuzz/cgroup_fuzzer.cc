@@ -28,7 +28,8 @@ void CheckIds(const std::string& cgroup, const std::string& mountinfo) {
   for (const std::optional<std::string>& id : {ContainerIdFromCgroup(cgroup), ContainerIdFromMountInfo(mountinfo)}) {
     if (!id) continue;
     CORRAL_FUZZ_CHECK(id->size() == 64);
-    for (char c : *id) CORRAL_FUZZ_CHECK(absl::ascii_isxdigit(static_cast<unsigned char>(c)) && !absl::ascii_isupper(c));
+    for (char c : *id)
+      CORRAL_FUZZ_CHECK(absl::ascii_isxdigit(static_cast<unsigned char>(c)) && !absl::ascii_isupper(c));
   }
 }
 

@@ -17,12 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 // A property every input must keep; a violation aborts, which libFuzzer
 // reports as a crash and the corpus replay as a failed test.
-#define CORRAL_FUZZ_CHECK(condition)                                                      \
-  do {                                                                                    \
-    if (!(condition)) {                                                                   \
+#define CORRAL_FUZZ_CHECK(condition)                                                     \
+  do {                                                                                   \
+    if (!(condition)) {                                                                  \
       std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                       \
-    }                                                                                     \
+      std::abort();                                                                      \
+    }                                                                                    \
   } while (0)
 
 namespace corral::fuzz {

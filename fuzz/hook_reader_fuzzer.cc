@@ -16,8 +16,10 @@ corral::v1::GunicornInstance Reconstructed() {
   instance.set_app_uri("app:app");
   instance.set_gunicorn_version("23.0.0");
   instance.set_gunicorn_version_source("/usr/lib/python3/dist-packages/gunicorn/__init__.py");
-  for (const auto& [name, value, source] : {std::tuple{"workers", "3", "cmdline"}, {"bind", "0.0.0.0:8000", "cmdline"},
-                                           {"timeout", "30", "default"}, {"worker_class", "sync", "default"}}) {
+  for (const auto& [name, value, source] : {std::tuple{"workers", "3", "cmdline"},
+                                            {"bind", "0.0.0.0:8000", "cmdline"},
+                                            {"timeout", "30", "default"},
+                                            {"worker_class", "sync", "default"}}) {
     corral::v1::Setting& s = (*instance.mutable_config())[name];
     s.set_value(value);
     s.set_source(source);

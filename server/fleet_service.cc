@@ -53,7 +53,8 @@ std::optional<std::string> Filter(const std::string& service) {
 
 }  // namespace
 
-grpc::Status FleetService::FleetStatusOf(const corral::v1::FleetStatusRequest& request, corral::v1::FleetStatus* response) {
+grpc::Status FleetService::FleetStatusOf(const corral::v1::FleetStatusRequest& request,
+                                         corral::v1::FleetStatus* response) {
   *response = evaluator_->Status();
   return grpc::Status::OK;
 }
@@ -70,7 +71,8 @@ grpc::Status FleetService::ServiceOf(const corral::v1::ServiceRequest& request, 
   return grpc::Status::OK;
 }
 
-grpc::Status FleetService::InstancesOf(const corral::v1::InstancesRequest& request, corral::v1::InstanceList* response) {
+grpc::Status FleetService::InstancesOf(const corral::v1::InstancesRequest& request,
+                                       corral::v1::InstanceList* response) {
   *response = BuildInstanceList(registry_->Instances(Filter(request.service())), registry_->Now());
   return grpc::Status::OK;
 }
@@ -84,7 +86,8 @@ grpc::Status FleetService::CheckOf(const corral::v1::CheckRequest& request, corr
   return grpc::Status::OK;
 }
 
-grpc::Status FleetService::Set(const corral::v1::SetExpectationsRequest& request, corral::v1::ExpectationsList* response) {
+grpc::Status FleetService::Set(const corral::v1::SetExpectationsRequest& request,
+                               corral::v1::ExpectationsList* response) {
   if (book_ == nullptr) return Unimplemented("expectations");
   if (request.services().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no service given");
@@ -97,7 +100,8 @@ grpc::Status FleetService::Set(const corral::v1::SetExpectationsRequest& request
   return grpc::Status::OK;
 }
 
-grpc::Status FleetService::Unset(const corral::v1::UnsetExpectationsRequest& request, corral::v1::ExpectationsList* response) {
+grpc::Status FleetService::Unset(const corral::v1::UnsetExpectationsRequest& request,
+                                 corral::v1::ExpectationsList* response) {
   if (book_ == nullptr) return Unimplemented("expectations");
   std::vector<corral::v1::Event> events;
   absl::StatusOr<corral::v1::ExpectationsList> stored = book_->Unset(request, registry_->Now(), &events);
@@ -107,7 +111,8 @@ grpc::Status FleetService::Unset(const corral::v1::UnsetExpectationsRequest& req
   return grpc::Status::OK;
 }
 
-grpc::Status FleetService::ExpectationsOf(const corral::v1::ExpectationsRequest& request, corral::v1::ExpectationsList* response) {
+grpc::Status FleetService::ExpectationsOf(const corral::v1::ExpectationsRequest& request,
+                                          corral::v1::ExpectationsList* response) {
   if (book_ == nullptr) return Unimplemented("expectations");
   *response = book_->Get(request.service());
   return grpc::Status::OK;
@@ -152,8 +157,7 @@ grpc::Status FleetService::HistoryOf(const corral::v1::HistoryRequest& request, 
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* FleetService::Watch(grpc::CallbackServerContext* context,
-                                                                const Raw* raw) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FleetService::Watch(grpc::CallbackServerContext* context, const Raw* raw) {
   grpc::Status status = auth_->Check(*context);
   corral::v1::WatchRequest request;
   if (status.ok() && !ParseRaw(*raw, &request)) status = Malformed(request);
@@ -192,8 +196,7 @@ grpc::ServerUnaryReactor* FleetService::ListInstances(grpc::CallbackServerContex
                                                       Raw* response) {
   return Unary(context, request, response, &FleetService::InstancesOf);
 }
-grpc::ServerUnaryReactor* FleetService::Check(grpc::CallbackServerContext* context, const Raw* request,
-                                              Raw* response) {
+grpc::ServerUnaryReactor* FleetService::Check(grpc::CallbackServerContext* context, const Raw* request, Raw* response) {
   return Unary(context, request, response, &FleetService::CheckOf);
 }
 grpc::ServerUnaryReactor* FleetService::SetExpectations(grpc::CallbackServerContext* context, const Raw* request,

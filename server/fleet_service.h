@@ -17,11 +17,11 @@ namespace corral::server {
 
 namespace fleet_internal {
 using F = corral::v1::Fleet;
-using RawFleetService = F::WithRawCallbackMethod_GetFleetStatus<F::WithRawCallbackMethod_GetService<
-    F::WithRawCallbackMethod_ListInstances<F::WithRawCallbackMethod_Check<F::WithRawCallbackMethod_SetExpectations<
-        F::WithRawCallbackMethod_UnsetExpectations<F::WithRawCallbackMethod_GetExpectations<
-            F::WithRawCallbackMethod_Diagnose<F::WithRawCallbackMethod_History<
-                F::WithRawCallbackMethod_Watch<F::Service>>>>>>>>>>;
+using RawFleetService = F::WithRawCallbackMethod_GetFleetStatus<
+    F::WithRawCallbackMethod_GetService<F::WithRawCallbackMethod_ListInstances<F::WithRawCallbackMethod_Check<
+        F::WithRawCallbackMethod_SetExpectations<F::WithRawCallbackMethod_UnsetExpectations<
+            F::WithRawCallbackMethod_GetExpectations<F::WithRawCallbackMethod_Diagnose<
+                F::WithRawCallbackMethod_History<F::WithRawCallbackMethod_Watch<F::Service>>>>>>>>>>;
 }  // namespace fleet_internal
 
 class FleetService final : public fleet_internal::RawFleetService {
@@ -34,7 +34,8 @@ class FleetService final : public fleet_internal::RawFleetService {
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* GetFleetStatus(grpc::CallbackServerContext* context, const Raw* request,
                                            Raw* response) override;
-  grpc::ServerUnaryReactor* GetService(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;
+  grpc::ServerUnaryReactor* GetService(grpc::CallbackServerContext* context, const Raw* request,
+                                       Raw* response) override;
   grpc::ServerUnaryReactor* ListInstances(grpc::CallbackServerContext* context, const Raw* request,
                                           Raw* response) override;
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const Raw* request, Raw* response) override;

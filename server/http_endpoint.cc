@@ -68,18 +68,18 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
   httplib::Server& server = *endpoint->server_;
   if (options.token) {
     // Every path but /healthz, including any added later.
-    server.set_pre_routing_handler([token = *options.token](const httplib::Request& request,
-                                                            httplib::Response& response) {
-      if (request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
-      std::string presented = request.get_header_value("Authorization");
-      if (!presented.empty() && TokenMatches(presented, token)) return httplib::Server::HandlerResponse::Unhandled;
-      response.status = 401;
-      response.set_header("WWW-Authenticate", "Bearer realm=\"corral\"");
-      response.set_content(presented.empty() ? "missing bearer token (Authorization: Bearer TOKEN)\n"
-                                             : "wrong bearer token\n",
-                           "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    });
+    server.set_pre_routing_handler(
+        [token = *options.token](const httplib::Request& request, httplib::Response& response) {
+          if (request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+          std::string presented = request.get_header_value("Authorization");
+          if (!presented.empty() && TokenMatches(presented, token)) return httplib::Server::HandlerResponse::Unhandled;
+          response.status = 401;
+          response.set_header("WWW-Authenticate", "Bearer realm=\"corral\"");
+          response.set_content(
+              presented.empty() ? "missing bearer token (Authorization: Bearer TOKEN)\n" : "wrong bearer token\n",
+              "text/plain");
+          return httplib::Server::HandlerResponse::Handled;
+        });
   }
   server.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
     response.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
@@ -99,8 +99,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
     endpoint->port_ = server.bind_to_port(split->first, split->second) ? split->second : -1;
   }
   if (endpoint->port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", endpoint->scheme(), "://", address,
-                                               " (address in use, or not an address)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", endpoint->scheme(), "://", address, " (address in use, or not an address)"));
   }
   endpoint->thread_ = std::thread([&server] { server.listen_after_bind(); });
   return endpoint;

@@ -177,9 +177,10 @@ int main(int argc, char** argv) {
     }
     if (!options->http.empty() && !corral::server::IsLoopbackOnly(options->http)) exposed.push_back(options->http);
     if (!exposed.empty()) {
-      spdlog::warn("listening beyond loopback on {} with no token: anyone who reaches it can read the fleet and "
-                   "report to it; pass --token-file (and TLS flags) or listen on 127.0.0.1",
-                   absl::StrJoin(exposed, ", "));
+      spdlog::warn(
+          "listening beyond loopback on {} with no token: anyone who reaches it can read the fleet and "
+          "report to it; pass --token-file (and TLS flags) or listen on 127.0.0.1",
+          absl::StrJoin(exposed, ", "));
     }
   }
   absl::Notification stopping;

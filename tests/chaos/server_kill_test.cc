@@ -87,10 +87,11 @@ TEST(ServerKillChaos, EveryCommittedEventSurvivesASigkillUnderLoadAndNoFindingOp
   EXPECT_EQ(CountKind(*after, "server_started"), 2);
   EXPECT_EQ(CountKind(*after, "server_stopped"), 0);
 
-  std::printf("%zu events committed before the kill (%zu read, %zu watched, last id %lld), %zu stored after the "
-              "restart, %d findings opened, %d resolved\n",
-              committed.size(), before->size(), watched.size(), static_cast<long long>(last_watched), stored.size(),
-              CountKind(*after, "finding_opened"), CountKind(*after, "finding_resolved"));
+  std::printf(
+      "%zu events committed before the kill (%zu read, %zu watched, last id %lld), %zu stored after the "
+      "restart, %d findings opened, %d resolved\n",
+      committed.size(), before->size(), watched.size(), static_cast<long long>(last_watched), stored.size(),
+      CountKind(*after, "finding_opened"), CountKind(*after, "finding_resolved"));
   std::map<std::string, std::pair<int, int>> out_of_turn = FindingsOutOfTurn(*after);
   for (const auto& [key, twice] : out_of_turn) {
     ADD_FAILURE() << key << ": opened while open " << twice.first << " time(s), resolved while resolved "

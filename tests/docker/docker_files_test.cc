@@ -83,7 +83,8 @@ TEST(DockerFiles, PrometheusConfigIsValidAndTheAlertsFireAsIntended) {
 
 TEST(DockerFiles, ThePrometheusConfigsCommentedTokenBlockIsValidOnceUncommented) {
   std::string config = corral::testing::ReadLog(SourceDir() + "/docker/prometheus/prometheus.yml");
-  ASSERT_TRUE(absl::StrContains(config, "    # authorization:\n    #   credentials_file: /etc/prometheus/corral-token\n"));
+  ASSERT_TRUE(
+      absl::StrContains(config, "    # authorization:\n    #   credentials_file: /etc/prometheus/corral-token\n"));
   std::string dir = corral::testing::MakeTempDir("prometheus-token");
   corral::testing::WriteFile(dir + "/corral-token", "s3cret\n");
   absl::StrReplaceAll({{"    # authorization:\n    #   credentials_file: /etc/prometheus/corral-token\n",

@@ -50,12 +50,14 @@ TEST(PrometheusE2E, WorkersBelowExpectedFiresForTheStaleReplicaOnly) {
   std::vector<std::unique_ptr<Container>> fleet =
       corral::testing::StartIncidentFleet(dir, *server, {"--token-file", token_file});
   ASSERT_EQ(fleet.size(), 3u);
-  ASSERT_EQ(Corral({"expect", "set", "api-backend", "workers=3", "--token-file", token_file}, server->address())
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      Corral({"expect", "set", "api-backend", "workers=3", "--token-file", token_file}, server->address()).exit_code,
+      0);
 
   std::string metrics_url = "http://" + server->http_address() + "/metrics";
-  auto Get = [&](const std::string& url) { return corral::Get(url, {"-H", "Authorization: Bearer prometheus-s3cret"}); };
+  auto Get = [&](const std::string& url) {
+    return corral::Get(url, {"-H", "Authorization: Bearer prometheus-s3cret"});
+  };
   ASSERT_TRUE(WaitFor(
       [&] {
         return absl::StrContains(Get(metrics_url),
@@ -81,19 +83,19 @@ TEST(PrometheusE2E, WorkersBelowExpectedFiresForTheStaleReplicaOnly) {
 
   int port = corral::testing::FreePort();
   std::string prometheus = absl::StrCat("http://127.0.0.1:", port);
-  corral::testing::WriteFile(dir + "/prometheus.yml",
-                             absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                                          "rule_files:\n  - ",
-                                          corral::testing::SourceDir(),
-                                          "/docker/prometheus/alerts.yml\n"
-                                          "scrape_configs:\n  - job_name: corral\n    honor_labels: true\n"
-                                          "    authorization:\n      credentials_file: ",
-                                          token_file,
-                                          "\n    static_configs:\n      - targets: [\"", server->http_address(),
-                                          "\"]\n"
-                                          // The same target without the token: refused.
-                                          "  - job_name: anonymous\n    static_configs:\n      - targets: [\"",
-                                          server->http_address(), "\"]\n"));
+  corral::testing::WriteFile(
+      dir + "/prometheus.yml",
+      absl::StrCat("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                   "rule_files:\n  - ",
+                   corral::testing::SourceDir(),
+                   "/docker/prometheus/alerts.yml\n"
+                   "scrape_configs:\n  - job_name: corral\n    honor_labels: true\n"
+                   "    authorization:\n      credentials_file: ",
+                   token_file, "\n    static_configs:\n      - targets: [\"", server->http_address(),
+                   "\"]\n"
+                   // The same target without the token: refused.
+                   "  - job_name: anonymous\n    static_configs:\n      - targets: [\"",
+                   server->http_address(), "\"]\n"));
   auto prom = corral::testing::Process::Start(
       {"prometheus", "--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/tsdb",
        absl::StrCat("--web.listen-address=127.0.0.1:", port)},

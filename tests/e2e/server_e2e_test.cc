@@ -156,8 +156,8 @@ TEST(ServerE2E, MetricsNeedTheTokenHealthzDoesNotAndHttpsServesBoth) {
   // HTTPS with a certificate made now; plain HTTP gets no answer there.
   std::string tls_dir = corral::testing::MakeTempDir("https");
   Pki pki = MakePki(tls_dir);
-  auto https = ServerProcess::Start(tls_dir, {"--token-file", dir + "/token", "--http-tls-cert", pki.server_cert,
-                                              "--http-tls-key", pki.server_key});
+  auto https = ServerProcess::Start(
+      tls_dir, {"--token-file", dir + "/token", "--http-tls-cert", pki.server_cert, "--http-tls-key", pki.server_key});
   ASSERT_TRUE(absl::StrContains(https->process().Log(), "/healthz on https://127.0.0.1:")) << https->process().Log();
   std::string secure = "https://" + https->http_address();
   EXPECT_EQ(Fetch(secure + "/healthz", {"--cacert", pki.ca}), std::make_pair(std::string("200"), std::string("ok\n")));
@@ -169,15 +169,15 @@ TEST(ServerE2E, MetricsNeedTheTokenHealthzDoesNotAndHttpsServesBoth) {
   https.reset();
 
   // Files that cannot serve HTTPS stop the start, naming them.
-  RunResult unreadable = RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
-                                     "--data-dir", tls_dir + "/d2", "--http-tls-cert", tls_dir + "/missing.pem",
-                                     "--http-tls-key", pki.server_key});
+  RunResult unreadable =
+      RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir",
+                  tls_dir + "/d2", "--http-tls-cert", tls_dir + "/missing.pem", "--http-tls-key", pki.server_key});
   EXPECT_EQ(unreadable.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(unreadable.err, "--http-tls-cert " + tls_dir + "/missing.pem: cannot be read"))
       << unreadable.err;
-  RunResult mismatched = RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
-                                     "--data-dir", tls_dir + "/d3", "--http-tls-cert", pki.server_cert,
-                                     "--http-tls-key", pki.client_key});
+  RunResult mismatched =
+      RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir",
+                  tls_dir + "/d3", "--http-tls-cert", pki.server_cert, "--http-tls-key", pki.client_key});
   EXPECT_EQ(mismatched.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(mismatched.err, "the key does not belong to the certificate")) << mismatched.err;
   RunResult alone = RunCommand({BinPath("corral-server"), "--http-tls-cert", pki.server_cert});

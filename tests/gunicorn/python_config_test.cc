@@ -313,8 +313,8 @@ TEST(EvaluatePythonConfig, ValuesThatDoubleLineAfterLineStopAtOneMebibyte) {
   PythonConfigResult r = Eval(repeat);
   EXPECT_EQ(r.names.at("a").value.text.size(), 16384u);
   EXPECT_NE(Repr(r, "b").find("larger than 1 MiB"), std::string::npos) << Repr(r, "b");
-  for (const char* doubling : {"a += a\n", "a = a + a\n", "a = f'{a}{a}'\n", "a = '%s%s' % (a, a)\n",
-                               "a = '{}{}'.format(a, a)\n"}) {
+  for (const char* doubling :
+       {"a += a\n", "a = a + a\n", "a = f'{a}{a}'\n", "a = '%s%s' % (a, a)\n", "a = '{}{}'.format(a, a)\n"}) {
     std::string source = "a = 'x' * 4096\n";
     for (int i = 0; i < 40; ++i) source += doubling;
     EXPECT_NE(Repr(Eval(source), "a").find("larger than 1 MiB"), std::string::npos) << doubling;

@@ -111,8 +111,8 @@ TEST(DetectChanges, SettlingComparesOnlyWhatIsBackAndLeavesReplicaComparisonsAlo
   r3_churning.Master(30, 1, 1).Churn(8, 600);
   std::vector<InstanceView> views = {MakeView(r3_churning, kT0 + absl::Seconds(30))};
   absl::Time now = kT0 + absl::Seconds(30);
-  std::vector<corral::v1::Event> events = DetectChanges("api", views, EvaluateService("api", views, now).findings,
-                                                        now, absl::Hours(1), &memory, Coverage::kSettling);
+  std::vector<corral::v1::Event> events = DetectChanges("api", views, EvaluateService("api", views, now).findings, now,
+                                                        absl::Hours(1), &memory, Coverage::kSettling);
   EXPECT_EQ(Kinds(events), std::vector<std::string>{"finding_opened/r3/WORKER_CHURN"});
   EXPECT_EQ(memory.instances().at("r1").state(), "online");
   EXPECT_EQ(memory.open_findings().size(), 2u);

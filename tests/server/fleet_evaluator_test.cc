@@ -147,7 +147,8 @@ TEST_F(FleetEvaluatorTest, AfterARestartAReplicaThatStaysAwayIsRecordedWhenItsWa
   std::unique_ptr<Store> store = *Store::Open(path);
   std::unique_ptr<History> history = *History::Open(store.get(), options);
   std::vector<std::string> seen;
-  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e.kind() + "/" + e.service() + "/" + e.instance()); });
+  history->Subscribe(
+      [&](const corral::v1::Event& e) { seen.push_back(e.kind() + "/" + e.service() + "/" + e.instance()); });
   FleetEvaluator evaluator(&registry, nullptr, history.get());
   EXPECT_EQ(evaluator.Refresh(), 1);
   EXPECT_EQ(evaluator.Refresh(), 0);
@@ -163,7 +164,7 @@ TEST_F(FleetEvaluatorTest, AfterARestartAReplicaThatStaysAwayIsRecordedWhenItsWa
   now_ += absl::Seconds(1);
   EXPECT_EQ(evaluator.Refresh(), 1);
   EXPECT_EQ(seen, (std::vector<std::string>{"instance_offline/api/r2", "instance_offline/api/r3",
-                                           "instance_offline/billing/b1"}));
+                                            "instance_offline/billing/b1"}));
 }
 
 }  // namespace

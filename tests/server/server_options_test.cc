@@ -50,7 +50,8 @@ TEST(ParseServerOptions, HttpsNeedsACertificateAndItsKey) {
             "--http-tls-cert and --http-tls-key go together");
   EXPECT_EQ(ParseServerOptions({"--http-tls-key", "k.pem"}, NoEnv()).status().message(),
             "--http-tls-cert and --http-tls-key go together");
-  absl::StatusOr<ServerOptions> both = ParseServerOptions({"--http-tls-cert", "c.pem", "--http-tls-key", "k.pem"}, NoEnv());
+  absl::StatusOr<ServerOptions> both =
+      ParseServerOptions({"--http-tls-cert", "c.pem", "--http-tls-key", "k.pem"}, NoEnv());
   ASSERT_TRUE(both.ok()) << both.status();
   EXPECT_EQ(both->http_tls_cert, "c.pem");
   EXPECT_EQ(both->http_tls_key, "k.pem");

@@ -130,8 +130,8 @@ std::vector<std::unique_ptr<Container>> StartIncidentFleet(const std::string& di
   std::vector<std::unique_ptr<Container>> fleet;
   for (const char* name : {"replica-1", "replica-2", "replica-3"}) {
     const std::vector<std::string>& args = std::string(name) == "replica-3" ? kStaleArgs : kDeclaredArgs;
-    fleet.push_back(Container::Start(
-        dir, ContainerOptions{"api-backend", name, args, server.unix_target(), "500ms", agent_args}));
+    fleet.push_back(
+        Container::Start(dir, ContainerOptions{"api-backend", name, args, server.unix_target(), "500ms", agent_args}));
   }
   bool up = WaitFor([&] { return OnlineInstances(server.address(), agent_args) == 3; }, absl::Seconds(30)) &&
             fleet[0]->WaitForWorkers(3, absl::Seconds(20)) && fleet[1]->WaitForWorkers(3, absl::Seconds(20));
