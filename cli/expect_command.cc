@@ -3,12 +3,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/command_runner.h"
-#include "cli/compose_file.h"
-#include "cli/declared_expectations.h"
 #include "cli/diagnosis_format.h"
 #include "cli/exit_codes.h"
 #include "common/file_util.h"
 #include "common/json.h"
+#include "compose/compose_file.h"
+#include "compose/declared_expectations.h"
 
 namespace corral::cli {
 
@@ -120,15 +120,15 @@ int Import(std::vector<std::string> args, std::ostream& out, std::ostream& err) 
   Flags flags;
   std::optional<FleetClient> client;
   if (std::optional<int> code = Prepare(c, args, out, err, &flags, &client)) return *code;
-  ReadFileFn read = [](const std::string& path) { return ReadFileToString(path); };
-  absl::StatusOr<ComposeProject> project =
-      LoadComposeProject(flags.positionals()[0], flags.GetAll("file"), read, GetEnv);
+  compose::ReadFileFn read = [](const std::string& path) { return ReadFileToString(path); };
+  absl::StatusOr<compose::ComposeProject> project =
+      compose::LoadComposeProject(flags.positionals()[0], flags.GetAll("file"), read, GetEnv);
   if (!project.ok()) return Failed(c, project.status(), err);
   corral::v1::SetExpectationsRequest request;
   request.set_replace(true);
   std::vector<std::string> warnings = project->warnings;
-  for (const DeclaredService& service : project->services) {
-    ImportedExpectations imported = ExpectationsFromDeclaration(service);
+  for (const compose::DeclaredService& service : project->services) {
+    compose::ImportedExpectations imported = compose::ExpectationsFromDeclaration(service);
     for (std::string& w : imported.warnings) warnings.push_back(std::move(w));
     if (!flags.Get("build-revision").empty()) {
       corral::v1::Expectation* e = imported.expectations.add_expectations();

@@ -1,6 +1,6 @@
 // A docker compose project as `corral expect import` reads it
-// (cli/compose_file.h) and the expectations it derives from each service
-// (cli/declared_expectations.h). The input is up to five files separated
+// (compose/compose_file.h) and the expectations it derives from each service
+// (compose/declared_expectations.h). The input is up to five files separated
 // by NUL bytes: the main compose file, its override, the project's .env,
 // the Dockerfile of every service that builds one (any path whose name
 // holds "Dockerfile" or "dockerfile"), and every other file a service names
@@ -12,12 +12,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "cli/compose_file.h"
-#include "cli/declared_expectations.h"
+#include "compose/compose_file.h"
+#include "compose/declared_expectations.h"
 #include "fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace corral::cli;
+  using namespace corral::compose;
   std::vector<std::string> files = corral::fuzz::SplitParts(corral::fuzz::AsText(data, size), '\0', 5);
   const std::string main_file = "/project/docker-compose.yml";
   ReadFileFn read = [&](const std::string& path) -> absl::StatusOr<std::string> {

@@ -1,14 +1,14 @@
-// Dockerfiles (cli/dockerfile.h) as compose builds them: the chosen stage's
+// Dockerfiles (compose/dockerfile.h) as compose builds them: the chosen stage's
 // ENTRYPOINT, CMD and ENV, for the last stage and for a named target, with
 // build arguments.
 #include <string>
 #include <vector>
 
-#include "cli/dockerfile.h"
+#include "compose/dockerfile.h"
 #include "fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace corral::cli;
+  using namespace corral::compose;
   for (const char* target : {"", "app"}) {
     DockerfileSource source;
     source.path = "services/api/Dockerfile";

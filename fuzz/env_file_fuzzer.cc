@@ -1,14 +1,14 @@
-// dotenv files (cli/env_file.h): a compose project's .env and its services'
+// dotenv files (compose/env_file.h): a compose project's .env and its services'
 // env_file files.
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "cli/env_file.h"
+#include "compose/env_file.h"
 #include "fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace corral::cli;
+  using namespace corral::compose;
   VarLookup lookup = [](const std::string& name) -> std::optional<std::string> {
     if (name == "HOME") return std::string("/home/app");
     if (name == "EMPTY") return std::string();

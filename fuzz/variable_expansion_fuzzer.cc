@@ -1,13 +1,13 @@
-// Variable substitution (cli/variable_expansion.h) in both dialects:
+// Variable substitution (compose/variable_expansion.h) in both dialects:
 // compose files and .env files, and Dockerfile ARG and ENV values.
 #include <optional>
 #include <string>
 
-#include "cli/variable_expansion.h"
+#include "compose/variable_expansion.h"
 #include "fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace corral::cli;
+  using namespace corral::compose;
   absl::string_view text = corral::fuzz::AsText(data, size);
   VarLookup lookup = [](const std::string& name) -> std::optional<std::string> {
     if (name == "TAG") return std::string("1.4");

@@ -1,4 +1,4 @@
-#include "cli/dockerfile.h"
+#include "compose/dockerfile.h"
 
 #include <optional>
 #include <string>
@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 using ::testing::ElementsAre;
@@ -154,4 +154,4 @@ TEST(DockerfileEvaluator, NoFromIsNotInterpreted) {
 }
 
 }  // namespace
-}  // namespace corral::cli
+}  // namespace corral::compose

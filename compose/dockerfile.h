@@ -5,17 +5,17 @@
 // Pure logic: the Dockerfile's text, the build arguments and the target come
 // in a DockerfileSource and nothing is read from disk or the environment.
 // What is not interpreted is named in a warning, never dropped silently.
-#ifndef CORRAL_CLI_DOCKERFILE_H_
-#define CORRAL_CLI_DOCKERFILE_H_
+#ifndef CORRAL_COMPOSE_DOCKERFILE_H_
+#define CORRAL_COMPOSE_DOCKERFILE_H_
 
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "cli/declared.h"
+#include "compose/declared.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 // An ENTRYPOINT or CMD and where it was written.
 struct CommandPart {
@@ -92,6 +92,6 @@ class DockerfileEvaluator {
   std::vector<Stage> stages_;
 };
 
-}  // namespace corral::cli
+}  // namespace corral::compose
 
-#endif  // CORRAL_CLI_DOCKERFILE_H_
+#endif  // CORRAL_COMPOSE_DOCKERFILE_H_

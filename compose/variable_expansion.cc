@@ -1,11 +1,11 @@
-#include "cli/variable_expansion.h"
+#include "compose/variable_expansion.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 bool IsNameStart(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_'; }
@@ -107,4 +107,4 @@ absl::Status Expand(absl::string_view text, const VarLookup& lookup, Dialect dia
   return absl::OkStatus();
 }
 
-}  // namespace corral::cli
+}  // namespace corral::compose

@@ -1,4 +1,4 @@
-#include "cli/env_file.h"
+#include "compose/env_file.h"
 
 #include <algorithm>
 #include <map>
@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "cli/declared.h"
+#include "compose/declared.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 std::vector<EnvFileVar> ParseEnvFile(const std::string& path, const std::string& content, const VarLookup& lookup,
                                      std::vector<std::string>* warnings) {
@@ -99,4 +99,4 @@ std::vector<EnvFileVar> ParseEnvFile(const std::string& path, const std::string&
   return vars;
 }
 
-}  // namespace corral::cli
+}  // namespace corral::compose

@@ -1,4 +1,4 @@
-#include "cli/dockerfile.h"
+#include "compose/dockerfile.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "cli/variable_expansion.h"
 #include "common/utf8.h"
+#include "compose/variable_expansion.h"
 #include "gunicorn/args.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 constexpr char kByDockerfile[] = "dockerfile";
@@ -393,4 +393,4 @@ CommandPart DockerfileEvaluator::CommandForm(const Stage& stage, const std::stri
   return part;
 }
 
-}  // namespace corral::cli
+}  // namespace corral::compose

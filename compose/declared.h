@@ -1,14 +1,14 @@
 // The vocabulary compose import reports in: a value a project's files declare
 // and the file and line that declared it, so every expectation Corral derives
 // can be traced back to what a person wrote.
-#ifndef CORRAL_CLI_DECLARED_H_
-#define CORRAL_CLI_DECLARED_H_
+#ifndef CORRAL_COMPOSE_DECLARED_H_
+#define CORRAL_COMPOSE_DECLARED_H_
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 // A declared value and where it was declared.
 struct Declared {
@@ -24,6 +24,6 @@ struct Declared {
 // "file:line", the form of Declared::origin; `line` is 1-based.
 inline std::string Origin(const std::string& file, int line) { return absl::StrCat(file, ":", line); }
 
-}  // namespace corral::cli
+}  // namespace corral::compose
 
-#endif  // CORRAL_CLI_DECLARED_H_
+#endif  // CORRAL_COMPOSE_DECLARED_H_

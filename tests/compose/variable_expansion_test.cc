@@ -1,4 +1,4 @@
-#include "cli/variable_expansion.h"
+#include "compose/variable_expansion.h"
 
 #include <map>
 #include <optional>
@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 using ::testing::HasSubstr;
@@ -120,4 +120,4 @@ TEST(Expand, UnterminatedBraceIsInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace corral::cli
+}  // namespace corral::compose

@@ -1,14 +1,14 @@
 // The dotenv files `docker compose` reads -- the project's .env file and a
 // service's env_file files -- as the variables they set, each with its line.
-#ifndef CORRAL_CLI_ENV_FILE_H_
-#define CORRAL_CLI_ENV_FILE_H_
+#ifndef CORRAL_COMPOSE_ENV_FILE_H_
+#define CORRAL_COMPOSE_ENV_FILE_H_
 
 #include <string>
 #include <vector>
 
-#include "cli/variable_expansion.h"
+#include "compose/variable_expansion.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 // One variable a dotenv file sets and the 1-based line that sets it.
 struct EnvFileVar {
@@ -31,6 +31,6 @@ struct EnvFileVar {
 std::vector<EnvFileVar> ParseEnvFile(const std::string& path, const std::string& content, const VarLookup& lookup,
                                      std::vector<std::string>* warnings);
 
-}  // namespace corral::cli
+}  // namespace corral::compose
 
-#endif  // CORRAL_CLI_ENV_FILE_H_
+#endif  // CORRAL_COMPOSE_ENV_FILE_H_

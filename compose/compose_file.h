@@ -8,8 +8,8 @@
 // every variable looked up through a LookupEnvFn, so tests feed literal
 // strings. What is not interpreted is named in a warning, never dropped
 // silently.
-#ifndef CORRAL_CLI_COMPOSE_FILE_H_
-#define CORRAL_CLI_COMPOSE_FILE_H_
+#ifndef CORRAL_COMPOSE_COMPOSE_FILE_H_
+#define CORRAL_COMPOSE_COMPOSE_FILE_H_
 
 #include <functional>
 #include <map>
@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cli/declared.h"
+#include "compose/declared.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 // Reads a file by path (tests pass a lambda over a map, the CLI the real
 // filesystem). A missing file must be reported as NotFound: that is how an
@@ -104,6 +104,6 @@ absl::StatusOr<ComposeProject> LoadComposeProject(const std::string& main_file,
                                                   const std::vector<std::string>& overrides, const ReadFileFn& read,
                                                   const LookupEnvFn& env);
 
-}  // namespace corral::cli
+}  // namespace corral::compose
 
-#endif  // CORRAL_CLI_COMPOSE_FILE_H_
+#endif  // CORRAL_COMPOSE_COMPOSE_FILE_H_

@@ -2,16 +2,16 @@
 // its running Gunicorn against, computing Gunicorn's settings with the
 // agent's own reconstruction so a declaration and a running master are read
 // by the same rules.
-#ifndef CORRAL_CLI_DECLARED_EXPECTATIONS_H_
-#define CORRAL_CLI_DECLARED_EXPECTATIONS_H_
+#ifndef CORRAL_COMPOSE_DECLARED_EXPECTATIONS_H_
+#define CORRAL_COMPOSE_DECLARED_EXPECTATIONS_H_
 
 #include <string>
 #include <vector>
 
-#include "cli/compose_file.h"
+#include "compose/compose_file.h"
 #include "corral/v1/fleet.pb.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 struct ImportedExpectations {
   // service = the service's name; expectations ordered by key,
@@ -44,6 +44,6 @@ struct ImportedExpectations {
 // imported).
 ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service);
 
-}  // namespace corral::cli
+}  // namespace corral::compose
 
-#endif  // CORRAL_CLI_DECLARED_EXPECTATIONS_H_
+#endif  // CORRAL_COMPOSE_DECLARED_EXPECTATIONS_H_

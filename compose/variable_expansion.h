@@ -4,8 +4,8 @@
 // ${VAR?err} (an error when VAR is missing), ${VAR:+word} and ${VAR+word}
 // (word when VAR is not missing). Without the colon, missing means unset;
 // with it, unset or empty. A word is itself expanded, and only when used.
-#ifndef CORRAL_CLI_VARIABLE_EXPANSION_H_
-#define CORRAL_CLI_VARIABLE_EXPANSION_H_
+#ifndef CORRAL_COMPOSE_VARIABLE_EXPANSION_H_
+#define CORRAL_COMPOSE_VARIABLE_EXPANSION_H_
 
 #include <functional>
 #include <optional>
@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace corral::cli {
+namespace corral::compose {
 
 // The value of a variable; nullopt when it is not set.
 using VarLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -41,6 +41,6 @@ struct Dialect {
 // reference.
 absl::Status Expand(absl::string_view text, const VarLookup& lookup, Dialect dialect, std::string* out);
 
-}  // namespace corral::cli
+}  // namespace corral::compose
 
-#endif  // CORRAL_CLI_VARIABLE_EXPANSION_H_
+#endif  // CORRAL_COMPOSE_VARIABLE_EXPANSION_H_

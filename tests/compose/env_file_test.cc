@@ -1,4 +1,4 @@
-#include "cli/env_file.h"
+#include "compose/env_file.h"
 
 #include <map>
 #include <optional>
@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 using ::testing::ElementsAre;
@@ -85,4 +85,4 @@ TEST(ParseEnvFile, MalformedLinesAreSkippedWithTheirFileAndLine) {
 }
 
 }  // namespace
-}  // namespace corral::cli
+}  // namespace corral::compose

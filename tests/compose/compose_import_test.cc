@@ -5,13 +5,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
-#include "cli/compose_file.h"
-#include "cli/declared_expectations.h"
 #include "common/file_util.h"
+#include "compose/compose_file.h"
+#include "compose/declared_expectations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 using ::testing::ElementsAre;
@@ -645,4 +645,4 @@ TEST(ComposeImport, MissingMainFileIsNotFound) {
 }
 
 }  // namespace
-}  // namespace corral::cli
+}  // namespace corral::compose

@@ -1,4 +1,4 @@
-#include "cli/compose_file.h"
+#include "compose/compose_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -12,14 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "cli/declared.h"
-#include "cli/dockerfile.h"
-#include "cli/env_file.h"
-#include "cli/variable_expansion.h"
 #include "common/status_macros.h"
+#include "compose/declared.h"
+#include "compose/dockerfile.h"
+#include "compose/env_file.h"
+#include "compose/variable_expansion.h"
 #include "gunicorn/args.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 constexpr char kByCompose[] = "compose";
@@ -59,7 +59,7 @@ std::string JoinPath(const std::string& dir, const std::string& path) {
 }
 
 // Declared here too, so that the overload below does not hide it.
-using ::corral::cli::Origin;
+using ::corral::compose::Origin;
 std::string Origin(const std::string& file, const YAML::Mark& mark) { return Origin(file, mark.line + 1); }
 
 struct Entry {
@@ -701,4 +701,4 @@ absl::StatusOr<ComposeProject> LoadComposeProject(const std::string& main_file,
   return ProjectLoader(main_file, read, env).Load(overrides);
 }
 
-}  // namespace corral::cli
+}  // namespace corral::compose

@@ -1,4 +1,4 @@
-#include "cli/declared_expectations.h"
+#include "compose/declared_expectations.h"
 
 #include <algorithm>
 #include <functional>
@@ -18,7 +18,7 @@
 #include "gunicorn/command.h"
 #include "gunicorn/config_loader.h"
 
-namespace corral::cli {
+namespace corral::compose {
 namespace {
 
 using Vars = std::map<std::string, Declared>;
@@ -556,4 +556,4 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
   return finish();
 }
 
-}  // namespace corral::cli
+}  // namespace corral::compose
