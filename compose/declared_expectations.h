@@ -24,9 +24,8 @@ struct ImportedExpectations {
 // Finds the Gunicorn invocation in `service.command` -- directly
 // (`gunicorn ...`, `python -m gunicorn ...`), behind wrappers that exec their
 // arguments (exec, env, tini, dumb-init, gosu, `poetry run`, an
-// entrypoint script, ...), or inside `sh -c "..."` (the script's commands are
-// searched in order; variables expand from the declared environment and
-// earlier assignments) -- and expects:
+// entrypoint script, ...), or inside `sh -c "..."`, as FindGunicornInvocation
+// (compose/invocation_finder.h) does -- and expects:
 //  - every Gunicorn setting the invocation itself sets (source cmdline),
 //    GUNICORN_CMD_ARGS sets (gunicorn_cmd_args) or WEB_CONCURRENCY/PORT set
 //    (env), keyed by setting name with the value as the agent's

@@ -8,8 +8,6 @@
 namespace corral::compose {
 namespace {
 
-bool IsNameStart(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-
 // The inside of ${...}: NAME, NAME:-word, NAME-word, NAME:?err, NAME?err,
 // NAME:+word, NAME+word. The word is expanded only when it is used.
 absl::Status ExpandBraced(absl::string_view inner, const VarLookup& lookup, Dialect dialect, std::string* out) {
@@ -52,6 +50,8 @@ absl::Status ExpandBraced(absl::string_view inner, const VarLookup& lookup, Dial
 }
 
 }  // namespace
+
+bool IsNameStart(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 
 bool IsNameChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 

@@ -19,6 +19,9 @@ namespace corral::compose {
 // The value of a variable; nullopt when it is not set.
 using VarLookup = std::function<std::optional<std::string>(const std::string&)>;
 
+// Whether `c` may start a variable name: an ASCII letter or '_'.
+bool IsNameStart(char c);
+
 // Whether `c` may appear in a variable name: an ASCII letter, digit or '_'.
 bool IsNameChar(char c);
 
