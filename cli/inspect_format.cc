@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/duration.h"
+#include "common/shell_quote.h"
 #include "common/snapshot_facts.h"
 #include "gunicorn/settings.h"
 
@@ -31,15 +32,6 @@ bool IsKeySetting(const std::string& name) {
 }
 
 std::string Age(double seconds) { return FormatDurationShort(absl::Seconds(seconds)); }
-
-std::string QuoteArgv(const google::protobuf::RepeatedPtrField<std::string>& argv) {
-  std::vector<std::string> quoted;
-  for (const std::string& arg : argv) {
-    bool plain = !arg.empty() && arg.find_first_of(" \t'\"\\$") == std::string::npos;
-    quoted.push_back(plain ? arg : absl::StrCat("'", arg, "'"));
-  }
-  return absl::StrJoin(quoted, " ");
-}
 
 // The hook reports every setting, most of them at Gunicorn's default; those
 // are left out like defaults from any other source.
@@ -153,7 +145,7 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
         &out, "  command    ",
         style.Yellow(absl::StrCat("erased by setproctitle (title: ", m.argv().empty() ? "" : m.argv(0), ")")), "\n");
   } else {
-    absl::StrAppend(&out, "  command    ", QuoteArgv(m.argv()), "  ",
+    absl::StrAppend(&out, "  command    ", QuoteArgvForDisplay({m.argv().begin(), m.argv().end()}), "  ",
                     style.Dim(absl::StrCat("[", inst.launcher(), "]")), "\n");
   }
   std::string release =

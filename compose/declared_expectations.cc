@@ -7,11 +7,10 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
+#include "common/shell_quote.h"
 #include "compose/invocation_finder.h"
 #include "compose/shell_lexer.h"
 #include "gunicorn/args.h"
@@ -37,20 +36,13 @@ void CollectUnresolved(const std::string& text, std::set<std::string>* out) {
   }
 }
 
-// Quotes a word as Python's shlex.quote does, so ShlexSplit reads it back.
-std::string ShellQuote(const std::string& word) {
-  if (word.empty()) return "''";
-  const bool safe = std::all_of(word.begin(), word.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-           absl::string_view("@%+=:,./-_").find(c) != absl::string_view::npos;
-  });
-  if (safe) return word;
-  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\"'\"'"}}), "'");
-}
-
-std::string ShellJoin(const std::vector<std::string>& words) {
-  return absl::StrJoin(words, " ",
-                       [](std::string* out, const std::string& w) { out->append(ShellQuote(StripMarkers(w))); });
+// The words with unresolved expansions' markers removed, shlex-quoted: the
+// form of the "command" expectation, which the server splits back.
+std::string ShlexJoinStripped(const std::vector<std::string>& words) {
+  std::vector<std::string> stripped;
+  stripped.reserve(words.size());
+  for (const std::string& word : words) stripped.push_back(StripMarkers(word));
+  return ShlexJoin(stripped);
 }
 
 constexpr const char* kLoaderVariables[] = {"GUNICORN_CMD_ARGS", "WEB_CONCURRENCY", "PORT"};
@@ -92,7 +84,7 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
   }
   std::optional<GunicornInvocation> invocation = FindGunicornInvocation(service);
   if (!invocation) {
-    warn(absl::StrCat("its command (", ShellJoin(service.command), ") does not run Gunicorn; ", only));
+    warn(absl::StrCat("its command (", ShlexJoinStripped(service.command), ") does not run Gunicorn; ", only));
     return finish();
   }
 
@@ -130,7 +122,7 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
     if (const Declared* v = variable(name)) CollectUnresolved(v->value, &unresolved);
   }
   if (unresolved.empty()) {
-    expect("command", ShellJoin(invocation->argv), service.command_origin, service.command_declared_by);
+    expect("command", ShlexJoinStripped(invocation->argv), service.command_origin, service.command_declared_by);
   } else {
     warn(absl::StrCat("its command (", service.command_origin, ") uses ", absl::StrJoin(unresolved, ", "),
                       ", which the compose files and Dockerfile do not declare; the command and the settings that "

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/shell_quote.h"
 #include "gunicorn/args.h"
 #include "gunicorn/command.h"
 
@@ -24,27 +25,12 @@ std::map<std::string, std::string> Options(const gunicorn::ParsedArgs& parsed) {
   return out;
 }
 
-std::string Quote(const std::string& word) {
-  if (!word.empty() && word.find_first_of(" \t'\"\\$`") == std::string::npos) return word;
-  std::string out = "'";
-  for (char c : word) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 }  // namespace
 
 CommandComparison CompareGunicornCommands(const std::vector<std::string>& running_argv,
                                           const std::string& running_version, const std::string& declared) {
   CommandComparison out;
-  std::vector<std::string> quoted;
-  for (const std::string& word : running_argv) quoted.push_back(Quote(word));
-  out.running_text = absl::StrJoin(quoted, " ");
+  out.running_text = QuoteArgvForDisplay(running_argv);
   std::optional<gunicorn::GunicornCommand> running = gunicorn::RecognizeGunicorn(running_argv);
   if (!running) {
     out.why_not = "the master's command line is not readable";
