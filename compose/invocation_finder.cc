@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "common/path_util.h"
 #include "compose/shell_lexer.h"
 
 namespace corral::compose {
@@ -14,11 +15,6 @@ using Vars = std::map<std::string, Declared>;
 
 // Nested `sh -c` deeper than this is not followed.
 constexpr int kMaxShellDepth = 4;
-
-absl::string_view Basename(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
-}
 
 bool IsShell(absl::string_view name) {
   return name == "sh" || name == "bash" || name == "dash" || name == "ash" || name == "zsh" || name == "ksh";
