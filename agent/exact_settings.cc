@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 #include "gunicorn/config_loader.h"
 
@@ -48,22 +49,21 @@ corral::v1::Setting& AdoptExactSetting(corral::v1::GunicornInstance& instance, c
   exact.set_value(value);
   exact.set_source(std::string(source));
   auto known = config.find(name);
-  if (known != config.end() && known->second.source() != gunicorn::kSourceUnknown) {
+  if (known != config.end() && IsKnown(known->second)) {
     const corral::v1::Setting& before = known->second;
-    bool before_exact = before.source() == gunicorn::kSourceHook || before.source() == gunicorn::kSourceControlSocket;
+    bool before_exact = IsExact(before);
     if (Disagree(name, before.value(), value)) {
       corral::v1::Warning* w = instance.add_warnings();
       w->set_code(std::string(disagree_code));
       w->set_message(absl::StrCat(name, ": Gunicorn reports ", Shown(value), " ", via, ", but ",
                                   before_exact ? "" : "Corral's reconstruction found ", Shown(before.value()), " (",
                                   SettingSourceText(before), "); ",
-                                  before_exact ? "they differ"
-                                  : source == gunicorn::kSourceHook
-                                      ? "the hook's value is the one in effect"
-                                      : "the control socket's value is the one in effect"));
+                                  before_exact            ? "they differ"
+                                  : source == kSourceHook ? "the hook's value is the one in effect"
+                                                          : "the control socket's value is the one in effect"));
       AppendSettingNote(exact, absl::StrCat(before_exact ? "" : "Corral's reconstruction found ", Shown(before.value()),
                                             " (", SettingSourceText(before), ")"));
-    } else if (before.source() != gunicorn::kSourceDefault && !before_exact) {
+    } else if (before.source() != kSourceDefault && !before_exact) {
       AppendSettingNote(exact, absl::StrCat("set by ", SettingSourceText(before)));
     } else if (before_exact) {
       exact = before;  // two exact sources agree: keep the first
@@ -76,7 +76,7 @@ corral::v1::Setting& AdoptExactSetting(corral::v1::GunicornInstance& instance, c
 
 void DropSettingsUnknowableIfAllKnown(corral::v1::GunicornInstance& instance) {
   for (const auto& [name, setting] : instance.config()) {
-    if (setting.source() == gunicorn::kSourceUnknown) return;
+    if (!IsKnown(setting)) return;
   }
   auto* warnings = instance.mutable_warnings();
   for (int i = warnings->size() - 1; i >= 0; --i) {

@@ -14,6 +14,7 @@
 #include "agent/exact_settings.h"
 #include "common/file_util.h"
 #include "common/json_reader.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
@@ -232,7 +233,7 @@ absl::Status MatchHookReport(const HookReport& report, int pid, absl::Time file_
 void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& instance) {
   auto& config = *instance.mutable_config();
   auto adopt = [&](const std::string& name, const std::string& value) -> corral::v1::Setting& {
-    return AdoptExactSetting(instance, name, value, gunicorn::kSourceHook, "HOOK_DISAGREES", "through the hook");
+    return AdoptExactSetting(instance, name, value, kSourceHook, "HOOK_DISAGREES", "through the hook");
   };
   for (const auto& [name, value] : report.settings) {
     if (name == "worker_class" && !report.worker_class.empty()) continue;
@@ -251,13 +252,13 @@ void ApplyHookReport(const HookReport& report, corral::v1::GunicornInstance& ins
     instance.set_app_uri(report.app_uri);
   }
   auto workers = config.find("workers");
-  if (report.num_workers && workers != config.end() && workers->second.source() == gunicorn::kSourceHook &&
+  if (report.num_workers && workers != config.end() && workers->second.source() == kSourceHook &&
       workers->second.value() != absl::StrCat(*report.num_workers)) {
     AppendSettingNote(workers->second, absl::StrCat("the master's target is now ", *report.num_workers,
                                                     " (changed at run time with TTIN/TTOU)"));
   }
   auto bind = config.find("bind");
-  if (!report.listeners.empty() && bind != config.end() && bind->second.source() == gunicorn::kSourceHook) {
+  if (!report.listeners.empty() && bind != config.end() && bind->second.source() == kSourceHook) {
     AppendSettingNote(bind->second, absl::StrCat("listening on ", absl::StrJoin(report.listeners, ", ")));
   }
   // Gunicorn's own __version__: exact where the agent's search of the

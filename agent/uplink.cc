@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/config_delta.h"
+#include "common/component_log.h"
 #include "common/duration.h"
 #include "common/grpc_security.h"
 #include "spdlog/spdlog.h"
@@ -12,13 +13,7 @@
 namespace corral::agent {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto existing = spdlog::get("uplink");
-    return existing ? existing : spdlog::default_logger()->clone("uplink");
-  }();
-  return logger;
-}
+const ComponentLog Log("uplink");
 
 std::string Describe(const grpc::Status& status) {
   static const char* kCodes[] = {

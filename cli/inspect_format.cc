@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/duration.h"
+#include "common/setting_source.h"
 #include "common/shell_quote.h"
 #include "common/snapshot_facts.h"
 #include "gunicorn/settings.h"
@@ -37,7 +38,7 @@ std::string Age(double seconds) { return FormatDurationShort(absl::Seconds(secon
 // are left out like defaults from any other source.
 bool HookReportsTheDefault(const corral::v1::GunicornInstance& inst, const std::string& name,
                            const corral::v1::Setting& setting) {
-  if (setting.source() != "hook" && setting.source() != "control_socket") return false;
+  if (!IsExact(setting)) return false;
   const gunicorn::SettingsTable& table = *gunicorn::TableFor(gunicorn::ParseRelease(inst.gunicorn_version())).table;
   const gunicorn::GunicornSetting* known = table.Find(name);
   return known != nullptr && setting.value() == known->default_value;
@@ -51,8 +52,9 @@ void RenderSettings(const corral::v1::GunicornInstance& inst, const Style& style
   std::vector<std::string> others;
   int hidden_unknown = 0;
   for (const auto& [name, setting] : inst.config()) {
-    if (IsKeySetting(name) || setting.source() == "default" || HookReportsTheDefault(inst, name, setting)) continue;
-    if (setting.source() == "unknown") {
+    if (IsKeySetting(name) || setting.source() == kSourceDefault || HookReportsTheDefault(inst, name, setting))
+      continue;
+    if (!IsKnown(setting)) {
       ++hidden_unknown;
       continue;
     }
@@ -66,9 +68,9 @@ void RenderSettings(const corral::v1::GunicornInstance& inst, const Style& style
   std::vector<std::pair<std::string, std::vector<std::string>>> notes;
   for (const std::string& name : names) {
     const corral::v1::Setting& s = inst.config().at(name);
-    bool unknown = s.source() == "unknown";
+    bool unknown = !IsKnown(s);
     std::string value = unknown ? style.Yellow("unknown") : (s.value().empty() ? "-" : s.value());
-    std::string source = DescribeSource(s);
+    std::string source = SettingSourceText(s, SourceDetail::kWithOrigin);
     if (unknown && !s.default_value().empty()) absl::StrAppend(&source, " (default ", s.default_value(), ")");
     table.AddRow({name, value, style.Dim(source)});
     if (unknown && !s.note().empty()) {
@@ -169,9 +171,9 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   const corral::v1::ConfigInputs& inputs = inst.inputs();
   if (!inputs.config_file().empty() || inputs.config_file_source() == "unknown") {
     std::string file = inputs.config_file().empty() ? style.Yellow("unknown") : inputs.config_file();
-    std::string via = inputs.config_file_source() == "default"   ? "found in the working directory"
-                      : inputs.config_file_source() == "unknown" ? ""
-                                                                 : absl::StrCat("via ", inputs.config_file_source());
+    std::string via = inputs.config_file_source() == kSourceDefault ? "found in the working directory"
+                      : inputs.config_file_source() == "unknown"    ? ""
+                                                                    : absl::StrCat("via ", inputs.config_file_source());
     if (!inputs.config_file_error().empty()) absl::StrAppend(&via, via.empty() ? "" : "; ", inputs.config_file_error());
     absl::StrAppend(&out, "  config     ", file, "  ", style.Dim(via), "\n");
   }
@@ -181,7 +183,7 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
   const corral::v1::Setting& workers_setting = inst.config().at("workers");
   std::string count =
       absl::StrCat(live, " running / ", configured ? absl::StrCat(*configured, " configured") : "configured unknown",
-                   " (", DescribeSource(workers_setting), ")");
+                   " (", SettingSourceText(workers_setting, SourceDetail::kWithOrigin), ")");
   if (configured && live < *configured) count = style.Red(count);
   absl::StrAppend(&out, "  workers    ", count, "\n");
   if (inst.workers_size() > 0) absl::StrAppend(&out, WorkerTable(inst.workers(), style));
@@ -231,16 +233,6 @@ void RenderInstance(const corral::v1::GunicornInstance& inst, const Style& style
 }
 
 }  // namespace
-
-std::string DescribeSource(const corral::v1::Setting& s) {
-  const std::string& source = s.source();
-  if (source == "config_file" && !s.file().empty()) return absl::StrCat("config_file ", s.file(), ":", s.line());
-  if ((source == "cmdline" || source == "gunicorn_cmd_args") && absl::StartsWith(s.note(), "via ")) {
-    return absl::StrCat(source, " ", s.note().substr(4));
-  }
-  if (source == "env" && !s.note().empty()) return absl::StrCat("env ", s.note());
-  return source;
-}
 
 std::string RenderInspect(const corral::v1::Snapshot& snapshot, const Style& style, int processes_scanned) {
   std::string out;

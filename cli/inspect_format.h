@@ -14,9 +14,6 @@ namespace corral::cli {
 // `processes_scanned` is shown when no master was found.
 std::string RenderInspect(const corral::v1::Snapshot& snapshot, const Style& style, int processes_scanned);
 
-// "cmdline --workers", "config_file /app/gunicorn.conf.py:4", "env WEB_CONCURRENCY=3".
-std::string DescribeSource(const corral::v1::Setting& setting);
-
 }  // namespace corral::cli
 
 #endif  // CORRAL_CLI_INSPECT_FORMAT_H_

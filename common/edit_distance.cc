@@ -1,7 +1,10 @@
 #include "common/edit_distance.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
+
+#include "absl/strings/ascii.h"
 
 namespace corral {
 
@@ -18,6 +21,20 @@ int EditDistance(const std::string& a, const std::string& b) {
     }
   }
   return row[b.size()];
+}
+
+NearestName::NearestName(std::string word, Options options)
+    : word_(std::move(word)),
+      lower_(absl::AsciiStrToLower(word_)),
+      options_(options),
+      best_(options.fewer_edits_than) {}
+
+void NearestName::Offer(const std::string& name) {
+  int d = lower_ == absl::AsciiStrToLower(name) ? 0 : EditDistance(word_, name);
+  if (d < best_ && (d == 0 || word_.size() >= options_.fuzzy_from_length)) {
+    best_ = d;
+    nearest_ = name;
+  }
 }
 
 }  // namespace corral

@@ -192,6 +192,10 @@ class JsonReader {
     size_t start = pos_;
     bool integral = true;
     if (in_[pos_] == '-') ++pos_;
+    // RFC 8259: no leading zeros ("01").
+    if (pos_ + 1 < in_.size() && in_[pos_] == '0' && absl::ascii_isdigit(static_cast<unsigned char>(in_[pos_ + 1]))) {
+      return Error("bad number");
+    }
     auto digits = [&] {
       size_t from = pos_;
       while (pos_ < in_.size() && absl::ascii_isdigit(static_cast<unsigned char>(in_[pos_]))) ++pos_;

@@ -36,9 +36,10 @@ struct Json {
   bool is_null() const { return type == Type::kNull; }
 };
 
-// Parses one JSON document. Refuses nesting deeper than `max_depth`, member
-// names longer than 256 bytes, and anything after the value. Lone
-// surrogates (Python writes them for undecodable bytes) become U+FFFD.
+// Parses one JSON document. Refuses values nested more than `max_depth`
+// levels below the top-level one, member names longer than 256 bytes, and
+// anything after the value. Lone surrogates (Python writes them for
+// undecodable bytes) become U+FFFD.
 absl::StatusOr<Json> ParseJson(absl::string_view text, int max_depth = 16);
 
 }  // namespace corral

@@ -19,7 +19,7 @@ int LiveWorkers(const corral::v1::GunicornInstance& instance) {
 
 std::optional<int64_t> ConfiguredWorkers(const corral::v1::GunicornInstance& instance) {
   auto it = instance.config().find("workers");
-  if (it == instance.config().end() || it->second.source() == "unknown") return std::nullopt;
+  if (it == instance.config().end() || !IsKnown(it->second)) return std::nullopt;
   int64_t n = 0;
   if (!absl::SimpleAtoi(it->second.value(), &n)) return std::nullopt;
   return n;
@@ -36,9 +36,9 @@ int LiveDirtyWorkers(const corral::v1::GunicornInstance& instance) {
 std::optional<int64_t> ConfiguredDirtyWorkers(const corral::v1::GunicornInstance& instance) {
   auto apps = instance.config().find("dirty_apps");
   auto workers = instance.config().find("dirty_workers");
-  if (apps == instance.config().end() || apps->second.source() == "unknown") return std::nullopt;
+  if (apps == instance.config().end() || !IsKnown(apps->second)) return std::nullopt;
   if (apps->second.value().empty()) return 0;
-  if (workers == instance.config().end() || workers->second.source() == "unknown") return std::nullopt;
+  if (workers == instance.config().end() || !IsKnown(workers->second)) return std::nullopt;
   int64_t n = 0;
   if (!absl::SimpleAtoi(workers->second.value(), &n)) return std::nullopt;
   int64_t largest_limit = 0;
@@ -54,16 +54,10 @@ std::optional<int64_t> ConfiguredDirtyWorkers(const corral::v1::GunicornInstance
 
 std::optional<bool> BoolSetting(const corral::v1::GunicornInstance& instance, const char* name) {
   auto it = instance.config().find(name);
-  if (it == instance.config().end() || it->second.source() == "unknown") return std::nullopt;
+  if (it == instance.config().end() || !IsKnown(it->second)) return std::nullopt;
   if (it->second.value() == "true") return true;
   if (it->second.value() == "false") return false;
   return std::nullopt;
-}
-
-std::string SettingSourceText(const corral::v1::Setting& s) {
-  if (s.source() != "config_file" || s.file().empty()) return s.source();
-  return s.line() > 0 ? absl::StrCat(s.source(), " ", s.file(), ":", s.line())
-                      : absl::StrCat(s.source(), " ", s.file());
 }
 
 }  // namespace corral

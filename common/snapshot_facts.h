@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/setting_source.h"
 #include "corral/v1/snapshot.pb.h"
 
 namespace corral {
@@ -32,10 +33,6 @@ std::optional<int64_t> ConfiguredDirtyWorkers(const corral::v1::GunicornInstance
 
 // The effective value of a boolean setting ("true"/"false"), or nullopt.
 std::optional<bool> BoolSetting(const corral::v1::GunicornInstance& instance, const char* name);
-
-// Where a setting's value came from, as messages show it: the source name,
-// with the file (and line) for config_file values: "config_file /app/g.py:4".
-std::string SettingSourceText(const corral::v1::Setting& setting);
 
 }  // namespace corral
 

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/setting_source.h"
 #include "common/shell_quote.h"
 #include "compose/invocation_finder.h"
 #include "compose/shell_lexer.h"
@@ -104,12 +105,12 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
   for (const auto& [key, setting] : config.settings) {
     const std::string& source = setting.source();
     if (absl::StrContains(setting.value(), kUnresolvedMarker)) continue;
-    if (source == gunicorn::kSourceCmdline) {
+    if (source == kSourceCmdline) {
       expect(key, setting.value(), service.command_origin, service.command_declared_by);
-    } else if (source == gunicorn::kSourceCmdArgs || source == gunicorn::kSourceEnv) {
+    } else if (source == kSourceCmdArgs || source == kSourceEnv) {
       // An env setting's note names the variable: "WEB_CONCURRENCY=4".
       const std::string name =
-          source == gunicorn::kSourceCmdArgs ? "GUNICORN_CMD_ARGS" : setting.note().substr(0, setting.note().find('='));
+          source == kSourceCmdArgs ? "GUNICORN_CMD_ARGS" : setting.note().substr(0, setting.note().find('='));
       const Declared* from = variable(name);
       expect(key, setting.value(), from ? from->origin : service.command_origin,
              from ? from->declared_by : service.command_declared_by);

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/utf8.h"
+#include "common/json_reader.h"
 #include "compose/variable_expansion.h"
 #include "gunicorn/args.h"
 
@@ -106,112 +106,18 @@ std::vector<Instruction> SplitDockerfile(const std::string& content) {
   return out;
 }
 
-// Docker's exec form: a JSON array of strings. nullopt when `text` is not
-// one, which makes it shell form.
+// Docker's exec form: a JSON array of strings, as Go's JSON decoder reads
+// it. nullopt when `text` is not one, which makes it shell form.
 std::optional<std::vector<std::string>> ParseJsonStringArray(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
-  if (!absl::ConsumePrefix(&text, "[")) return std::nullopt;
+  if (!absl::StartsWith(text, "[")) return std::nullopt;
+  absl::StatusOr<Json> json = ParseJson(text);
+  if (!json.ok() || json->type != Json::Type::kArray) return std::nullopt;
   std::vector<std::string> items;
-  size_t i = 0;
-  auto skip_space = [&] {
-    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
-  };
-
-  auto hex4 = [&](size_t at) -> std::optional<uint32_t> {
-    if (at + 4 > text.size()) return std::nullopt;
-    uint32_t v = 0;
-    for (size_t k = at; k < at + 4; ++k) {
-      const char c = text[k];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return std::nullopt;
-      }
-    }
-    return v;
-  };
-  skip_space();
-  if (i < text.size() && text[i] == ']') {
-    ++i;
-  } else {
-    while (true) {
-      skip_space();
-      if (i >= text.size() || text[i] != '"') return std::nullopt;
-      ++i;
-      std::string item;
-      bool closed = false;
-      while (i < text.size()) {
-        const char c = text[i++];
-        if (c == '"') {
-          closed = true;
-          break;
-        }
-        if (c != '\\') {
-          item.push_back(c);
-          continue;
-        }
-        if (i >= text.size()) return std::nullopt;
-        const char e = text[i++];
-        switch (e) {
-          case '"':
-          case '\\':
-          case '/':
-            item.push_back(e);
-            break;
-          case 'b':
-            item.push_back('\b');
-            break;
-          case 'f':
-            item.push_back('\f');
-            break;
-          case 'n':
-            item.push_back('\n');
-            break;
-          case 'r':
-            item.push_back('\r');
-            break;
-          case 't':
-            item.push_back('\t');
-            break;
-          case 'u': {
-            std::optional<uint32_t> cp = hex4(i);
-            if (!cp) return std::nullopt;
-            i += 4;
-            if (*cp >= 0xD800 && *cp < 0xDC00 && i + 1 < text.size() && text[i] == '\\' && text[i + 1] == 'u') {
-              std::optional<uint32_t> low = hex4(i + 2);
-              if (low && *low >= 0xDC00 && *low < 0xE000) {
-                cp = 0x10000 + ((*cp - 0xD800) << 10) + (*low - 0xDC00);
-                i += 6;
-              }
-            }
-            AppendUtf8(*cp, &item);
-            break;
-          }
-          default:
-            return std::nullopt;
-        }
-      }
-      if (!closed) return std::nullopt;
-      items.push_back(std::move(item));
-      skip_space();
-      if (i < text.size() && text[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (i < text.size() && text[i] == ']') {
-        ++i;
-        break;
-      }
-      return std::nullopt;
-    }
+  for (Json& item : json->items) {
+    if (item.type != Json::Type::kString) return std::nullopt;
+    items.push_back(std::move(item.text));
   }
-  skip_space();
-  if (i != text.size()) return std::nullopt;
   return items;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "common/path_util.h"
 
 namespace corral::gunicorn {
 namespace {
@@ -15,11 +16,6 @@ GunicornCommand Launched(const char* launcher, const std::vector<std::string>& a
   command.launcher = launcher;
   command.args.assign(argv.begin() + static_cast<std::ptrdiff_t>(std::min(first_arg, argv.size())), argv.end());
   return command;
-}
-
-absl::string_view Basename(absl::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
 }
 
 // "python", "python3", "python3.11", "pypy3".

@@ -403,22 +403,18 @@ class Reconstruction {
         binding.value.kind == K::kEnviron) {
       return;
     }
-    std::string lower = absl::AsciiStrToLower(name);
-    const GunicornSetting* closest = nullptr;
-    int best = 3;
+    // `w = 3` or `Workers = 3`, but not every short variable name.
+    NearestName::Options options;
+    options.fuzzy_from_length = 4;
+    NearestName closest(name, options);
     for (const GunicornSetting& s : table_) {
-      if (s.validator == Validator::kCallable) continue;
-      int d = lower == s.name ? 0 : EditDistance(name, s.name);
-      if (d < best && (d == 0 || name.size() >= 4)) {
-        best = d;
-        closest = &s;
-      }
+      if (s.validator != Validator::kCallable) closest.Offer(s.name);
     }
-    if (closest == nullptr) return;
+    if (closest.name().empty()) return;
     Warn("CONFIG_KEY_IGNORED",
          absl::StrCat(path, ":", binding.line, " sets '", name,
                       "', which is not a Gunicorn setting, so Gunicorn silently ignores it; did you mean '",
-                      closest->name, "'?"));
+                      closest.name(), "'?"));
   }
 
   void ApplyFlags(const std::optional<ParsedArgs>& parsed, const char* source) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/setting_source.h"
 #include "corral/v1/snapshot.pb.h"
 #include "gunicorn/environ.h"
 #include "gunicorn/settings.h"
@@ -75,16 +76,6 @@ struct ReconstructedConfig {
 };
 
 ReconstructedConfig ReconstructConfig(const LoaderInputs& inputs);
-
-// Setting-source names used in snapshots.
-inline constexpr char kSourceDefault[] = "default";
-inline constexpr char kSourceEnv[] = "env";
-inline constexpr char kSourceConfigFile[] = "config_file";
-inline constexpr char kSourceCmdArgs[] = "gunicorn_cmd_args";
-inline constexpr char kSourceCmdline[] = "cmdline";
-inline constexpr char kSourceHook[] = "hook";
-inline constexpr char kSourceControlSocket[] = "control_socket";
-inline constexpr char kSourceUnknown[] = "unknown";
 
 }  // namespace corral::gunicorn
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/path_util.h"
 
 namespace corral::gunicorn {
 namespace {
@@ -19,24 +20,6 @@ std::optional<std::string> Lookup(const std::optional<Environ>& environ, absl::s
     if (key == name) return value;
   }
   return std::nullopt;
-}
-
-std::string Dirname(absl::string_view path) {
-  size_t slash = path.rfind('/');
-  if (slash == absl::string_view::npos) return "";
-  if (slash == 0) return "/";
-  return std::string(path.substr(0, slash));
-}
-
-absl::string_view Basename(absl::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == absl::string_view::npos ? path : path.substr(slash + 1);
-}
-
-std::string Join(const std::string& dir, absl::string_view path) {
-  if (absl::StartsWith(path, "/")) return std::string(path);
-  if (dir.empty()) return "";
-  return absl::StrCat(absl::StripSuffix(dir, "/"), "/", path);
 }
 
 // "python3.11" -> "3.11"; "python3" -> "".
@@ -55,7 +38,7 @@ std::string PythonVersion(const std::string& exe, const std::string& prefix, con
   std::string from_name = VersionFromName(Basename(exe));
   if (!from_name.empty()) return from_name;
   if (!files.list_dir) return "";
-  absl::StatusOr<std::vector<std::string>> entries = files.list_dir(Join(prefix, "lib"));
+  absl::StatusOr<std::vector<std::string>> entries = files.list_dir(JoinPath(prefix, "lib"));
   if (!entries.ok()) return "";
   std::string found;
   for (const std::string& entry : *entries) {
@@ -101,16 +84,16 @@ std::vector<std::string> SearchPath(const InterpreterFacts& facts, const MasterF
   } else if (facts.launcher == "python script" && facts.argv.size() > 1) {
     for (size_t i = 1; i < facts.argv.size(); ++i) {
       if (absl::StartsWith(facts.argv[i], "-")) continue;
-      AddUnique(path, Dirname(Join(facts.start_dir, facts.argv[i])));
+      AddUnique(path, Dirname(JoinPath(facts.start_dir, facts.argv[i])));
       break;
     }
   } else if (facts.launcher == "gunicorn" && !facts.argv.empty()) {
-    AddUnique(path, Dirname(Join(facts.start_dir, facts.argv[0])));
+    AddUnique(path, Dirname(JoinPath(facts.start_dir, facts.argv[0])));
   }
   // 2. PYTHONPATH.
   if (std::optional<std::string> pythonpath = Lookup(facts.environ, "PYTHONPATH")) {
     for (absl::string_view entry : absl::StrSplit(*pythonpath, ':', absl::SkipEmpty())) {
-      AddUnique(path, std::string(absl::StripSuffix(Join(facts.start_dir, entry), "/")));
+      AddUnique(path, std::string(absl::StripSuffix(JoinPath(facts.start_dir, entry), "/")));
     }
   }
   // 3. Site directories: a virtualenv named by argv first, then those
@@ -119,8 +102,8 @@ std::vector<std::string> SearchPath(const InterpreterFacts& facts, const MasterF
   std::vector<std::string> prefixes;
   std::string python_version = PythonVersion(facts.exe, Dirname(Dirname(facts.exe)), files);
   if (!interpreter.empty() && absl::StrContains(interpreter, "/")) {
-    std::string venv = Dirname(Dirname(Join(facts.start_dir, interpreter)));
-    if (files.is_file && files.is_file(Join(venv, "pyvenv.cfg"))) {
+    std::string venv = Dirname(Dirname(JoinPath(facts.start_dir, interpreter)));
+    if (files.is_file && files.is_file(JoinPath(venv, "pyvenv.cfg"))) {
       std::string v = python_version.empty() ? PythonVersion(interpreter, venv, files) : python_version;
       if (!v.empty()) AddUnique(path, absl::StrCat(venv, "/lib/python", v, "/site-packages"));
     }

@@ -4,7 +4,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
+#include "server/rule_names.h"
 #include "server/rules.h"
 
 namespace corral::server {
@@ -60,7 +62,7 @@ class Detector {
     const auto& config = view.report->ConfigOf(view.digest->primary).config();
     std::map<std::string, std::pair<std::string, std::string>> now_known;
     for (const auto& [setting, s] : config) {
-      if (s.source() == "unknown") continue;
+      if (!IsKnown(s)) continue;
       now_known[setting] = {s.value(), SettingSourceText(s)};
     }
     if (!fresh) {
@@ -77,9 +79,9 @@ class Detector {
         e.set_setting(setting);
         e.set_before(had ? before->second : "");
         e.set_after(has ? after->second.first : "");
-        e.set_message(
-            absl::StrCat(service_, "/", name, ": ", setting, " ", had ? Shown(before->second) : "unknown", " -> ",
-                         has ? absl::StrCat(Shown(after->second.first), " (", after->second.second, ")") : "unknown"));
+        e.set_message(absl::StrCat(
+            service_, "/", name, ": ", setting, " ", had ? SettingValueText(before->second) : "unknown", " -> ",
+            has ? absl::StrCat(SettingValueText(after->second.first), " (", after->second.second, ")") : "unknown"));
       }
     }
     m.set_settings_fingerprint(fingerprint);
@@ -136,7 +138,7 @@ class Detector {
       corral::v1::Event& e = Emit("finding_resolved", f.instance());
       e.set_rule(f.rule());
       e.set_severity(f.severity());
-      if (f.differences_size() > 0 && f.rule() == "CONFIG_DRIFT") e.set_setting(f.differences(0).setting());
+      if (f.differences_size() > 0 && f.rule() == rule::kConfigDrift) e.set_setting(f.differences(0).setting());
       e.set_message(absl::StrCat("resolved: ", f.message()));
       open->erase(key);
     }
@@ -145,7 +147,7 @@ class Detector {
       corral::v1::Event& e = Emit("finding_opened", f->instance());
       e.set_rule(f->rule());
       e.set_severity(f->severity());
-      if (f->differences_size() > 0 && f->rule() == "CONFIG_DRIFT") e.set_setting(f->differences(0).setting());
+      if (f->differences_size() > 0 && f->rule() == rule::kConfigDrift) e.set_setting(f->differences(0).setting());
       e.set_message(f->message());
       (*open)[key] = *f;
     }
@@ -155,7 +157,6 @@ class Detector {
 
  private:
   static std::string Count(int live) { return live < 0 ? "none (no master)" : absl::StrCat(live); }
-  static std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
 
   const std::string& service_;
   absl::Time now_;

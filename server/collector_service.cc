@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/component_log.h"
 #include "corral/v1/collector.pb.h"
 #include "server/raw_messages.h"
 #include "server/snapshot_validation.h"
@@ -11,13 +12,7 @@
 namespace corral::server {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto existing = spdlog::get("collector");
-    return existing ? existing : spdlog::default_logger()->clone("collector");
-  }();
-  return logger;
-}
+const ComponentLog Log("collector");
 
 // The snapshot a request carries, sharing the request's arena.
 template <typename Request>

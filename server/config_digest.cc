@@ -4,6 +4,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 
 namespace corral::server {
@@ -26,7 +27,7 @@ ConfigDigest DigestConfig(const corral::v1::GunicornInstance& carrier) {
   }
   for (const auto& [name, value] : {std::pair<const char*, const char*>{"reload", "true"}, {"loglevel", "debug"}}) {
     auto it = carrier.config().find(name);
-    if (it != carrier.config().end() && it->second.source() != "unknown" && it->second.value() == value) {
+    if (it != carrier.config().end() && IsKnown(it->second) && it->second.value() == value) {
       d.dev_settings.push_back(absl::StrCat(name, "=", value, " (", it->second.source(), ")"));
     }
   }
@@ -35,7 +36,7 @@ ConfigDigest DigestConfig(const corral::v1::GunicornInstance& carrier) {
   uint64_t fingerprint = 0;
   for (const auto& [name, setting] : carrier.config()) {
     if (IsPerReplicaSetting(name)) continue;
-    fingerprint += absl::HashOf(name, setting.source() == "unknown", setting.value());
+    fingerprint += absl::HashOf(name, !IsKnown(setting), setting.value());
   }
   d.settings_fingerprint = fingerprint;
   return d;

@@ -10,9 +10,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/duration.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 #include "common/units.h"
 #include "server/command_compare.h"
+#include "server/rule_names.h"
 #include "server/rules.h"
 
 namespace corral::server {
@@ -35,17 +37,17 @@ struct Replica {
   int live() const { return view->digest->master_digests[static_cast<size_t>(view->digest->primary)].live; }
   const corral::v1::Setting* Setting(const std::string& key) const {
     auto it = configured->config().find(key);
-    if (it == configured->config().end() || it->second.source() == "unknown") return nullptr;
+    if (it == configured->config().end() || !IsKnown(it->second)) return nullptr;
     return &it->second;
   }
 };
 
-std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
-
-class Diagnosis {
+// Builds one service's corral.v1.Diagnosis: each hypothesis with its
+// verdict, evidence and fix.
+class DiagnosisBuilder {
  public:
-  Diagnosis(const std::string& service, absl::Span<const InstanceView> views, const Expectations& expected,
-            const std::vector<Finding>& findings, absl::Time now)
+  DiagnosisBuilder(const std::string& service, absl::Span<const InstanceView> views, const Expectations& expected,
+                   const std::vector<Finding>& findings, absl::Time now)
       : service_(service), views_(views), expected_(expected), findings_(findings), now_(now) {
     for (const InstanceView& v : views_) {
       if (v.state != InstanceState::kOnline || v.digest->primary < 0) continue;
@@ -109,7 +111,8 @@ class Diagnosis {
   // Replicas that deviate from the expectations, by name.
   std::set<std::string> Deviating() const {
     std::set<std::string> out;
-    for (const char* rule : {"WORKERS_BELOW_EXPECTED", "WORKERS_ABOVE_EXPECTED", "CONFIG_DRIFT", "STALE_IMAGE"}) {
+    for (const char* rule :
+         {rule::kWorkersBelowExpected, rule::kWorkersAboveExpected, rule::kConfigDrift, rule::kStaleImage}) {
       for (const Finding* f : Of(rule)) out.insert(f->instance());
     }
     return out;
@@ -204,7 +207,7 @@ class Diagnosis {
         h.add_instances(r.name());
       }
     }
-    for (const Finding* f : Of("NO_GUNICORN")) {
+    for (const Finding* f : Of(rule::kNoGunicorn)) {
       failing.push_back(f->message());
       h.add_instances(f->instance());
     }
@@ -250,7 +253,7 @@ class Diagnosis {
       }
       evidence.push_back(std::move(line));
     }
-    for (const Finding* f : Of("NO_GUNICORN")) {
+    for (const Finding* f : Of(rule::kNoGunicorn)) {
       confirmed = true;
       h.add_instances(f->instance());
       evidence.push_back(f->message());
@@ -331,15 +334,15 @@ class Diagnosis {
       for (const corral::v1::Expectation* e : keys) {
         auto it = r.configured->config().find(e->key());
         if (it == r.configured->config().end()) continue;
-        if (it->second.source() == "unknown") {
+        if (!IsKnown(it->second)) {
           unknown = true;
           continue;
         }
         if (it->second.value() == e->value()) continue;
-        std::string line = absl::StrCat(e->key(), " ", Shown(it->second.value()), " (", SettingSourceText(it->second),
-                                        ", expected ", e->value(), ")");
+        std::string line = absl::StrCat(e->key(), " ", SettingValueText(it->second.value()), " (",
+                                        SettingSourceText(it->second), ", expected ", e->value(), ")");
         const std::string& source = it->second.source();
-        if (source == "config_file" || source == "gunicorn_cmd_args" || source == "env") {
+        if (source == kSourceConfigFile || source == kSourceCmdArgs || source == kSourceEnv) {
           conflicts.push_back(line);
         } else {
           deviations.push_back(line);
@@ -380,7 +383,7 @@ class Diagnosis {
 
   Hypothesis StaleImage() {
     Hypothesis h = Make("stale_image", "stale Docker image");
-    for (const Finding* f : Of("STALE_IMAGE")) {
+    for (const Finding* f : Of(rule::kStaleImage)) {
       h.add_instances(f->instance());
       h.add_evidence(f->message());
     }
@@ -493,7 +496,7 @@ class Diagnosis {
 corral::v1::Diagnosis Diagnose(const std::string& service, absl::Span<const InstanceView> views,
                                const Expectations& expected, const std::vector<corral::v1::Finding>& findings,
                                absl::Time now) {
-  return Diagnosis(service, views, expected, findings, now).Run();
+  return DiagnosisBuilder(service, views, expected, findings, now).Run();
 }
 
 }  // namespace corral::server

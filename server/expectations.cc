@@ -100,19 +100,13 @@ absl::StatusOr<std::string> NormalizeValue(const std::string& key, const std::st
     setting = (*t)->Find(key);
   }
   if (setting == nullptr) {
-    std::string suggestion;
-    int best = 3;
+    NearestName nearest(key);
     for (const gunicorn::GunicornSetting& s : gunicorn::NewestTable()) {
-      if (!s.reported()) continue;
-      int d = corral::EditDistance(key, s.name);
-      if (d < best) {
-        best = d;
-        suggestion = s.name;
-      }
+      if (s.reported()) nearest.Offer(s.name);
     }
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown expectation '", key, "'",
-        suggestion.empty() ? "" : absl::StrCat(" (did you mean '", suggestion, "'?)"),
+        nearest.name().empty() ? "" : absl::StrCat(" (did you mean '", nearest.name(), "'?)"),
         "; keys are workers, min_workers, replicas, build_revision, command, app_uri, max_latency, max_error_rate, "
         "gunicorn_version and Gunicorn settings"));
   }

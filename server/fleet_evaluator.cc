@@ -6,8 +6,8 @@
 
 namespace corral::server {
 
-std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::Current(const std::string& service,
-                                                                          uint64_t version) {
+std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRecord(const std::string& service,
+                                                                                    uint64_t version) {
   absl::Time now = registry_->Now();
   std::shared_ptr<const Expectations> expected = book_ != nullptr ? book_->For(service) : nullptr;
   {
@@ -74,7 +74,7 @@ int FleetEvaluator::Refresh() {
       }
     }
   }
-  for (const auto& [name, version] : stale) Current(name, version);
+  for (const auto& [name, version] : stale) EvaluateAndRecord(name, version);
   int evaluated = static_cast<int>(stale.size());
   if (history_ != nullptr) {
     // Services the history remembers but the registry no longer lists: their
@@ -91,7 +91,7 @@ int FleetEvaluator::Refresh() {
 std::vector<EvaluatedService> FleetEvaluator::Services() {
   std::vector<EvaluatedService> out;
   for (const auto& [name, version] : registry_->ServiceVersions()) {
-    std::shared_ptr<const Evaluation> e = Current(name, version);
+    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version);
     if (e == nullptr) continue;
     out.push_back({name, e->views, e->summary, e->findings, e->expected});
   }
@@ -101,7 +101,7 @@ std::vector<EvaluatedService> FleetEvaluator::Services() {
 std::optional<std::vector<corral::v1::Finding>> FleetEvaluator::Findings(const std::string& service) {
   for (const auto& [name, version] : registry_->ServiceVersions()) {
     if (name != service) continue;
-    std::shared_ptr<const Evaluation> e = Current(name, version);
+    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version);
     if (e == nullptr) return std::nullopt;
     return e->findings;
   }
@@ -112,7 +112,7 @@ corral::v1::FleetStatus FleetEvaluator::Status() {
   corral::v1::FleetStatus status;
   status.set_generated_at_unix_ms(absl::ToUnixMillis(registry_->Now()));
   for (const auto& [name, version] : registry_->ServiceVersions()) {
-    if (std::shared_ptr<const Evaluation> e = Current(name, version)) *status.add_services() = e->summary;
+    if (std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version)) *status.add_services() = e->summary;
   }
   return status;
 }
@@ -121,7 +121,7 @@ corral::v1::CheckResponse FleetEvaluator::Check(const std::optional<std::string>
   corral::v1::CheckResponse response;
   for (const auto& [name, version] : registry_->ServiceVersions()) {
     if (service && name != *service) continue;
-    std::shared_ptr<const Evaluation> e = Current(name, version);
+    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version);
     if (e == nullptr) continue;
     response.add_services(name);
     for (const corral::v1::Finding& f : e->findings) *response.add_findings() = f;

@@ -64,9 +64,10 @@ class FleetEvaluator {
     std::vector<corral::v1::Finding> findings;
   };
 
-  // The service's current evaluation, computed now if needed; nullptr when
-  // the service has no instance.
-  std::shared_ptr<const Evaluation> Current(const std::string& service, uint64_t version);
+  // The service's evaluation: the cached one while it is still exact, else
+  // one made now and shown to the history, which records what changed;
+  // nullptr when the service has no instance.
+  std::shared_ptr<const Evaluation> EvaluateAndRecord(const std::string& service, uint64_t version);
 
   const Registry* registry_;
   const ExpectationBook* book_;

@@ -12,9 +12,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/duration.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 #include "common/units.h"
 #include "server/command_compare.h"
+#include "server/rule_names.h"
 
 namespace corral::server {
 
@@ -39,10 +41,12 @@ std::optional<Severity> ParseSeverity(const std::string& name) {
 
 namespace {
 
-class Evaluator {
+// One run of every rule over one service's instances: collects the findings
+// and the settings that differ between replicas.
+class ServiceRuleRun {
  public:
-  Evaluator(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now,
-            const Expectations& expected)
+  ServiceRuleRun(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now,
+                 const Expectations& expected)
       : service_(service), instances_(instances), now_(now), expected_(expected) {}
 
   ServiceEvaluation Run() {
@@ -53,7 +57,7 @@ class Evaluator {
       }
       if (view.state != InstanceState::kOnline) continue;
       if (view.digest->masters == 0) {
-        Add("NO_GUNICORN", Severity::kCritical, view.instance(),
+        Add(rule::kNoGunicorn, Severity::kCritical, view.instance(),
             absl::StrCat(
                 Name(view), ": the agent reports no Gunicorn master (",
                 view.snapshot().scan_errors().empty() ? "none running in its view" : view.snapshot().scan_errors(0),
@@ -75,11 +79,11 @@ class Evaluator {
       RequestHealth(view);
       const ConfigDigest& config = *view.digest->config;
       if (!config.dev_settings.empty()) {
-        Add("DEV_SETTING", Severity::kWarning, view.instance(),
+        Add(rule::kDevSetting, Severity::kWarning, view.instance(),
             absl::StrCat(Name(view), ": development settings in use: ", absl::StrJoin(config.dev_settings, ", ")));
       }
       if (config.settings_unknowable) {
-        Add("SETTINGS_UNKNOWABLE", Severity::kInfo, view.instance(),
+        Add(rule::kSettingsUnknowable, Severity::kInfo, view.instance(),
             absl::StrCat(Name(view), ": setproctitle erased the master's ", config.erased,
                          "; settings from there are unknown (set SPT_NOENV=1 and pass flags through "
                          "GUNICORN_CMD_ARGS or a config file)"));
@@ -117,7 +121,7 @@ class Evaluator {
   }
 
   void Offline(const InstanceView& view) {
-    Add("AGENT_OFFLINE", Severity::kCritical, view.instance(),
+    Add(rule::kAgentOffline, Severity::kCritical, view.instance(),
         absl::StrCat(Name(view), ": no report for ", FormatDurationShort(now_ - view.last_report), " (its interval is ",
                      FormatDurationShort(view.interval), ")"));
   }
@@ -133,11 +137,11 @@ class Evaluator {
     if (live < configured && (churning || !settled)) {
       std::string why = churning ? absl::StrFormat("workers are restarting (%.1f/min)", master.restarts_per_minute)
                                  : std::string("just seen; no restart history yet");
-      Add("WORKERS_BELOW_CONFIG", Severity::kCritical, view.instance(),
+      Add(rule::kWorkersBelowConfig, Severity::kCritical, view.instance(),
           absl::StrCat(Name(view), ": ", where, "; ", why));
       return;
     }
-    Add("RUNTIME_SCALED", Severity::kInfo, view.instance(),
+    Add(rule::kRuntimeScaled, Severity::kInfo, view.instance(),
         absl::StrCat(Name(view), ": ", where, "; no worker restarts, so it was scaled at runtime (",
                      live > configured ? "TTIN" : "TTOU", ")"));
   }
@@ -162,7 +166,7 @@ class Evaluator {
         if (it == configured.config().end()) continue;
         settings.push_back(absl::StrCat(name, "=", it->second.value(), " (", SettingSourceText(it->second), ")"));
       }
-      Add("DIRTY_WORKERS_BELOW_CONFIG", Severity::kWarning, view.instance(),
+      Add(rule::kDirtyWorkersBelowConfig, Severity::kWarning, view.instance(),
           absl::StrCat(Name(view), ": master ", observed.master().pid(), " runs ", live,
                        " dirty worker(s), its settings ask for ", *wanted, " (", absl::StrJoin(settings, ", "), ")",
                        observed.has_dirty_arbiter() ? "" : "; no dirty arbiter is running",
@@ -187,13 +191,13 @@ class Evaluator {
             : std::string("unknown");
     std::string tail = absl::StrCat("; its workers setting is ", configured, "; expected by ", OriginText(*e));
     if (exact && live < *exact) {
-      Add("WORKERS_BELOW_EXPECTED", Severity::kCritical, view.instance(),
+      Add(rule::kWorkersBelowExpected, Severity::kCritical, view.instance(),
           absl::StrCat(Name(view), ": ", live, " live worker(s), expected ", *exact, tail));
     } else if (exact && live > *exact) {
-      Add("WORKERS_ABOVE_EXPECTED", Severity::kWarning, view.instance(),
+      Add(rule::kWorkersAboveExpected, Severity::kWarning, view.instance(),
           absl::StrCat(Name(view), ": ", live, " live worker(s), expected ", *exact, tail));
     } else if (minimum && live < *minimum) {
-      Add("WORKERS_BELOW_EXPECTED", Severity::kCritical, view.instance(),
+      Add(rule::kWorkersBelowExpected, Severity::kCritical, view.instance(),
           absl::StrCat(Name(view), ": ", live, " live worker(s), expected at least ", *minimum, tail));
     }
   }
@@ -210,21 +214,22 @@ class Evaluator {
     std::string message = absl::StrCat(service_, ": ", n, " replica(s) reporting (", absl::StrJoin(up, ", "),
                                        "), expected ", *replicas, " by ", OriginText(*expected_.Find("replicas")));
     if (n < *replicas) {
-      Add("REPLICAS_BELOW_EXPECTED", Severity::kCritical, "", std::move(message));
+      Add(rule::kReplicasBelowExpected, Severity::kCritical, "", std::move(message));
     } else {
-      Add("REPLICAS_ABOVE_EXPECTED", Severity::kWarning, "", std::move(message));
+      Add(rule::kReplicasAboveExpected, Severity::kWarning, "", std::move(message));
     }
   }
 
   void ConfigDrift(const InstanceView& view, const corral::v1::GunicornInstance& configured) {
     for (const corral::v1::Expectation* e : expected_.Settings()) {
       auto it = configured.config().find(e->key());
-      if (it == configured.config().end() || it->second.source() == "unknown") continue;
+      if (it == configured.config().end() || !IsKnown(it->second)) continue;
       if (it->second.value() == e->value()) continue;
-      corral::v1::Finding& f = Add(
-          "CONFIG_DRIFT", Severity::kWarning, view.instance(),
-          absl::StrCat(Name(view), ": ", e->key(), " is ", Shown(it->second.value()), " (set by ",
-                       SettingSourceText(it->second), "), expected ", Shown(e->value()), " (", OriginText(*e), ")"));
+      corral::v1::Finding& f =
+          Add(rule::kConfigDrift, Severity::kWarning, view.instance(),
+              absl::StrCat(Name(view), ": ", e->key(), " is ", SettingValueText(it->second.value()), " (set by ",
+                           SettingSourceText(it->second), "), expected ", SettingValueText(e->value()), " (",
+                           OriginText(*e), ")"));
       corral::v1::SettingComparison* c = f.add_differences();
       c->set_setting(e->key());
       corral::v1::ReplicaValue* running = c->add_values();
@@ -253,7 +258,7 @@ class Evaluator {
     if (!configured.gunicorn_version_note().empty()) {
       absl::StrAppend(&message, "; ", configured.gunicorn_version_note());
     }
-    corral::v1::Finding& f = Add("CONFIG_DRIFT", Severity::kWarning, view.instance(), std::move(message));
+    corral::v1::Finding& f = Add(rule::kConfigDrift, Severity::kWarning, view.instance(), std::move(message));
     corral::v1::SettingComparison* c = f.add_differences();
     c->set_setting("gunicorn_version");
     corral::v1::ReplicaValue* have = c->add_values();
@@ -270,7 +275,7 @@ class Evaluator {
     const corral::v1::Expectation* revision = expected_.Find("build_revision");
     const std::string& running_revision = configured.inputs().build_revision();
     if (revision != nullptr && !running_revision.empty() && running_revision != revision->value()) {
-      Add("STALE_IMAGE", Severity::kCritical, view.instance(),
+      Add(rule::kStaleImage, Severity::kCritical, view.instance(),
           absl::StrCat(Name(view), ": built from revision ", running_revision, " (",
                        configured.inputs().build_revision_variable(), "), expected ", revision->value(), " (",
                        OriginText(*revision), ")"));
@@ -281,7 +286,7 @@ class Evaluator {
     std::vector<std::string> argv(configured.master().argv().begin(), configured.master().argv().end());
     CommandComparison comparison = CompareGunicornCommands(argv, configured.gunicorn_version(), command->value());
     if (!comparison.comparable || comparison.differences.empty()) return;
-    Add("STALE_IMAGE", Severity::kCritical, view.instance(),
+    Add(rule::kStaleImage, Severity::kCritical, view.instance(),
         absl::StrCat(Name(view), ": runs `", comparison.running_text, "` but the image's command is declared as `",
                      command->value(), "` (", OriginText(*command),
                      ") and compose does not override it, so the image predates the Dockerfile (",
@@ -292,11 +297,11 @@ class Evaluator {
     double rate = view.digest->worker_restarts_per_minute;
     if (rate <= kChurnPerMinute) return;
     auto max_requests = configured.config().find("max_requests");
-    if (max_requests != configured.config().end() && max_requests->second.source() != "unknown" &&
+    if (max_requests != configured.config().end() && IsKnown(max_requests->second) &&
         max_requests->second.value() != "0") {
       return;  // workers are recycled after max_requests by design
     }
-    Add("WORKER_CHURN", Severity::kWarning, view.instance(),
+    Add(rule::kWorkerChurn, Severity::kWarning, view.instance(),
         absl::StrFormat("%s: workers restarting at %.1f/min (%d restart(s) in %s; threshold %.0f/min): crash loop, "
                         "timeouts or OOM kills",
                         Name(view), rate, view.digest->worker_restarts,
@@ -306,7 +311,7 @@ class Evaluator {
   void Stuck(const InstanceView& view, const corral::v1::GunicornInstance& observed,
              const corral::v1::GunicornInstance& configured) {
     auto timeout = configured.config().find("timeout");
-    if (timeout == configured.config().end() || timeout->second.source() == "unknown") return;
+    if (timeout == configured.config().end() || !IsKnown(timeout->second)) return;
     int64_t seconds = 0;
     if (!absl::SimpleAtoi(timeout->second.value(), &seconds) || seconds <= 0) return;
     absl::Duration limit = absl::Seconds(seconds) / 2 + kHeartbeatSlack;
@@ -318,7 +323,7 @@ class Evaluator {
       }
     }
     if (stuck.empty()) return;
-    Add("WORKER_STUCK", Severity::kWarning, view.instance(),
+    Add(rule::kWorkerStuck, Severity::kWarning, view.instance(),
         absl::StrCat(Name(view), ": worker heartbeat older than half the timeout of ", seconds,
                      "s: ", absl::StrJoin(stuck, ", "), "; Gunicorn kills a worker at the full timeout"));
   }
@@ -337,7 +342,7 @@ class Evaluator {
                                  " ago (", r.oom_kills(), " since the cgroup started)"));
     }
     if (why.empty()) return;
-    Add("MEMORY_PRESSURE", Severity::kWarning, view.instance(),
+    Add(rule::kMemoryPressure, Severity::kWarning, view.instance(),
         absl::StrCat(Name(view), ": ", absl::StrJoin(why, "; ")));
   }
 
@@ -354,11 +359,11 @@ class Evaluator {
     std::string cpu_text =
         absl::StrFormat("%.4g CPU%s (%s)", cpus, cpus == 1 ? "" : "s", quota ? "cgroup quota" : "cpuset");
     if (live > suggested) {
-      Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
+      Add(rule::kWorkersVsCpus, Severity::kInfo, view.instance(),
           absl::StrCat(Name(view), ": ", live, " workers on ", cpu_text,
                        "; Gunicorn suggests 2 x CPUs + 1 = ", suggested, ", more workers compete for the same CPUs"));
     } else if (quota && live > 0 && live < std::floor(cpus)) {
-      Add("WORKERS_VS_CPUS", Severity::kInfo, view.instance(),
+      Add(rule::kWorkersVsCpus, Severity::kInfo, view.instance(),
           absl::StrCat(Name(view), ": ", live, " worker(s) on ", cpu_text, "; sync workers use one CPU each, so ",
                        "some CPUs stay idle"));
     }
@@ -382,19 +387,17 @@ class Evaluator {
     }
     std::string window = absl::StrFormat("%.0fs", r.window_seconds());
     if (r.has_latency_mean_ms() && absl::Milliseconds(r.latency_mean_ms()) > max_latency) {
-      Add("LATENCY_HIGH", Severity::kWarning, view.instance(),
+      Add(rule::kLatencyHigh, Severity::kWarning, view.instance(),
           absl::StrFormat("%s: mean request latency %.0f ms over the last %s (p99 %.0f ms, %.1f req/s), above %s",
                           Name(view), r.latency_mean_ms(), window, r.latency_p99_ms(), r.requests_per_second(),
                           absl::FormatDuration(max_latency)));
     }
     if (r.has_error_rate() && r.error_rate() > max_error_rate) {
-      Add("ERROR_RATE_HIGH", Severity::kCritical, view.instance(),
+      Add(rule::kErrorRateHigh, Severity::kCritical, view.instance(),
           absl::StrFormat("%s: %.1f%% of responses were 5xx over the last %s (%.1f req/s), above %.4g%%", Name(view),
                           100 * r.error_rate(), window, r.requests_per_second(), 100 * max_error_rate));
     }
   }
-
-  static std::string Shown(const std::string& value) { return value.empty() ? "unset" : value; }
 
   // Where a master's release was read, as comparisons show a source.
   static std::string VersionSource(const corral::v1::GunicornInstance& carrier) {
@@ -442,7 +445,7 @@ class Evaluator {
         sides.push_back(absl::StrCat(absl::StrJoin(names, ","), " (", std::get<0>(key), " live workers)"));
       }
       corral::v1::Finding& f =
-          Add("REPLICAS_DISAGREE", Severity::kCritical, "",
+          Add(rule::kReplicasDisagree, Severity::kCritical, "",
               absl::StrCat(service_, ": replicas disagree with no majority: ", absl::StrJoin(sides, " vs ")));
       for (const auto& c : out_.differing_settings) *f.add_differences() = c;
       return;
@@ -489,11 +492,11 @@ class Evaluator {
       auto x = a.config().find(name);
       auto y = b.config().find(name);
       if (x == a.config().end() || y == b.config().end()) continue;
-      if (x->second.source() == "unknown" || y->second.source() == "unknown") continue;
+      if (!IsKnown(x->second) || !IsKnown(y->second)) continue;
       if (x->second.value() == y->second.value()) continue;
-      parts.push_back(absl::StrCat(
-          name, " ", x->second.value().empty() ? "unset" : x->second.value(), " (", SettingSourceText(x->second),
-          ") vs ", y->second.value().empty() ? "unset" : y->second.value(), " (", SettingSourceText(y->second), ")"));
+      parts.push_back(absl::StrCat(name, " ", SettingValueText(x->second.value()), " (", SettingSourceText(x->second),
+                                   ") vs ", SettingValueText(y->second.value()), " (", SettingSourceText(y->second),
+                                   ")"));
       corral::v1::SettingComparison& c = differences.emplace_back();
       c.set_setting(name);
       for (const auto& [view, setting] : {std::pair{&odd, &x->second}, std::pair{&reference, &y->second}}) {
@@ -504,7 +507,7 @@ class Evaluator {
       }
     }
     if (parts.empty()) return;  // differed only in what is unknown
-    corral::v1::Finding& f = Add("REPLICAS_DISAGREE", Severity::kCritical, odd.instance(),
+    corral::v1::Finding& f = Add(rule::kReplicasDisagree, Severity::kCritical, odd.instance(),
                                  absl::StrCat(Name(odd), " differs from ", majority_size, " other replica(s) (as ",
                                               reference.instance(), "): ", absl::StrJoin(parts, "; ")));
     for (auto& c : differences) *f.add_differences() = std::move(c);
@@ -544,7 +547,7 @@ class Evaluator {
         rv->set_instance(v->instance());
         rv->set_value(it->second.value());
         rv->set_source(SettingSourceText(it->second));
-        if (it->second.source() != "unknown") values.insert(it->second.value());
+        if (IsKnown(it->second)) values.insert(it->second.value());
       }
       if (values.size() > 1) out_.differing_settings.push_back(std::move(c));
     }
@@ -562,19 +565,19 @@ class Evaluator {
 
 ServiceEvaluation EvaluateService(const std::string& service, absl::Span<const InstanceView> instances, absl::Time now,
                                   const Expectations& expected) {
-  return Evaluator(service, instances, now, expected).Run();
+  return ServiceRuleRun(service, instances, now, expected).Run();
 }
 
 std::string FindingKey(const corral::v1::Finding& finding) {
   std::string key = absl::StrCat(finding.rule(), "|", finding.instance());
-  if (finding.rule() == "CONFIG_DRIFT" && finding.differences_size() > 0) {
+  if (finding.rule() == rule::kConfigDrift && finding.differences_size() > 0) {
     absl::StrAppend(&key, "|", finding.differences(0).setting());
   }
   return key;
 }
 
 bool ComparesReplicas(const corral::v1::Finding& finding) {
-  return finding.instance().empty() || finding.rule() == "REPLICAS_DISAGREE";
+  return finding.instance().empty() || finding.rule() == rule::kReplicasDisagree;
 }
 
 }  // namespace corral::server

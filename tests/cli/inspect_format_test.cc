@@ -84,15 +84,5 @@ TEST(RenderInspect, NothingFoundSaysWhereItLooked) {
   EXPECT_EQ(RenderInspect(snap, Style(false), 312), "No Gunicorn master found in /proc (312 processes scanned).\n");
 }
 
-TEST(DescribeSource, NamesFlagsFilesAndVariables) {
-  EXPECT_EQ(DescribeSource(S("3", "cmdline", "via -w")), "cmdline -w");
-  corral::v1::Setting file = S("3", "config_file");
-  file.set_file("/a.py");
-  file.set_line(2);
-  EXPECT_EQ(DescribeSource(file), "config_file /a.py:2");
-  EXPECT_EQ(DescribeSource(S("5", "env", "WEB_CONCURRENCY=5")), "env WEB_CONCURRENCY=5");
-  EXPECT_EQ(DescribeSource(S("1", "default")), "default");
-}
-
 }  // namespace
 }  // namespace corral::cli

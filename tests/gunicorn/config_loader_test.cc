@@ -388,12 +388,5 @@ TEST(ReconstructConfig, ProtocolsAndChoicesAreValidated) {
             "command line: invalid value for http_protocols: 'h3' ('h3' is not h1 or h2)");
 }
 
-TEST(EditDistance, Basics) {
-  EXPECT_EQ(corral::EditDistance("worker", "workers"), 1);
-  EXPECT_EQ(corral::EditDistance("timout", "timeout"), 1);
-  EXPECT_EQ(corral::EditDistance("", "abc"), 3);
-  EXPECT_EQ(corral::EditDistance("same", "same"), 0);
-}
-
 }  // namespace
 }  // namespace corral::gunicorn
