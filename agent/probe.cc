@@ -14,6 +14,8 @@
 #include "absl/strings/strip.h"
 #include "agent/exact_settings.h"
 #include "agent/release_detection.h"
+#include "common/component_log.h"
+#include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 #include "gunicorn/config_loader.h"
 #include "gunicorn/settings.h"
@@ -22,20 +24,7 @@
 namespace corral::agent {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto existing = spdlog::get("probe");
-    return existing ? existing : spdlog::default_logger()->clone("probe");
-  }();
-  return logger;
-}
-
-std::string ErrorText(absl::string_view what, const absl::Status& status) {
-  std::string kind = absl::IsPermissionDenied(status) ? "permission denied"
-                     : absl::IsNotFound(status)       ? "vanished"
-                                                      : std::string(status.message());
-  return absl::StrCat(what, ": ", kind);
-}
+const ComponentLog Log("probe");
 
 }  // namespace
 
@@ -207,8 +196,8 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
 
   absl::StatusOr<std::string> environ = reader_.ReadPidFile(pid, "environ", 1 << 20);
   if (!environ.ok()) {
-    facts.add_read_errors(ErrorText("environ", environ.status()));
-    loader.environ_error = ErrorText("environ", environ.status());
+    facts.add_read_errors(ReadErrorText("environ", environ.status()));
+    loader.environ_error = ReadErrorText("environ", environ.status());
   } else if (IsZeroedEnviron(*environ) || (command.is_title() && environ->empty())) {
     loader.environ_erased = true;
   } else {
@@ -223,10 +212,10 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
       loader.uid = status->effective_uid;
       loader.gid = status->effective_gid;
     } else {
-      facts.add_read_errors(ErrorText("status", status.status()));
+      facts.add_read_errors(ReadErrorText("status", status.status()));
     }
   } else {
-    facts.add_read_errors(ErrorText("status", status_text.status()));
+    facts.add_read_errors(ReadErrorText("status", status_text.status()));
   }
 
   absl::StatusOr<std::string> cwd = reader_.ReadPidLink(pid, "cwd");
@@ -234,7 +223,7 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
     facts.set_cwd(*cwd);
     loader.cwd = *cwd;
   } else {
-    facts.add_read_errors(ErrorText("cwd", cwd.status()));
+    facts.add_read_errors(ReadErrorText("cwd", cwd.status()));
   }
 
   // The release decides which flags and settings the loader knows.
@@ -297,199 +286,6 @@ void Probe::BuildMaster(int pid, int upgrade_parent_pid, const ProcStat& stat, c
   }
 }
 
-Probe::KnownChild Probe::ExamineChild(const KnownMaster& master, const Brood& parent, bool dirty_parent, int child_pid,
-                                      const ProcStat& stat, std::vector<std::string>* argv_out) {
-  KnownChild known;
-  known.start_ticks = stat.start_ticks;
-  ChildEvidence evidence;
-  evidence.parent_heartbeat_files = parent.parent_heartbeat_files;
-  absl::StatusOr<std::string> cmdline = reader_.ReadPidFile(child_pid, "cmdline", 256 * 1024);
-  std::vector<std::string>& argv = *argv_out;
-  if (cmdline.ok()) {
-    argv = ParseCmdline(*cmdline);
-    evidence.gunicorn = gunicorn::RecognizeGunicorn(argv);
-    evidence.same_argv_as_master = !argv.empty() && argv == master.argv;
-  } else {
-    known.read_errors.push_back(ErrorText("cmdline", cmdline.status()));
-  }
-  bool gunicorn_like = evidence.gunicorn.has_value() || evidence.same_argv_as_master;
-  if (gunicorn_like) {
-    absl::StatusOr<std::vector<WorkerTmpFile>> tmp = reader_.FindWorkerTmpFiles(child_pid);
-    if (tmp.ok()) {
-      evidence.has_worker_tmp = !tmp->empty();
-      // Until AssignHeartbeats() knows better, the file touched last is
-      // taken for the child's own.
-      double newest = -1;
-      for (const WorkerTmpFile& file : *tmp) {
-        evidence.heartbeat_files.push_back(file.target);
-        absl::StatusOr<double> ctime = reader_.CtimeSeconds(file.fd_path);
-        double t = ctime.ok() ? *ctime : 0;
-        if (t > newest) {
-          newest = t;
-          known.tmp_fd_path = file.fd_path;
-        }
-      }
-      known.heartbeat_files = evidence.heartbeat_files;
-    } else {
-      known.read_errors.push_back(ErrorText("fd", tmp.status()));
-    }
-    bool titled = evidence.gunicorn && evidence.gunicorn->is_title();
-    if (!titled && evidence.same_argv_as_master && !dirty_parent) {
-      absl::StatusOr<std::string> environ = reader_.ReadPidFile(child_pid, "environ", 1 << 20);
-      if (environ.ok()) {
-        std::optional<std::string> gunicorn_pid = gunicorn::LookupEnv(ParseEnviron(*environ), "GUNICORN_PID");
-        int value = 0;
-        if (gunicorn_pid && absl::SimpleAtoi(*gunicorn_pid, &value)) evidence.gunicorn_pid_env = value;
-      } else {
-        known.read_errors.push_back(ErrorText("environ", environ.status()));
-      }
-    }
-  }
-  std::string why;
-  known.kind = dirty_parent ? ClassifyDirtyChild(evidence) : ClassifyChild(master.pid, evidence, &why);
-  if (!dirty_parent && ClassificationIsTentative(evidence, known.kind)) {
-    evidence.listens_on_dirty_arbiter_socket = ListensOnDirtyArbiterSocket(child_pid);
-    known.kind = ClassifyChild(master.pid, evidence, &why);
-    known.tentative = ClassificationIsTentative(evidence, known.kind);
-  }
-  if (!why.empty()) known.read_errors.push_back(why);
-  absl::StatusOr<std::string> status_text = reader_.ReadPidFile(child_pid, "status", 16 * 1024);
-  if (status_text.ok()) {
-    absl::StatusOr<ProcStatus> status = ParseStatus(*status_text);
-    if (status.ok()) {
-      known.uid = status->real_uid;
-      known.ns_pid = status->ns_pids.empty() ? child_pid : status->ns_pids.back();
-    }
-  }
-  return known;
-}
-
-bool Probe::ListensOnDirtyArbiterSocket(int pid) const {
-  absl::StatusOr<std::vector<OpenFile>> open = reader_.ListOpenFiles(pid);
-  if (!open.ok()) return false;
-  absl::flat_hash_set<uint64_t> inodes;
-  for (const OpenFile& f : *open) {
-    if (std::optional<uint64_t> inode = SocketInode(f.target)) inodes.insert(*inode);
-  }
-  if (inodes.empty()) return false;
-  absl::StatusOr<std::string> net_unix = reader_.ReadPidFile(pid, "net/unix", 8 << 20);
-  if (!net_unix.ok()) return false;
-  for (const UnixSocketEntry& s : ParseUnixSockets(*net_unix)) {
-    if (s.listening && inodes.contains(s.inode) && IsDirtyArbiterSocketPath(s.path)) return true;
-  }
-  return false;
-}
-
-std::optional<std::vector<std::string>> Probe::HeartbeatFiles(int pid) const {
-  absl::StatusOr<std::vector<WorkerTmpFile>> files = reader_.FindWorkerTmpFiles(pid);
-  if (!files.ok()) return std::nullopt;
-  std::vector<std::string> targets;
-  for (const WorkerTmpFile& f : *files) targets.push_back(f.target);
-  return targets;
-}
-
-void Probe::AssignHeartbeats(Brood& brood) const {
-  std::vector<HeldHeartbeats> held;
-  for (const auto& [pid, child] : brood.children) {
-    if (child.kind != ChildKind::kWorker && child.kind != ChildKind::kDirtyWorker) continue;
-    held.push_back({pid, child.start_ticks, child.heartbeat_files});
-  }
-  for (const auto& [pid, target] : OwnHeartbeats(std::move(held), brood.parent_heartbeat_files)) {
-    absl::StatusOr<std::vector<WorkerTmpFile>> files = reader_.FindWorkerTmpFiles(pid);
-    if (!files.ok()) continue;
-    for (const WorkerTmpFile& f : *files) {
-      if (f.target == target) brood.children[pid].tmp_fd_path = f.fd_path;
-    }
-  }
-}
-
-std::optional<bool> Probe::RefreshBrood(KnownMaster& master, int parent_pid, bool dirty_parent, Brood& brood) {
-  absl::StatusOr<std::string> children_text =
-      reader_.ReadPidFile(parent_pid, absl::StrCat("task/", parent_pid, "/children"), 64 * 1024);
-  absl::StatusOr<std::vector<int>> children =
-      children_text.ok() ? ParseChildren(*children_text) : absl::StatusOr<std::vector<int>>(children_text.status());
-  if (!children.ok()) return std::nullopt;
-  Brood next;
-  bool changed = false;
-  bool parent_files_read = false;
-  for (int child : *children) {
-    absl::StatusOr<std::string> child_text = reader_.ReadPidFile(child, "stat", 4096);
-    if (!child_text.ok()) continue;  // exited since the children list was read
-    absl::StatusOr<ProcStat> child_stat = ParseStat(*child_text, child);
-    if (!child_stat.ok()) continue;
-    // Not a child (any more): the pid was reused, or the list lies.
-    if (child_stat->ppid != parent_pid) continue;
-    auto known = brood.children.find(child);
-    // A child whose kind was not settled yet is looked at again.
-    if (known != brood.children.end() && known->second.start_ticks == child_stat->start_ticks &&
-        !known->second.tentative) {
-      next.children[child] = std::move(known->second);
-    } else {
-      if (!parent_files_read) {
-        // A new child's heartbeat is one the parent holds from now on.
-        brood.parent_heartbeat_files = HeartbeatFiles(parent_pid);
-        parent_files_read = true;
-      }
-      std::vector<std::string> argv;
-      KnownChild fresh = ExamineChild(master, brood, dirty_parent, child, *child_stat, &argv);
-      if (fresh.kind == ChildKind::kUpgradeMaster) return std::nullopt;
-      bool same = known != brood.children.end() && known->second.start_ticks == fresh.start_ticks &&
-                  known->second.kind == fresh.kind;
-      if (same) fresh.tmp_fd_path = known->second.tmp_fd_path;
-      next.children[child] = std::move(fresh);
-      changed = changed || !same;
-    }
-    next.stats[child] = *child_stat;
-  }
-  changed = changed || next.children.size() != brood.children.size();
-  // A child that went away took its heartbeat from the parent's set.
-  next.parent_heartbeat_files =
-      changed && !parent_files_read ? HeartbeatFiles(parent_pid) : brood.parent_heartbeat_files;
-  brood = std::move(next);
-  if (changed) AssignHeartbeats(brood);
-  return changed;
-}
-
-void Probe::RefreshDirtyPool(KnownMaster& master, const std::map<int, std::vector<int>>* children_of,
-                             const std::map<int, ProcStat>* stats) {
-  int arbiter = 0;
-  for (const auto& [pid, child] : master.brood.children) {
-    if (child.kind == ChildKind::kDirtyArbiter) arbiter = pid;
-  }
-  if (arbiter == 0) {
-    master.dirty.reset();
-    return;
-  }
-  if (master.dirty && master.dirty->pid == arbiter &&
-      master.dirty->arbiter.start_ticks == master.brood.children[arbiter].start_ticks) {
-    master.dirty->stat = master.brood.stats[arbiter];
-    master.dirty->workers_changed = RefreshBrood(master, arbiter, true, master.dirty->workers).value_or(true);
-    return;
-  }
-  DirtyPool pool;
-  pool.pid = arbiter;
-  pool.arbiter = master.brood.children[arbiter];
-  pool.stat = master.brood.stats[arbiter];
-  if (children_of != nullptr && stats != nullptr) {
-    pool.workers.parent_heartbeat_files = HeartbeatFiles(arbiter);
-    auto kids = children_of->find(arbiter);
-    if (kids != children_of->end()) {
-      for (int child : kids->second) {
-        auto child_stat = stats->find(child);
-        if (child_stat == stats->end()) continue;
-        std::vector<std::string> argv;
-        pool.workers.children[child] = ExamineChild(master, pool.workers, true, child, child_stat->second, &argv);
-        pool.workers.stats[child] = child_stat->second;
-      }
-    }
-    AssignHeartbeats(pool.workers);
-  } else {
-    RefreshBrood(master, arbiter, true, pool.workers);
-  }
-  pool.workers_changed = true;
-  master.dirty = std::move(pool);
-}
-
 void Probe::AskControlSocket(KnownMaster& master) {
   ControlSocketState& control = master.control;
   control = ControlSocketState();
@@ -505,7 +301,7 @@ void Probe::AskControlSocket(KnownMaster& master) {
   }
   auto setting = [&](const char* name) -> const corral::v1::Setting* {
     auto it = inst.config().find(name);
-    return it == inst.config().end() || it->second.source() == gunicorn::kSourceUnknown ? nullptr : &it->second;
+    return it == inst.config().end() || !IsKnown(it->second) ? nullptr : &it->second;
   };
   if (const corral::v1::Setting* disabled = setting("control_socket_disable");
       disabled && disabled->value() == "true") {
@@ -596,7 +392,7 @@ void Probe::RefreshHook(KnownMaster& master) {
     master.hook.reset();
     // No file: this master does not run the hook, or no longer does.
     master.hook_error =
-        absl::IsNotFound(stamp.status()) ? "" : ErrorText(absl::StrCat("corral hook file ", path), stamp.status());
+        absl::IsNotFound(stamp.status()) ? "" : ReadErrorText(absl::StrCat("corral hook file ", path), stamp.status());
     return;
   }
   if (master.hook_stamp == *stamp) return;
@@ -607,7 +403,7 @@ void Probe::RefreshHook(KnownMaster& master) {
   absl::StatusOr<HookReport> report =
       content.ok() ? ParseHookReport(*content) : absl::StatusOr<HookReport>(content.status());
   if (!report.ok()) {
-    master.hook_error = ErrorText(absl::StrCat("corral hook file ", path), report.status());
+    master.hook_error = ReadErrorText(absl::StrCat("corral hook file ", path), report.status());
     Log()->debug("master {}: {}", master.pid, master.hook_error);
     return;
   }
@@ -624,153 +420,6 @@ void Probe::RefreshHook(KnownMaster& master) {
     return;
   }
   master.hook = *std::move(report);
-}
-
-corral::v1::GunicornInstance Probe::Render(const KnownMaster& master) const {
-  corral::v1::GunicornInstance instance = master.base;
-  corral::v1::ProcessFacts* facts = instance.mutable_master();
-  corral::v1::ProcessFacts fresh = FactsFromStat(master.stat);
-  facts->set_pid(fresh.pid());
-  facts->set_ppid(fresh.ppid());
-  facts->set_comm(fresh.comm());
-  facts->set_state(fresh.state());
-  facts->set_threads(fresh.threads());
-  facts->set_rss_bytes(fresh.rss_bytes());
-  facts->set_cpu_seconds(fresh.cpu_seconds());
-  facts->set_age_seconds(fresh.age_seconds());
-  facts->set_start_time_unix_ms(fresh.start_time_unix_ms());
-  double now_seconds = absl::ToDoubleSeconds(now_ - absl::UnixEpoch());
-  for (const auto& [pid, child] : master.brood.children) {
-    if (child.kind == ChildKind::kUpgradeMaster) continue;  // reported as its own instance
-    corral::v1::ProcessFacts child_facts = ChildFacts(child, master.brood.stats.at(pid), now_seconds);
-    switch (child.kind) {
-      case ChildKind::kWorker:
-        *instance.add_workers() = std::move(child_facts);
-        break;
-      case ChildKind::kDirtyArbiter:
-        if (master.dirty && master.dirty->pid == pid) {
-          *instance.mutable_dirty_arbiter() = std::move(child_facts);
-          break;
-        }
-        [[fallthrough]];
-      default:
-        *instance.add_other_children() = std::move(child_facts);
-    }
-  }
-  if (master.dirty) {
-    for (const auto& [pid, child] : master.dirty->workers.children) {
-      corral::v1::ProcessFacts child_facts = ChildFacts(child, master.dirty->workers.stats.at(pid), now_seconds);
-      // The dirty arbiter's other children are the application's.
-      *(child.kind == ChildKind::kDirtyWorker ? instance.add_dirty_workers() : instance.add_other_children()) =
-          std::move(child_facts);
-    }
-  }
-  if (master.control.status.state() != "") *instance.mutable_control_socket() = master.control.status;
-  if (master.hook) ApplyHookReport(*master.hook, instance);
-  if (!master.hook_error.empty()) facts->add_read_errors(master.hook_error);
-  ApplyControlAnswers(master, instance);
-  AddDynamicWarnings(master, instance);
-  return instance;
-}
-
-corral::v1::ProcessFacts Probe::ChildFacts(const KnownChild& child, const ProcStat& stat, double now_seconds) const {
-  corral::v1::ProcessFacts facts = FactsFromStat(stat);
-  if (child.uid) facts.set_uid(*child.uid);
-  for (const std::string& e : child.read_errors) facts.add_read_errors(e);
-  bool has_heartbeat = child.kind == ChildKind::kWorker || child.kind == ChildKind::kDirtyWorker;
-  if (has_heartbeat && !child.tmp_fd_path.empty()) {
-    absl::StatusOr<double> ctime = reader_.CtimeSeconds(child.tmp_fd_path);
-    if (ctime.ok()) facts.set_heartbeat_age_seconds(std::max(0.0, now_seconds - *ctime));
-  }
-  return facts;
-}
-
-void Probe::ApplyControlAnswers(const KnownMaster& master, corral::v1::GunicornInstance& instance) const {
-  if (!master.control.answers) return;
-  const gunicorn::ControlAnswers& answers = *master.control.answers;
-  for (const auto& [name, value] : answers.settings) {
-    // Only settings snapshots carry; the socket also reports a few others.
-    const gunicorn::GunicornSetting* known = gunicorn::NewestTable().Find(name);
-    if (known == nullptr || !known->reported()) continue;
-    AdoptExactSetting(instance, name, value, gunicorn::kSourceControlSocket, "CONTROL_SOCKET_DISAGREES",
-                      "on its control socket");
-  }
-  DropSettingsUnknowableIfAllKnown(instance);
-  // The workers the master lists, against the ones /proc shows (both in the
-  // master's PID namespace).
-  auto compare = [&](const std::vector<int>& listed, const Brood* brood, ChildKind kind, const char* what) {
-    std::vector<int> seen;
-    if (brood != nullptr) {
-      for (const auto& [pid, child] : brood->children) {
-        if (child.kind == kind && child.ns_pid > 0) seen.push_back(child.ns_pid);
-      }
-    }
-    std::vector<int> sorted = listed;
-    std::sort(sorted.begin(), sorted.end());
-    std::sort(seen.begin(), seen.end());
-    if (sorted == seen) return;
-    corral::v1::Warning* w = instance.add_warnings();
-    w->set_code("CONTROL_SOCKET_WORKERS_DIFFER");
-    w->set_message(absl::StrCat(
-        "the master lists ", what, " [", absl::StrJoin(sorted, ", "), "] on its control socket; /proc shows [",
-        absl::StrJoin(seen, ", "),
-        "] (pids in the master's namespace; a worker that was just spawned or reaped shows on one side only)"));
-  };
-  compare(answers.web_worker_pids, &master.brood, ChildKind::kWorker, "web workers");
-  if (answers.dirty_arbiter_pid || master.dirty) {
-    compare(answers.dirty_worker_pids, master.dirty ? &master.dirty->workers : nullptr, ChildKind::kDirtyWorker,
-            "dirty workers");
-  }
-}
-
-void Probe::AddDynamicWarnings(const KnownMaster& master, corral::v1::GunicornInstance& instance) const {
-  auto warn = [&](const char* code, std::string message) {
-    corral::v1::Warning* w = instance.add_warnings();
-    w->set_code(code);
-    w->set_message(std::move(message));
-  };
-  int live = LiveWorkers(instance);
-  std::optional<int64_t> configured = ConfiguredWorkers(instance);
-  const corral::v1::Setting& workers = instance.config().at("workers");
-  std::string where = workers.source() == "config_file"
-                          ? absl::StrCat("config_file ", workers.file(), ":", workers.line())
-                          : workers.source();
-  if (configured && live < *configured) {
-    warn("FEWER_WORKERS_THAN_CONFIGURED",
-         absl::StrCat(live, " worker(s) running, ", *configured, " configured (", where,
-                      "); workers are crashing or failing to boot, or were scaled down with TTOU"));
-  } else if (configured && live > *configured) {
-    warn("MORE_WORKERS_THAN_CONFIGURED",
-         absl::StrCat(live, " worker(s) running, ", *configured, " configured (", where,
-                      "); scaled up at runtime with TTIN, or old workers are still shutting down"));
-  }
-  std::optional<int64_t> dirty_configured = ConfiguredDirtyWorkers(instance);
-  int dirty_live = LiveDirtyWorkers(instance);
-  if (dirty_configured && dirty_live < *dirty_configured) {
-    warn("FEWER_DIRTY_WORKERS_THAN_CONFIGURED",
-         absl::StrCat(dirty_live, " dirty worker(s) running, ", *dirty_configured,
-                      " configured (dirty_workers with dirty_apps); dirty workers are failing to boot or were scaled "
-                      "down, unless an app class limits its workers with a `workers` attribute"));
-  }
-  if (instance.control_socket().has_workers_target() && configured &&
-      instance.control_socket().workers_target() != *configured) {
-    AppendSettingNote((*instance.mutable_config())["workers"],
-                      absl::StrCat("the master's target is now ", instance.control_socket().workers_target(),
-                                   " (changed at run time with TTIN/TTOU or the control socket)"));
-  }
-  if (BoolSetting(instance, "reload").value_or(false)) {
-    const corral::v1::Setting& reload = instance.config().at("reload");
-    warn("RELOAD_ENABLED", absl::StrCat("reload is on (", reload.source(),
-                                        "): a development setting; workers restart whenever code changes"));
-  }
-  const corral::v1::ContainerResources& res = instance.resources();
-  int cpu_count = instance.inputs().python_cpu_count();
-  if (master.used_cpu_count && res.has_cpu_quota_cores() && cpu_count > res.cpu_quota_cores() + 0.5) {
-    warn("CPU_COUNT_EXCEEDS_QUOTA",
-         absl::StrCat("the config file sizes itself with cpu_count(), which returns ", cpu_count,
-                      " (the machine's online CPUs), but the container's CPU quota is ",
-                      absl::StrFormat("%.2g", res.cpu_quota_cores()), " cores"));
-  }
 }
 
 }  // namespace corral::agent

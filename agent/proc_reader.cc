@@ -93,6 +93,13 @@ bool IsHeartbeatFile(absl::string_view target) {
   return absl::StartsWith(base, "wgunicorn-");
 }
 
+std::string ReadErrorText(absl::string_view what, const absl::Status& status) {
+  std::string kind = absl::IsPermissionDenied(status) ? "permission denied"
+                     : absl::IsNotFound(status)       ? "vanished"
+                                                      : std::string(status.message());
+  return absl::StrCat(what, ": ", kind);
+}
+
 absl::StatusOr<std::vector<OpenFile>> ProcReader::ListOpenFiles(int pid) const {
   std::string fd_dir = PidPath(pid, "fd");
   DIR* dir = ::opendir(fd_dir.c_str());

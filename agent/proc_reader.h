@@ -29,6 +29,10 @@ using WorkerTmpFile = OpenFile;
 // Whether an fd target is a Gunicorn heartbeat file (wgunicorn-*).
 bool IsHeartbeatFile(absl::string_view target);
 
+// A failed read as a partial record names it: "environ: permission denied",
+// "cmdline: vanished", else the error's own message.
+std::string ReadErrorText(absl::string_view what, const absl::Status& status);
+
 class ProcReader {
  public:
   explicit ProcReader(std::string proc_root);
