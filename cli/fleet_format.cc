@@ -29,6 +29,18 @@ int Rank(const std::string& severity) {
   return 0;
 }
 
+// Configured workers, as the tables show them; "unknown" is decided here
+// and nowhere else.
+std::string ConfiguredWorkersText(const corral::v1::ServiceSummary& summary) {
+  return summary.configured_workers().empty() ? "unknown" : absl::StrJoin(summary.configured_workers(), ",");
+}
+
+std::string ConfiguredWorkersText(const corral::v1::InstanceSummary& instance, bool with_source) {
+  if (!instance.has_configured_workers()) return "unknown";
+  return with_source ? absl::StrCat(instance.configured_workers(), " (", instance.workers_source(), ")")
+                     : absl::StrCat(instance.configured_workers());
+}
+
 }  // namespace
 
 std::string Colored(const std::string& word, const Style& style) {
@@ -54,7 +66,7 @@ std::string RenderFleetStatus(const corral::v1::FleetStatus& status, const Style
     // A table row stays readable; `corral service` has the whole story.
     if (top.size() > kTopFindingWidth) top = top.substr(0, kTopFindingWidth - 3) + "...";
     table.AddRow({s.service(), absl::StrCat(s.replicas_online(), "/", s.replicas_total()), LiveWorkersText(s),
-                  s.configured_workers(), Colored(s.status(), style), top});
+                  ConfiguredWorkersText(s), Colored(s.status(), style), top});
   }
   return table.Render(0, &style);
 }
@@ -66,12 +78,9 @@ std::string RenderServiceDetail(const corral::v1::ServiceDetail& detail, const S
   Table replicas(
       {"INSTANCE", "STATE", "LIVE", "CONFIGURED", "APP", "GUNICORN", "MASTER UP", "RESTARTS", "LAST REPORT"});
   for (const corral::v1::InstanceSummary& r : detail.replicas()) {
-    std::string configured = r.configured_workers().empty()
-                                 ? "unknown"
-                                 : absl::StrCat(r.configured_workers(), " (", r.workers_source(), ")");
-    replicas.AddRow({r.instance(), Colored(r.state(), style), absl::StrCat(r.live_workers()), configured,
-                     r.app_uri().empty() ? "?" : r.app_uri(), VersionText(r),
-                     r.masters() > 0 ? FormatDurationShort(absl::Seconds(r.master_age_seconds())) : "-",
+    replicas.AddRow({r.instance(), Colored(r.state(), style), absl::StrCat(r.live_workers()),
+                     ConfiguredWorkersText(r, /*with_source=*/true), r.app_uri().empty() ? "?" : r.app_uri(),
+                     VersionText(r), r.masters() > 0 ? FormatDurationShort(absl::Seconds(r.master_age_seconds())) : "-",
                      absl::StrCat(r.worker_restarts()), Ago(r.last_report_age_seconds())});
   }
   absl::StrAppend(&out, replicas.Render(0, &style));
@@ -137,9 +146,8 @@ std::string RenderInstances(const corral::v1::InstanceList& list, const Style& s
       {"SERVICE", "INSTANCE", "STATE", "LIVE", "CONFIGURED", "GUNICORN", "LAST REPORT", "INTERVAL", "HOST", "AGENT"});
   for (const corral::v1::InstanceSummary& i : list.instances()) {
     table.AddRow({i.service(), i.instance(), Colored(i.state(), style), absl::StrCat(i.live_workers()),
-                  i.configured_workers().empty() ? "unknown" : i.configured_workers(), VersionText(i),
-                  Ago(i.last_report_age_seconds()), FormatDurationShort(absl::Milliseconds(i.interval_ms())),
-                  i.hostname(), i.agent_version()});
+                  ConfiguredWorkersText(i, /*with_source=*/false), VersionText(i), Ago(i.last_report_age_seconds()),
+                  FormatDurationShort(absl::Milliseconds(i.interval_ms())), i.hostname(), i.agent_version()});
   }
   return table.Render(0, &style);
 }

@@ -3,7 +3,6 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 
 namespace corral::server {
 namespace {}  // namespace
@@ -24,7 +23,7 @@ corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<cons
     }
   }
   s.set_replicas_online(online);
-  s.set_configured_workers(configured.empty() ? "unknown" : absl::StrJoin(configured, ","));
+  for (int64_t n : configured) s.add_configured_workers(n);
   s.set_status(evaluation.status);
   s.set_findings(static_cast<int32_t>(evaluation.findings.size()));
   if (!evaluation.findings.empty()) *s.mutable_top_finding() = evaluation.findings.front();
@@ -45,7 +44,7 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
   s.set_masters(d.masters);
   s.set_live_workers(d.live_workers);
   if (d.config != nullptr) {
-    if (d.config->configured_workers) s.set_configured_workers(absl::StrCat(*d.config->configured_workers));
+    if (d.config->configured_workers) s.set_configured_workers(*d.config->configured_workers);
     s.set_workers_source(d.config->workers_source);
     s.set_app_uri(d.config->app_uri);
     s.set_gunicorn_version(d.config->gunicorn_version);

@@ -19,7 +19,7 @@ corral::v1::FleetStatus Status() {
   api->set_replicas_online(3);
   api->set_replicas_total(3);
   for (int n : {3, 3, 1}) api->add_live_workers(n);
-  api->set_configured_workers("1,3");
+  for (int64_t n : {1, 3}) api->add_configured_workers(n);
   api->set_status("critical");
   api->mutable_top_finding()->set_rule("REPLICAS_DISAGREE");
   api->mutable_top_finding()->set_message("api-backend/replica-3 differs");
@@ -28,7 +28,6 @@ corral::v1::FleetStatus Status() {
   billing->set_replicas_online(0);
   billing->set_replicas_total(1);
   billing->add_live_workers(-1);
-  billing->set_configured_workers("unknown");
   billing->set_status("critical");
   return status;
 }
@@ -55,7 +54,7 @@ corral::v1::InstanceSummary Replica(const std::string& instance, int live, const
   r.set_state("online");
   r.set_masters(1);
   r.set_live_workers(live);
-  r.set_configured_workers(absl::StrCat(live));
+  r.set_configured_workers(live);
   r.set_workers_source("cmdline");
   r.set_app_uri("wsgi:application");
   r.set_master_age_seconds(120);
@@ -103,10 +102,14 @@ TEST(RenderInstances, HasAGunicornColumn) {
   corral::v1::InstanceList list;
   *list.add_instances() = Replica("r1", 3, "26.2.2");
   *list.add_instances() = Replica("r2", 1, "");
+  corral::v1::InstanceSummary* erased = list.add_instances();
+  *erased = Replica("r3", 2, "");
+  erased->clear_configured_workers();
   EXPECT_EQ(RenderInstances(list, Style(false)),
             "SERVICE  INSTANCE  STATE   LIVE  CONFIGURED  GUNICORN  LAST REPORT  INTERVAL  HOST     AGENT\n"
             "api      r1        online  3     3           26.2.2    1s ago       5s        host-r1  0.9.0\n"
-            "api      r2        online  1     1           ?         1s ago       5s        host-r2  0.9.0\n");
+            "api      r2        online  1     1           ?         1s ago       5s        host-r2  0.9.0\n"
+            "api      r3        online  2     unknown     ?         1s ago       5s        host-r3  0.9.0\n");
 }
 
 TEST(RenderCheck, SummaryCountsAgainstFailOn) {

@@ -197,7 +197,7 @@ TEST(Containers, TheExampleStackReportsTheAppsGunicornThroughTheSidecar) {
   // docker ps shows it).
   EXPECT_EQ(replica.instance(), stack.ContainerId("api-backend-corral").substr(0, 12));
   EXPECT_EQ(replica.state(), "online");
-  EXPECT_EQ(replica.configured_workers(), "3");
+  EXPECT_EQ(replica.configured_workers(), 3);
   EXPECT_EQ(replica.app_uri(), "wsgi:application");
   EXPECT_EQ(replica.gunicorn_version(), "20.1.0");
 
@@ -445,7 +445,7 @@ TEST(Containers, WithoutPtraceAgainstAnotherUsersGunicornWorkersAreCountedAndThe
       absl::Seconds(60)))
       << list.DebugString() << stack.Compose({"logs", "--tail", "20"}).out;
   // The command line is world-readable: its flags are known.
-  EXPECT_EQ(list.instances(0).configured_workers(), "3");
+  EXPECT_EQ(list.instances(0).configured_workers(), 3);
   RunResult diagnose = Corral({"diagnose", "api-backend", "--json"}, stack.server());
   corral::v1::Diagnosis diagnosis = Parse<corral::v1::Diagnosis>(diagnose.out);
   bool said_why = false;
@@ -496,7 +496,7 @@ volumes:
       },
       absl::Seconds(60)))
       << list.DebugString() << stack.Compose({"logs", "--tail", "20"}).out;
-  EXPECT_EQ(list.instances(0).configured_workers(), "2");
+  EXPECT_EQ(list.instances(0).configured_workers(), 2);
   EXPECT_EQ(list.instances(0).live_workers(), 2);
 }
 

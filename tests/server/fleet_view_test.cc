@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "server/fleet_evaluator.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/snapshot_builder.h"
 
 namespace corral::server {
 namespace {
@@ -35,7 +35,8 @@ TEST_F(FleetViewTest, StatusHasOneRowPerService) {
   EXPECT_EQ(api.replicas_online(), 3);
   EXPECT_EQ(api.replicas_total(), 3);
   EXPECT_EQ(std::vector<int>(api.live_workers().begin(), api.live_workers().end()), (std::vector<int>{3, 3, 1}));
-  EXPECT_EQ(api.configured_workers(), "1,3");
+  EXPECT_EQ(std::vector<int64_t>(api.configured_workers().begin(), api.configured_workers().end()),
+            (std::vector<int64_t>{1, 3}));
   EXPECT_EQ(api.status(), "critical");
   EXPECT_EQ(api.top_finding().rule(), "REPLICAS_DISAGREE");
   EXPECT_EQ(api.top_finding().instance(), "r3");
@@ -52,7 +53,7 @@ TEST_F(FleetViewTest, OfflineReplicasShowAsDash) {
   const corral::v1::ServiceSummary& api = status.services(0);
   EXPECT_EQ(api.replicas_online(), 0);
   EXPECT_EQ(std::vector<int>(api.live_workers().begin(), api.live_workers().end()), (std::vector<int>{-1, -1, -1}));
-  EXPECT_EQ(api.configured_workers(), "unknown");
+  EXPECT_TRUE(api.configured_workers().empty());  // unknown: no online replica
   EXPECT_EQ(api.top_finding().rule(), "AGENT_OFFLINE");
 }
 
@@ -62,7 +63,8 @@ TEST_F(FleetViewTest, ServiceDetailAndUnknownService) {
   ASSERT_TRUE(detail.ok());
   ASSERT_EQ(detail->replicas_size(), 3);
   EXPECT_EQ(detail->replicas(2).instance(), "r3");
-  EXPECT_EQ(detail->replicas(2).configured_workers(), "1");
+  ASSERT_TRUE(detail->replicas(2).has_configured_workers());
+  EXPECT_EQ(detail->replicas(2).configured_workers(), 1);
   EXPECT_EQ(detail->replicas(2).workers_source(), "cmdline");
   EXPECT_EQ(detail->replicas(2).state(), "online");
   ASSERT_EQ(detail->differing_settings_size(), 1);
