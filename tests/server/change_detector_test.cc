@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "server/rules.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/snapshot_builder.h"
 
 namespace corral::server {
 namespace {

@@ -2,7 +2,8 @@
 
 #include "gtest/gtest.h"
 #include "server/rules.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/incident_fleet.h"
+#include "tests/support/snapshot_builder.h"
 
 namespace corral::server {
 namespace {
@@ -12,46 +13,11 @@ using corral::testing::SnapshotBuilder;
 
 const absl::Time kNow = absl::FromUnixSeconds(5000);
 
-Expectations Declared() {
-  corral::v1::ServiceExpectations s;
-  s.set_service("api");
-  auto add = [&](const char* key, const char* value, const char* origin, const char* by) {
-    corral::v1::Expectation* e = s.add_expectations();
-    e->set_key(key);
-    e->set_value(value);
-    e->set_origin(origin);
-    e->set_declared_by(by);
-  };
-  const char* dockerfile = "services/api/Dockerfile.dev:7";
-  add("app_uri", "wsgi:application", dockerfile, "dockerfile");
-  add("command", "gunicorn --workers 3 --timeout 120 --preload wsgi:application", dockerfile, "dockerfile");
-  add("preload_app", "true", dockerfile, "dockerfile");
-  add("replicas", "3", "docker-compose.yml:9", "compose");
-  add("timeout", "120", dockerfile, "dockerfile");
-  add("workers", "3", dockerfile, "dockerfile");
-  return Expectations(s);
-}
+Expectations Declared() { return Expectations(corral::testing::IncidentDeclaration()); }
 
-SnapshotBuilder Good(const std::string& name, int pid) {
-  SnapshotBuilder b("api", name);
-  b.Master(pid, 3, 3)
-      .Set("timeout", "120", "cmdline")
-      .Set("preload_app", "true", "cmdline")
-      .Argv({"/usr/bin/gunicorn", "--workers", "3", "--timeout", "120", "--preload", "wsgi:application"})
-      .Cgroup(200 << 20, int64_t{2} << 30);
-  return b;
-}
+SnapshotBuilder Good(const std::string& name, int pid) { return corral::testing::IncidentGoodReplica(name, pid); }
 
-SnapshotBuilder Stale() {
-  SnapshotBuilder b("api", "r3");
-  b.Master(30, 1, 1)
-      .Set("reload", "true", "cmdline")
-      .Set("app_uri", "app:app", "cmdline")
-      .Set("preload_app", "false", "default")
-      .Argv({"/usr/bin/gunicorn", "--workers", "1", "--reload", "app:app"})
-      .Cgroup(100 << 20, int64_t{2} << 30);
-  return b;
-}
+SnapshotBuilder Stale() { return corral::testing::IncidentStaleReplica(); }
 
 corral::v1::Diagnosis DiagnoseFleet(const std::vector<InstanceView>& views, const Expectations& expected) {
   ServiceEvaluation e = EvaluateService("api", views, kNow, expected);

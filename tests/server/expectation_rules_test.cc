@@ -2,7 +2,8 @@
 // those that read an instance's own health (churn, heartbeats, memory).
 #include "gtest/gtest.h"
 #include "server/rules.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/incident_fleet.h"
+#include "tests/support/snapshot_builder.h"
 
 namespace corral::server {
 namespace {
@@ -43,37 +44,14 @@ const corral::v1::Finding* Find(const ServiceEvaluation& e, const std::string& r
   return nullptr;
 }
 
-const std::vector<std::string> kDeclared = {"gunicorn",  "--workers",       "3", "--timeout", "120",
-                                            "--preload", "wsgi:application"};
+SnapshotBuilder Good(const std::string& name, int pid) { return corral::testing::IncidentGoodReplica(name, pid); }
 
-SnapshotBuilder Good(const std::string& name, int pid) {
-  SnapshotBuilder b("api", name);
-  b.Master(pid, 3, 3)
-      .Set("timeout", "120", "cmdline")
-      .Set("preload_app", "true", "cmdline")
-      .Argv({"/usr/bin/python3", "/usr/bin/gunicorn", "--workers", "3", "--timeout", "120", "--preload",
-             "wsgi:application"});
-  return b;
-}
-
-SnapshotBuilder Stale() {
-  SnapshotBuilder b("api", "r3");
-  b.Master(30, 1, 1)
-      .Set("reload", "true", "cmdline")
-      .Set("app_uri", "app:app", "cmdline")
-      .Set("preload_app", "false", "default")
-      .Argv({"/usr/bin/python3", "/usr/bin/gunicorn", "--workers", "1", "--reload", "app:app"});
-  return b;
-}
+SnapshotBuilder Stale() { return corral::testing::IncidentStaleReplica(); }
 
 Expectations Incident() {
-  return Expect({{"workers", "3", "services/api/Dockerfile.dev:7", "dockerfile"},
-                 {"timeout", "120", "services/api/Dockerfile.dev:7", "dockerfile"},
-                 {"preload_app", "true", "services/api/Dockerfile.dev:7", "dockerfile"},
-                 {"app_uri", "wsgi:application", "services/api/Dockerfile.dev:7", "dockerfile"},
-                 {"command", "gunicorn --workers 3 --timeout 120 --preload wsgi:application",
-                  "services/api/Dockerfile.dev:7", "dockerfile"},
-                 {"replicas", "3", "docker-compose.yml:9", "compose"}});
+  corral::v1::ServiceExpectations s = corral::testing::IncidentDeclaration();
+  EXPECT_TRUE(NormalizeServiceExpectations(&s).ok());
+  return Expectations(s);
 }
 
 TEST(ExpectationRules, TheIncidentsStaleReplicaIsNamedByEveryRuleThatApplies) {

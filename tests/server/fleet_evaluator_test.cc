@@ -3,7 +3,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "server/fleet_view.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/snapshot_builder.h"
 #include "tests/support/subprocess.h"
 
 namespace corral::server {

@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/expectation_book.h"
 #include "server/rules.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/snapshot_builder.h"
 #include "tests/support/subprocess.h"
 
 namespace corral::server {

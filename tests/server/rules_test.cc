@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "server/instance_digest.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/snapshot_builder.h"
 
 namespace corral::server {
 namespace {

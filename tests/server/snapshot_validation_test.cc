@@ -1,7 +1,7 @@
 #include "server/snapshot_validation.h"
 
 #include "gtest/gtest.h"
-#include "tests/server/snapshot_builder.h"
+#include "tests/support/snapshot_builder.h"
 
 namespace corral::server {
 namespace {

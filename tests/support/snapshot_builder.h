@@ -1,7 +1,7 @@
 // Builds snapshots for server tests: one Gunicorn master per instance with
 // the workers and settings a test needs.
-#ifndef CORRAL_TESTS_SERVER_SNAPSHOT_BUILDER_H_
-#define CORRAL_TESTS_SERVER_SNAPSHOT_BUILDER_H_
+#ifndef CORRAL_TESTS_SUPPORT_SNAPSHOT_BUILDER_H_
+#define CORRAL_TESTS_SUPPORT_SNAPSHOT_BUILDER_H_
 
 #include <memory>
 #include <string>
@@ -182,4 +182,4 @@ inline corral::server::InstanceView MakeView(
 
 }  // namespace corral::testing
 
-#endif  // CORRAL_TESTS_SERVER_SNAPSHOT_BUILDER_H_
+#endif  // CORRAL_TESTS_SUPPORT_SNAPSHOT_BUILDER_H_

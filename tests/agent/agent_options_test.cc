@@ -1,8 +1,7 @@
+#include "agent/agent_options.h"
+
 #include <map>
 
-#include "agent/agent_options.h"
-#include "agent/identity.h"
-#include "agent/worker_churn.h"
 #include "gtest/gtest.h"
 
 namespace corral::agent {
@@ -70,74 +69,6 @@ TEST(ParseAgentOptions, ControlSocketOnByDefaultAndSwitchable) {
             "--control-socket: expected on or off, got 'sometimes'");
   EXPECT_EQ(ParseAgentOptions({"--control-socket-timeout", "1m"}, base).status().message(),
             "--control-socket-timeout must be a duration above 0 and at most 10s");
-}
-
-TEST(ContainerId, FromCgroupPaths) {
-  const std::string id(64, 'a');
-  EXPECT_EQ(ContainerIdFromCgroup("0::/system.slice/docker-" + id + ".scope\n"), id);
-  EXPECT_EQ(ContainerIdFromCgroup("12:pids:/docker/" + id + "\n"), id);
-  EXPECT_EQ(ContainerIdFromCgroup("0::/kubepods/burstable/pod1/cri-containerd-" + id + ".scope\n"), id);
-  EXPECT_FALSE(ContainerIdFromCgroup("0::/\n").has_value());
-  EXPECT_FALSE(ContainerIdFromCgroup("4:memory:/process_api/e926df41d94504a6bd0b8f83c15cbe36\n").has_value());
-}
-
-TEST(ContainerId, FromMountInfo) {
-  const std::string id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-  EXPECT_EQ(ContainerIdFromMountInfo("612 600 254:1 /var/lib/docker/containers/" + id +
-                                     "/hostname /etc/hostname rw - ext4 /dev/vda1 rw\n"),
-            id);
-  EXPECT_FALSE(ContainerIdFromMountInfo("1 0 0:1 / / rw - overlay overlay rw\n").has_value());
-}
-
-corral::v1::Snapshot WithWorkers(int master, int64_t start_ms, std::vector<int> workers) {
-  corral::v1::Snapshot s;
-  corral::v1::GunicornInstance* inst = s.add_instances();
-  inst->mutable_master()->set_pid(master);
-  inst->mutable_master()->set_start_time_unix_ms(start_ms);
-  for (int w : workers) inst->add_workers()->set_pid(w);
-  return s;
-}
-
-TEST(WorkerChurn, CountsReplacementsNotScaling) {
-  WorkerChurn churn;
-  absl::Time t = absl::FromUnixSeconds(1000);
-  corral::v1::Snapshot s = WithWorkers(10, 5000, {11, 12});
-  churn.Update(t, s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 0);
-  EXPECT_DOUBLE_EQ(s.instances(0).observed_seconds(), 0);
-
-  s = WithWorkers(10, 5000, {11, 12, 13});  // TTIN: no restart
-  churn.Update(t + absl::Seconds(30), s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 0);
-
-  s = WithWorkers(10, 5000, {11, 14, 15});  // 12 and 13 replaced
-  churn.Update(t + absl::Seconds(60), s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 2);
-  EXPECT_DOUBLE_EQ(s.instances(0).worker_restarts_per_minute(), 2.0);
-  EXPECT_DOUBLE_EQ(s.instances(0).observed_seconds(), 60);
-
-  s = WithWorkers(10, 5000, {11});  // TTOU twice: no restart
-  churn.Update(t + absl::Seconds(120), s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 2);
-
-  s = WithWorkers(10, 5000, {11});  // restarts age out of the 5-minute window
-  churn.Update(t + absl::Minutes(8), s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 2);
-  EXPECT_DOUBLE_EQ(s.instances(0).worker_restarts_per_minute(), 0);
-}
-
-TEST(WorkerChurn, AReusedPidIsANewMaster) {
-  WorkerChurn churn;
-  absl::Time t = absl::FromUnixSeconds(1000);
-  corral::v1::Snapshot s = WithWorkers(10, 5000, {11});
-  churn.Update(t, s);
-  s = WithWorkers(10, 5000, {12});
-  churn.Update(t + absl::Seconds(5), s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 1);
-  s = WithWorkers(10, 900000, {13});  // started much later: another process
-  churn.Update(t + absl::Seconds(10), s);
-  EXPECT_EQ(s.instances(0).worker_restarts(), 0);
-  EXPECT_DOUBLE_EQ(s.instances(0).observed_seconds(), 0);
 }
 
 }  // namespace
