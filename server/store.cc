@@ -107,29 +107,29 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// One use of a kept statement: binds, steps, reads columns, and resets the
-// statement when it goes out of scope so it is ready for the next use and
+// One run of a kept statement: binds, steps, reads columns, and resets the
+// statement when it goes out of scope so it is ready for the next run and
 // holds no read lock. Strings are bound without copying; they must outlive
-// the use.
-class Use {
+// the run.
+class StatementRun {
  public:
-  explicit Use(sqlite3_stmt* statement) : statement_(statement) {}
-  ~Use() {
+  explicit StatementRun(sqlite3_stmt* statement) : statement_(statement) {}
+  ~StatementRun() {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
   }
-  Use(const Use&) = delete;
-  Use& operator=(const Use&) = delete;
+  StatementRun(const StatementRun&) = delete;
+  StatementRun& operator=(const StatementRun&) = delete;
 
-  Use& Bind(int index, const std::string& text) {
+  StatementRun& Bind(int index, const std::string& text) {
     Check(sqlite3_bind_text64(statement_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
     return *this;
   }
-  Use& BindBlob(int index, const std::string& bytes) {
+  StatementRun& BindBlob(int index, const std::string& bytes) {
     Check(sqlite3_bind_blob64(statement_, index, bytes.data(), bytes.size(), SQLITE_STATIC));
     return *this;
   }
-  Use& Bind(int index, int64_t value) {
+  StatementRun& Bind(int index, int64_t value) {
     Check(sqlite3_bind_int64(statement_, index, value));
     return *this;
   }
@@ -156,7 +156,7 @@ class Use {
   int bind_rc_ = SQLITE_OK;
 };
 
-corral::v1::Expectation ReadExpectation(const Use& row, int first) {
+corral::v1::Expectation ReadExpectation(const StatementRun& row, int first) {
   corral::v1::Expectation e;
   e.set_key(row.Text(first));
   e.set_value(row.Text(first + 1));
@@ -167,7 +167,7 @@ corral::v1::Expectation ReadExpectation(const Use& row, int first) {
 }
 
 // Columns in kEventColumns order.
-corral::v1::Event ReadEvent(const Use& row) {
+corral::v1::Event ReadEvent(const StatementRun& row) {
   corral::v1::Event e;
   e.set_id(row.Int(0));
   e.set_time_unix_ms(row.Int(1));
@@ -451,10 +451,10 @@ absl::Status Store::Initialize() {
   }
   statements_ = std::move(s);
 
-  Use use(statements_->last_event_id);
-  rc = use.Step();
+  StatementRun run(statements_->last_event_id);
+  rc = run.Step();
   if (rc == SQLITE_ROW) {
-    last_event_id_ = use.Int(0);
+    last_event_id_ = run.Int(0);
   } else if (rc != SQLITE_DONE) {
     return OpenError(rc, "read the last event id");
   }
@@ -488,17 +488,17 @@ absl::Status Store::Error(int rc, const char* doing) {
 absl::Status Store::InTransaction(const char* doing, absl::FunctionRef<absl::Status()> body) {
   int rc;
   {
-    Use begin(statements_->begin);
+    StatementRun begin(statements_->begin);
     if ((rc = begin.Step()) != SQLITE_DONE) return Error(rc, doing);
   }
   absl::Status status = body();
   if (status.ok()) {
-    Use commit(statements_->commit);
+    StatementRun commit(statements_->commit);
     if ((rc = commit.Step()) != SQLITE_DONE) status = Error(rc, doing);
   }
   // Some errors (a full disk, an I/O error) already rolled back.
   if (!status.ok() && !sqlite3_get_autocommit(db_)) {
-    Use rollback(statements_->rollback);
+    StatementRun rollback(statements_->rollback);
     if ((rc = rollback.Step()) != SQLITE_DONE) {
       Log()->error("store {}: cannot roll back after failing to {}: {}", path_, doing, sqlite3_errmsg(db_));
     }
@@ -509,14 +509,14 @@ absl::Status Store::InTransaction(const char* doing, absl::FunctionRef<absl::Sta
 absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> Store::LoadExpectations() {
   absl::MutexLock lock(&mu_);
   std::vector<corral::v1::ServiceExpectations> services;
-  Use use(statements_->load_expectations);
+  StatementRun run(statements_->load_expectations);
   int rc;
-  while ((rc = use.Step()) == SQLITE_ROW) {
-    std::string service = use.Text(0);
+  while ((rc = run.Step()) == SQLITE_ROW) {
+    std::string service = run.Text(0);
     if (services.empty() || services.back().service() != service) {
       services.emplace_back().set_service(std::move(service));
     }
-    *services.back().add_expectations() = ReadExpectation(use, 1);
+    *services.back().add_expectations() = ReadExpectation(run, 1);
   }
   if (rc != SQLITE_DONE) return Error(rc, "load expectations");
   return services;
@@ -528,21 +528,21 @@ absl::Status Store::WriteExpectations(const std::vector<corral::v1::ServiceExpec
     int rc;
     for (const corral::v1::ServiceExpectations& service : services) {
       if (replace) {
-        Use use(statements_->delete_service_expectations);
-        use.Bind(1, service.service());
-        while ((rc = use.Step()) == SQLITE_ROW) {
+        StatementRun run(statements_->delete_service_expectations);
+        run.Bind(1, service.service());
+        while ((rc = run.Step()) == SQLITE_ROW) {
         }
         if (rc != SQLITE_DONE) return Error(rc, "replace expectations");
       }
       for (const corral::v1::Expectation& e : service.expectations()) {
-        Use use(statements_->upsert_expectation);
-        use.Bind(1, service.service())
+        StatementRun run(statements_->upsert_expectation);
+        run.Bind(1, service.service())
             .Bind(2, e.key())
             .Bind(3, e.value())
             .Bind(4, e.origin())
             .Bind(5, e.declared_by())
             .Bind(6, e.updated_at_unix_ms());
-        if ((rc = use.Step()) != SQLITE_DONE) return Error(rc, "write an expectation");
+        if ((rc = run.Step()) != SQLITE_DONE) return Error(rc, "write an expectation");
       }
     }
     return absl::OkStatus();
@@ -554,21 +554,21 @@ absl::StatusOr<std::vector<corral::v1::Expectation>> Store::DeleteExpectations(c
   absl::MutexLock lock(&mu_);
   std::vector<corral::v1::Expectation> removed;
   // Reads the rows RETURNING gives back; their order is unspecified.
-  auto drain = [&](Use& use) -> absl::Status {
+  auto drain = [&](StatementRun& run) -> absl::Status {
     int rc;
-    while ((rc = use.Step()) == SQLITE_ROW) removed.push_back(ReadExpectation(use, 0));
+    while ((rc = run.Step()) == SQLITE_ROW) removed.push_back(ReadExpectation(run, 0));
     return rc == SQLITE_DONE ? absl::OkStatus() : Error(rc, "delete expectations");
   };
   CORRAL_RETURN_IF_ERROR(InTransaction("delete expectations", [&]() -> absl::Status {
     if (keys.empty()) {
-      Use use(statements_->delete_service_expectations);
-      use.Bind(1, service);
-      return drain(use);
+      StatementRun run(statements_->delete_service_expectations);
+      run.Bind(1, service);
+      return drain(run);
     }
     for (const std::string& key : keys) {
-      Use use(statements_->delete_expectation);
-      use.Bind(1, service).Bind(2, key);
-      CORRAL_RETURN_IF_ERROR(drain(use));
+      StatementRun run(statements_->delete_expectation);
+      run.Bind(1, service).Bind(2, key);
+      CORRAL_RETURN_IF_ERROR(drain(run));
     }
     return absl::OkStatus();
   }));
@@ -587,8 +587,8 @@ absl::Status Store::Append(std::vector<corral::v1::Event>* events,
     if (events != nullptr) {
       ids.reserve(events->size());
       for (const corral::v1::Event& e : *events) {
-        Use use(statements_->insert_event);
-        use.Bind(1, e.time_unix_ms())
+        StatementRun run(statements_->insert_event);
+        run.Bind(1, e.time_unix_ms())
             .Bind(2, e.kind())
             .Bind(3, e.service())
             .Bind(4, e.instance())
@@ -598,15 +598,15 @@ absl::Status Store::Append(std::vector<corral::v1::Event>* events,
             .Bind(8, e.before())
             .Bind(9, e.after())
             .Bind(10, e.message());
-        if ((rc = use.Step()) != SQLITE_DONE) return Error(rc, "append an event");
+        if ((rc = run.Step()) != SQLITE_DONE) return Error(rc, "append an event");
         ids.push_back(sqlite3_last_insert_rowid(db_));
       }
     }
     for (const auto& [service, value] : baselines) {
-      Use use(value.empty() ? statements_->delete_baseline : statements_->upsert_baseline);
-      use.Bind(1, service);
-      if (!value.empty()) use.BindBlob(2, value);
-      if ((rc = use.Step()) != SQLITE_DONE) return Error(rc, "write a baseline");
+      StatementRun run(value.empty() ? statements_->delete_baseline : statements_->upsert_baseline);
+      run.Bind(1, service);
+      if (!value.empty()) run.BindBlob(2, value);
+      if ((rc = run.Step()) != SQLITE_DONE) return Error(rc, "write a baseline");
     }
     return absl::OkStatus();
   }));
@@ -619,9 +619,9 @@ absl::Status Store::Append(std::vector<corral::v1::Event>* events,
 absl::StatusOr<std::map<std::string, std::string>> Store::LoadBaselines() {
   absl::MutexLock lock(&mu_);
   std::map<std::string, std::string> baselines;
-  Use use(statements_->load_baselines);
+  StatementRun run(statements_->load_baselines);
   int rc;
-  while ((rc = use.Step()) == SQLITE_ROW) baselines.emplace(use.Text(0), use.Blob(1));
+  while ((rc = run.Step()) == SQLITE_ROW) baselines.emplace(run.Text(0), run.Blob(1));
   if (rc != SQLITE_DONE) return Error(rc, "load baselines");
   return baselines;
 }
@@ -644,13 +644,13 @@ absl::StatusOr<std::vector<corral::v1::Event>> Store::Events(const EventQuery& q
   } else {
     statement = by_service ? statements_->events_since_service : statements_->events_since;
   }
-  Use use(statement);
+  StatementRun run(statement);
   // One row more than asked for tells whether there were more.
-  use.Bind(1, query.since_unix_ms).Bind(2, static_cast<int64_t>(query.limit) + 1).Bind(4, query.after_id);
-  if (by_service) use.Bind(3, query.service);
+  run.Bind(1, query.since_unix_ms).Bind(2, static_cast<int64_t>(query.limit) + 1).Bind(4, query.after_id);
+  if (by_service) run.Bind(3, query.service);
   std::vector<corral::v1::Event> events;
   int rc;
-  while ((rc = use.Step()) == SQLITE_ROW) events.push_back(ReadEvent(use));
+  while ((rc = run.Step()) == SQLITE_ROW) events.push_back(ReadEvent(run));
   if (rc != SQLITE_DONE) return Error(rc, "read events");
   // Rows come newest first; the extra one, if any, is the oldest.
   bool more = events.size() > static_cast<size_t>(query.limit);
@@ -662,9 +662,9 @@ absl::StatusOr<std::vector<corral::v1::Event>> Store::Events(const EventQuery& q
 
 absl::StatusOr<int64_t> Store::PruneEvents(int64_t before_unix_ms) {
   absl::MutexLock lock(&mu_);
-  Use use(statements_->prune_events);
-  use.Bind(1, before_unix_ms);
-  int rc = use.Step();
+  StatementRun run(statements_->prune_events);
+  run.Bind(1, before_unix_ms);
+  int rc = run.Step();
   if (rc != SQLITE_DONE) return Error(rc, "prune events");
   return static_cast<int64_t>(sqlite3_changes64(db_));
 }
