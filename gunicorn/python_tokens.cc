@@ -1,6 +1,7 @@
 #include "gunicorn/python_tokens.h"
 
 #include <cctype>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -14,6 +15,15 @@ bool IsNameStart(unsigned char c) { return std::isalpha(c) || c == '_' || c >= 0
 bool IsNameChar(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
 
 }  // namespace
+
+bool IsPythonKeyword(absl::string_view word) {
+  static const std::set<absl::string_view> kKeywords = {
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
+  return kKeywords.count(word) > 0;
+}
 
 std::string DecodePythonEscapes(absl::string_view body) {
   std::string out;

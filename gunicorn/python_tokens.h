@@ -37,6 +37,10 @@ struct PyLogicalLine {
   std::vector<PyToken> tokens;
 };
 
+// Whether `word` is one of Python 3's reserved keywords (`if`, `None`,
+// `lambda`, ...), which can never be a name. Soft keywords (`match`) are not.
+bool IsPythonKeyword(absl::string_view word);
+
 // Decodes the backslash escapes of a non-raw string literal's body.
 std::string DecodePythonEscapes(absl::string_view body);
 
