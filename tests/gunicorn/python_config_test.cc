@@ -1,31 +1,18 @@
+// Whole config files through EvaluatePythonConfig: statements, imports,
+// the environment and CPU count of the context, and the limits on one file.
+// Operators, expressions and builtins have their own tests beside this one.
 #include "gunicorn/python_config.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/gunicorn/python_test_util.h"
 
 namespace corral::gunicorn {
 namespace {
 
-PythonConfigContext Context(std::vector<std::pair<std::string, std::string>> environ = {}, int cpus = 4) {
-  PythonConfigContext context;
-  context.environ = std::move(environ);
-  context.cpu_count = cpus;
-  context.file_path = "/app/gunicorn.conf.py";
-  return context;
-}
-
-PythonConfigResult Eval(const std::string& source, const PythonConfigContext& context = Context()) {
-  absl::StatusOr<PythonConfigResult> result = EvaluatePythonConfig(source, context);
-  EXPECT_TRUE(result.ok()) << result.status();
-  return result.ok() ? *result : PythonConfigResult();
-}
-
-std::string Repr(const PythonConfigResult& r, const std::string& name) {
-  auto it = r.names.find(name);
-  if (it == r.names.end()) return "<absent>";
-  if (it->second.value.is_unknown()) return "<unknown: " + it->second.value.text + ">";
-  return it->second.value.Repr();
-}
+using python_test::Context;
+using python_test::Eval;
+using python_test::Repr;
 
 TEST(EvaluatePythonConfig, LiteralsAndArithmetic) {
   PythonConfigResult r = Eval(
@@ -97,45 +84,6 @@ TEST(EvaluatePythonConfig, UnknownEnvironmentMakesLookupsUnknown) {
       Eval("import os\nworkers = int(os.environ.get('WEB_CONCURRENCY', '3'))\ntimeout = 5\n", context);
   EXPECT_EQ(Repr(r, "workers"), "<unknown: $WEB_CONCURRENCY is unknown: setproctitle erased the environment>");
   EXPECT_EQ(Repr(r, "timeout"), "5");
-}
-
-TEST(EvaluatePythonConfig, StringFormatting) {
-  PythonConfigResult r = Eval(
-      "port = 8000\n"
-      "a = f'0.0.0.0:{port}'\n"
-      "b = '0.0.0.0:%d' % port\n"
-      "c = '{}:{}'.format('h', port)\n"
-      "d = f'{port!r}{{x}}'\n"
-      "e = f'{port:>5}'\n"
-      "f = '%s-%s' % ('a', 'b')\n"
-      "g = 'A, B'.split(',')\n"
-      "h = str(port) + '/' + 'x'.upper()\n");
-  EXPECT_EQ(Repr(r, "a"), "'0.0.0.0:8000'");
-  EXPECT_EQ(Repr(r, "b"), "'0.0.0.0:8000'");
-  EXPECT_EQ(Repr(r, "c"), "'h:8000'");
-  EXPECT_EQ(Repr(r, "d"), "'8000{x}'");
-  EXPECT_EQ(Repr(r, "e"), "<unknown: f-string format specs are not evaluated>");
-  EXPECT_EQ(Repr(r, "f"), "'a-b'");
-  EXPECT_EQ(Repr(r, "g"), "['A', ' B']");
-  EXPECT_EQ(Repr(r, "h"), "'8000/X'");
-}
-
-TEST(EvaluatePythonConfig, BuiltinsAndConditionals) {
-  PythonConfigResult r = Eval(
-      "workers = max(2, min(8, 4 * 3))\n"
-      "t = 30 if False else 60\n"
-      "u = int('42') + int(3.9) + len([1, 2]) + abs(-1)\n"
-      "v = float('2.5')\n"
-      "w = bool(0) or 'set'\n"
-      "x = 1 < 2 <= 2 != 3\n"
-      "y = None is None and 'a' not in 'bcd'\n");
-  EXPECT_EQ(Repr(r, "workers"), "8");
-  EXPECT_EQ(Repr(r, "t"), "60");
-  EXPECT_EQ(Repr(r, "u"), "48");
-  EXPECT_EQ(Repr(r, "v"), "2.5");
-  EXPECT_EQ(Repr(r, "w"), "'set'");
-  EXPECT_EQ(Repr(r, "x"), "True");
-  EXPECT_EQ(Repr(r, "y"), "True");
 }
 
 TEST(EvaluatePythonConfig, IfBlocksFollowTheConditionWhenKnown) {
@@ -337,65 +285,6 @@ TEST(EvaluatePythonConfig, CopyingLargeValuesOverAndOverStopsBeingEvaluated) {
   EXPECT_EQ(r.names.at("c1").value.text.size(), 4096u * 250);
   EXPECT_EQ(r.names.at("c7").value.text.size(), 4096u * 250);
   EXPECT_NE(Repr(r, "c9").find("more than 8 MiB of values"), std::string::npos) << Repr(r, "c9");
-}
-
-TEST(EvaluatePythonConfig, IntegerEdgeCases) {
-  PythonConfigResult r = Eval(
-      "odd = (-1) ** 3\n"
-      "even = (-1) ** 1000000000000\n"
-      "one = 1 ** 1000000000000\n"
-      "smallest = (-4611686018427387904) << 1\n"
-      "beyond = (-9223372036854775807 - 1) << 1\n"
-      "truncated = '%d' % 2.75\n"
-      "huge = '%d' % 1e300\n"
-      "nan = '%d' % float('nan')\n");
-  EXPECT_EQ(Repr(r, "odd"), "-1");
-  EXPECT_EQ(Repr(r, "even"), "1");
-  EXPECT_EQ(Repr(r, "one"), "1");
-  EXPECT_EQ(Repr(r, "smallest"), "-9223372036854775808");
-  EXPECT_EQ(Repr(r, "beyond"), "<unknown: integer overflow>");
-  EXPECT_EQ(Repr(r, "truncated"), "'2'");
-  EXPECT_EQ(Repr(r, "huge"), "<unknown: %d of a float beyond 64-bit integers>");
-  EXPECT_EQ(Repr(r, "nan"), "<unknown: ValueError: cannot convert float NaN to integer>");
-}
-
-TEST(ParsePythonInt, Bases) {
-  EXPECT_EQ(ParsePythonInt(" 42 ", 10), 42);
-  EXPECT_EQ(ParsePythonInt("-1_000", 10), -1000);
-  EXPECT_EQ(ParsePythonInt("010", 10), 10);
-  EXPECT_FALSE(ParsePythonInt("010", 0).has_value());
-  EXPECT_EQ(ParsePythonInt("0x1f", 0), 31);
-  EXPECT_EQ(ParsePythonInt("0o22", 0), 18);
-  EXPECT_EQ(ParsePythonInt("0", 0), 0);
-  EXPECT_EQ(ParsePythonInt("000", 0), 0);
-  EXPECT_FALSE(ParsePythonInt("0x10", 10).has_value());
-  EXPECT_FALSE(ParsePythonInt("1__0", 10).has_value());
-  EXPECT_FALSE(ParsePythonInt("", 10).has_value());
-  EXPECT_FALSE(ParsePythonInt("99999999999999999999", 10).has_value());
-}
-
-}  // namespace
-}  // namespace corral::gunicorn
-
-namespace corral::gunicorn {
-namespace {
-
-TEST(EvaluatePythonConfig, NestingDeeperThanPythonAllowsIsRefused) {
-  for (const std::string& expr : {std::string(5000, '(') + "1" + std::string(5000, ')'), std::string(5000, '-') + "1",
-                                  [] {
-                                    std::string s;
-                                    for (int i = 0; i < 5000; ++i) s += "not ";
-                                    return s + "1";
-                                  }(),
-                                  [] {
-                                    std::string s = "2";
-                                    for (int i = 0; i < 5000; ++i) s += " ** 1";
-                                    return s;
-                                  }()}) {
-    absl::StatusOr<PythonConfigResult> r = EvaluatePythonConfig("a = " + expr + "\n", PythonConfigContext());
-    ASSERT_TRUE(r.ok());
-    EXPECT_NE(r->names.at("a").value.text.find("nested too deeply"), std::string::npos);
-  }
 }
 
 }  // namespace
