@@ -23,6 +23,7 @@ class Detector {
     e.set_kind(kind);
     e.set_service(service_);
     e.set_instance(instance);
+    e.set_namespace_(NamespaceOf(instance));
     return e;
   }
 
@@ -30,6 +31,7 @@ class Detector {
     const std::string& name = view.instance();
     auto [it, fresh] = memory_->mutable_instances()->try_emplace(name);
     corral::v1::InstanceMemory& m = it->second;
+    m.set_namespace_(view.snapshot().agent().namespace_());
     std::string state = StateName(view.state);
     if (fresh || m.state() != state) {
       corral::v1::Event& e = Emit(absl::StrCat("instance_", state).c_str(), name);
@@ -105,6 +107,7 @@ class Detector {
         e.set_message(absl::StrCat(service_, "/", name, " forgotten: no report for ",
                                    absl::FormatDuration(absl::Trunc(now_ - last_seen, absl::Seconds(1)))));
         forgotten->insert(name);
+        forgotten_namespaces_[name] = m.namespace_();
         instances->erase(name);
         continue;
       }
@@ -158,9 +161,29 @@ class Detector {
  private:
   static std::string Count(int live) { return live < 0 ? "none (no master)" : absl::StrCat(live); }
 
+  // The namespace of an instance the memory knows; for an event about the
+  // whole service, the one namespace of all its instances, if they share
+  // one.
+  std::string NamespaceOf(const std::string& instance) const {
+    const auto& instances = memory_->instances();
+    if (!instance.empty()) {
+      if (auto it = instances.find(instance); it != instances.end()) return it->second.namespace_();
+      auto gone = forgotten_namespaces_.find(instance);
+      return gone == forgotten_namespaces_.end() ? "" : gone->second;
+    }
+    std::string shared;
+    for (const auto& [name, m] : instances) {
+      if (m.namespace_().empty() || (!shared.empty() && shared != m.namespace_())) return "";
+      shared = m.namespace_();
+    }
+    return shared;
+  }
+
   const std::string& service_;
   absl::Time now_;
   corral::v1::ServiceMemory* memory_;
+  // Instances forgotten in this comparison, for their findings' events.
+  std::map<std::string, std::string> forgotten_namespaces_;
   std::vector<corral::v1::Event> events_;
 };
 

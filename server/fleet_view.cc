@@ -13,8 +13,10 @@ corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<cons
   s.set_service(service);
   s.set_replicas_total(static_cast<int32_t>(instances.size()));
   std::set<int64_t> configured;
+  std::set<std::string> namespaces;
   int online = 0;
   for (const InstanceView& v : instances) {
+    if (!v.snapshot().agent().namespace_().empty()) namespaces.insert(v.snapshot().agent().namespace_());
     bool is_online = v.state == InstanceState::kOnline;
     if (is_online) ++online;
     s.add_live_workers(is_online ? v.digest->live_workers : -1);
@@ -24,6 +26,7 @@ corral::v1::ServiceSummary Summarize(const std::string& service, absl::Span<cons
   }
   s.set_replicas_online(online);
   for (int64_t n : configured) s.add_configured_workers(n);
+  for (const std::string& ns : namespaces) s.add_namespaces(ns);
   s.set_status(evaluation.status);
   s.set_findings(static_cast<int32_t>(evaluation.findings.size()));
   if (!evaluation.findings.empty()) *s.mutable_top_finding() = evaluation.findings.front();
@@ -35,6 +38,8 @@ corral::v1::InstanceSummary Summarize(const InstanceView& view, absl::Time now) 
   s.set_service(view.service());
   s.set_instance(view.instance());
   s.set_hostname(view.snapshot().agent().hostname());
+  s.set_namespace_(view.snapshot().agent().namespace_());
+  s.set_node(view.snapshot().agent().node());
   s.set_state(StateName(view.state));
   s.set_last_report_unix_ms(absl::ToUnixMillis(view.last_report));
   s.set_last_report_age_seconds(absl::ToDoubleSeconds(now - view.last_report));

@@ -144,6 +144,12 @@ void History::Left(const std::string& service, const std::string& instance) {
     awaited->second.erase(instance);  // it is not coming back
     if (awaited->second.empty()) awaited_.erase(awaited);
   }
+  auto memory = memory_.find(service);
+  std::string pod_namespace;
+  if (memory != memory_.end()) {
+    auto known = memory->second.instances().find(instance);
+    if (known != memory->second.instances().end()) pod_namespace = known->second.namespace_();
+  }
   std::vector<corral::v1::Event> events;
   auto event = [&](const char* kind) -> corral::v1::Event& {
     corral::v1::Event& e = events.emplace_back();
@@ -151,11 +157,11 @@ void History::Left(const std::string& service, const std::string& instance) {
     e.set_kind(kind);
     e.set_service(service);
     e.set_instance(instance);
+    e.set_namespace_(pod_namespace);
     return e;
   };
   std::string before;
   std::map<std::string, std::string> saved;
-  auto memory = memory_.find(service);
   if (memory != memory_.end()) {
     auto* open = memory->second.mutable_open_findings();
     std::set<std::string> resolved;  // in key order, so events are stable

@@ -112,6 +112,20 @@ absl::Status ValidateSnapshot(const corral::v1::Snapshot& snapshot) {
   if (!s.ok()) return s;
   s = ValidateName("agent.instance", agent.instance());
   if (!s.ok()) return s;
+  // Optional (Kubernetes only), but names when given: the CLI shows
+  // "namespace/service", so a namespace holds no '/'.
+  if (!agent.namespace_().empty()) {
+    s = ValidateName("agent.namespace", agent.namespace_());
+    if (!s.ok()) return s;
+    if (agent.namespace_().find('/') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("agent.namespace '", agent.namespace_().substr(0, 64), "' must not contain '/'"));
+    }
+  }
+  if (!agent.node().empty()) {
+    s = ValidateName("agent.node", agent.node());
+    if (!s.ok()) return s;
+  }
   for (const std::string* field :
        {&agent.hostname(), &agent.agent_version(), &agent.container_id(), &agent.proc_root()}) {
     s = CheckString([] { return std::string("agent"); }, *field);

@@ -68,11 +68,15 @@ CREATE TABLE baselines (
   value BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // The Kubernetes namespace of the instance an event is about.
+    R"sql(
+ALTER TABLE events ADD COLUMN namespace TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion, "one migration per schema version");
 
 constexpr char kEventColumns[] =
-    R"(id, time_unix_ms, kind, service, instance, rule, severity, setting, "before", "after", message)";
+    R"(id, time_unix_ms, kind, service, instance, rule, severity, setting, "before", "after", message, namespace)";
 
 absl::StatusCode CodeFor(int rc) {
   switch (rc & 0xff) {
@@ -180,6 +184,7 @@ corral::v1::Event ReadEvent(const StatementRun& row) {
   e.set_before(row.Text(8));
   e.set_after(row.Text(9));
   e.set_message(row.Text(10));
+  e.set_namespace_(row.Text(11));
   return e;
 }
 
@@ -429,7 +434,7 @@ absl::Status Store::Initialize() {
        "DELETE FROM expectations WHERE service = ?1 RETURNING key, value, origin, declared_by, updated_at_unix_ms"},
       {&s->insert_event,
        "INSERT INTO events (time_unix_ms, kind, service, instance, rule, severity, setting, \"before\", \"after\", "
-       "message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+       "message, namespace) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
       {&s->upsert_baseline,
        "INSERT INTO baselines (service, value) VALUES (?1, ?2) ON CONFLICT (service) DO UPDATE SET value = "
        "excluded.value"},
@@ -597,7 +602,8 @@ absl::Status Store::Append(std::vector<corral::v1::Event>* events,
             .Bind(7, e.setting())
             .Bind(8, e.before())
             .Bind(9, e.after())
-            .Bind(10, e.message());
+            .Bind(10, e.message())
+            .Bind(11, e.namespace_());
         if ((rc = run.Step()) != SQLITE_DONE) return Error(rc, "append an event");
         ids.push_back(sqlite3_last_insert_rowid(db_));
       }

@@ -54,7 +54,7 @@ struct EventQuery {
 class Store {
  public:
   // The schema version this code writes and reads (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // How long a call waits for another process's lock on the file before
   // failing with Unavailable.

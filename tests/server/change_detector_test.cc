@@ -76,6 +76,32 @@ TEST(DetectChanges, StateChangesAndForgetting) {
   EXPECT_TRUE(memory.open_findings().empty());
 }
 
+TEST(DetectChanges, APodsEventsCarryItsNamespaceUntilItIsForgotten) {
+  corral::v1::ServiceMemory memory;
+  SnapshotBuilder pod("api", "api-0");
+  pod.Pod("prod", "node-1").Master(10, 2, 2);
+  std::vector<corral::v1::Event> online = Step({MakeView(pod, kT0)}, kT0, &memory);
+  ASSERT_EQ(Kinds(online), std::vector<std::string>{"instance_online/api-0"});
+  EXPECT_EQ(online[0].namespace_(), "prod");
+  EXPECT_EQ(memory.instances().at("api-0").namespace_(), "prod");
+  std::vector<corral::v1::Event> offline =
+      Step({MakeView(pod, kT0, InstanceState::kOffline)}, kT0 + absl::Seconds(10), &memory);
+  ASSERT_EQ(Kinds(offline), (std::vector<std::string>{"instance_offline/api-0", "finding_opened/api-0/AGENT_OFFLINE"}));
+  EXPECT_EQ(offline[0].namespace_(), "prod");
+  EXPECT_EQ(offline[1].namespace_(), "prod");
+  std::vector<corral::v1::Event> forgotten = Step({}, kT0 + absl::Hours(1), &memory);
+  ASSERT_EQ(Kinds(forgotten),
+            (std::vector<std::string>{"instance_forgotten/api-0", "finding_resolved/api-0/AGENT_OFFLINE"}));
+  EXPECT_EQ(forgotten[0].namespace_(), "prod");
+  EXPECT_EQ(forgotten[1].namespace_(), "prod");
+
+  // Outside Kubernetes, none.
+  corral::v1::ServiceMemory plain;
+  SnapshotBuilder r1("api", "r1");
+  r1.Master(10, 2, 2);
+  EXPECT_EQ(Step({MakeView(r1, kT0)}, kT0, &plain)[0].namespace_(), "");
+}
+
 TEST(DetectChanges, ARestartedServerMissingAnInstanceKeepsItsFindingsOpen) {
   corral::v1::ServiceMemory memory;
   SnapshotBuilder r1("api", "r1"), r2("api", "r2"), r3("api", "r3");

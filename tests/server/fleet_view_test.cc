@@ -101,5 +101,28 @@ TEST_F(FleetViewTest, CheckCoversEveryService) {
   EXPECT_EQ(list.instances(3).interval_ms(), 1000);
 }
 
+TEST_F(FleetViewTest, PodsCarryTheirNamespaceAndNode) {
+  registry_->Record(SnapshotBuilder("shop", "shop-7d9f8b6c5d-x2x9k").Pod("prod", "node-1").Master(10, 2, 2).Report());
+  registry_->Record(SnapshotBuilder("shop", "shop-0").Pod("staging", "node-2").Master(10, 2, 2).Report());
+  registry_->Record(SnapshotBuilder("shop", "shop-1").Pod("prod", "node-2").Master(10, 2, 2).Report());
+
+  corral::v1::FleetStatus status = FleetEvaluator(registry_.get()).Status();
+  ASSERT_EQ(status.services_size(), 3);
+  const corral::v1::ServiceSummary& shop = status.services(2);
+  EXPECT_EQ(shop.service(), "shop");
+  EXPECT_EQ(std::vector<std::string>(shop.namespaces().begin(), shop.namespaces().end()),
+            (std::vector<std::string>{"prod", "staging"}));
+  // Outside Kubernetes: none.
+  EXPECT_TRUE(status.services(0).namespaces().empty());
+
+  corral::v1::InstanceList list = BuildInstanceList(registry_->Instances(std::string("shop")), now_);
+  ASSERT_EQ(list.instances_size(), 3);
+  EXPECT_EQ(list.instances(2).instance(), "shop-7d9f8b6c5d-x2x9k");
+  EXPECT_EQ(list.instances(2).namespace_(), "prod");
+  EXPECT_EQ(list.instances(2).node(), "node-1");
+  EXPECT_EQ(list.instances(0).namespace_(), "staging");
+  EXPECT_EQ(BuildInstanceList(registry_->Instances(std::string("billing")), now_).instances(0).namespace_(), "");
+}
+
 }  // namespace
 }  // namespace corral::server

@@ -290,6 +290,35 @@ TEST_F(StoreDir, AnInstanceThatLeftIsStoppedAtOnceAndStaleEvaluationsDoNotBringI
   EXPECT_EQ(Kinds(seen), std::vector<std::string>{"instance_online/old"});
 }
 
+TEST_F(StoreDir, APodsEventsKeepItsNamespaceInTheStoreAndWhenItLeaves) {
+  Clock clock;
+  HistoryOptions options;
+  options.now = clock.Fn();
+  std::unique_ptr<Store> store = Open();
+  std::unique_ptr<History> history = *History::Open(store.get(), options);
+  std::vector<corral::v1::Event> seen;
+  history->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e); });
+  SnapshotBuilder pod("api", "api-7d9f8b6c5d-x2x9k");
+  pod.Pod("prod", "node-1").Master(10, 2, 2);
+  std::vector<InstanceView> views = {MakeView(pod, clock.now)};
+  history->Observe("api", 1, views, EvaluateService("api", views, clock.now).findings);
+  clock.now += absl::Seconds(1);
+  history->Left("api", "api-7d9f8b6c5d-x2x9k");
+  ASSERT_EQ(Kinds(seen), (std::vector<std::string>{"instance_online/api-7d9f8b6c5d-x2x9k",
+                                                   "instance_stopped/api-7d9f8b6c5d-x2x9k"}));
+  EXPECT_EQ(seen[0].namespace_(), "prod");
+  EXPECT_EQ(seen[1].namespace_(), "prod");
+
+  bool truncated = false;
+  absl::StatusOr<std::vector<corral::v1::Event>> stored = store->Events(EventQuery{}, &truncated);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  std::vector<std::string> namespaces;
+  for (const corral::v1::Event& e : *stored) {
+    if (!e.instance().empty()) namespaces.push_back(e.kind() + ":" + e.namespace_());
+  }
+  EXPECT_EQ(namespaces, (std::vector<std::string>{"instance_online:prod", "instance_stopped:prod"}));
+}
+
 TEST_F(StoreDir, PruneKeepsWhatIsWithinTheRetention) {
   Clock clock;
   HistoryOptions options;

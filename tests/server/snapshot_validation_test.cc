@@ -62,6 +62,17 @@ TEST(ValidateSnapshot, RefusesMissingIdentityAndBadIntervals) {
   EXPECT_EQ(Why(SnapshotBuilder("api", std::string(300, 'i')).Build()), "agent.instance is longer than 253 bytes");
 }
 
+TEST(ValidateSnapshot, KubernetesNamesAreOptionalButNamesWhenGiven) {
+  EXPECT_TRUE(ValidateSnapshot(SnapshotBuilder("api", "api-0").Pod("prod", "node-1").Build()).ok());
+  EXPECT_TRUE(ValidateSnapshot(SnapshotBuilder("api", "api-0").Pod("", "").Build()).ok());
+  EXPECT_NE(Why(SnapshotBuilder("api", "api-0").Pod("my prod").Build()).find("agent.namespace 'my prod' must be"),
+            std::string::npos);
+  EXPECT_EQ(Why(SnapshotBuilder("api", "api-0").Pod("prod/eu").Build()),
+            "agent.namespace 'prod/eu' must not contain '/'");
+  EXPECT_EQ(Why(SnapshotBuilder("api", "api-0").Pod("prod", std::string(300, 'n')).Build()),
+            "agent.node is longer than 253 bytes");
+}
+
 TEST(ValidateWireSize, RefusesMessagesOverAMegabyte) {
   EXPECT_TRUE(ValidateWireSize(4096).ok());
   EXPECT_TRUE(ValidateWireSize(kMaxSnapshotBytes).ok());

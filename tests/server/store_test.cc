@@ -551,6 +551,53 @@ TEST(Store, RefusesAStoreWrittenByANewerSchema) {
                                      "; this one reads up to ", Store::kSchemaVersion, ")")));
 }
 
+TEST(Store, EventsKeepTheirNamespace) {
+  TempDir dir;
+  auto store = MustOpen(dir.File("corral.db"));
+  ASSERT_NE(store, nullptr);
+  corral::v1::Event pod = MakeEvent(5000, "api", "api/api-0 is online");
+  pod.set_instance("api-0");
+  pod.set_namespace_("prod");
+  std::vector<corral::v1::Event> events = {pod};
+  ASSERT_TRUE(store->Append(&events).ok());
+  std::vector<corral::v1::Event> all = Query(*store, Matching());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].namespace_(), "prod");
+  EXPECT_THAT(all[0], EqualsProto(events[0]));
+}
+
+TEST(Store, UpgradesAStoreOfSchemaVersionOneKeepingItsEvents) {
+  TempDir dir;
+  std::string path = dir.File("corral.db");
+  // What a corral-server of schema version 1 left behind.
+  RawExec(path, R"sql(
+CREATE TABLE expectations (service TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  origin TEXT NOT NULL DEFAULT '', declared_by TEXT NOT NULL DEFAULT '',
+  updated_at_unix_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (service, key)) WITHOUT ROWID;
+CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time_unix_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+  service TEXT NOT NULL DEFAULT '', instance TEXT NOT NULL DEFAULT '', rule TEXT NOT NULL DEFAULT '',
+  severity TEXT NOT NULL DEFAULT '', setting TEXT NOT NULL DEFAULT '', "before" TEXT NOT NULL DEFAULT '',
+  "after" TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '');
+CREATE INDEX events_by_time ON events (time_unix_ms);
+CREATE INDEX events_by_service_time ON events (service, time_unix_ms);
+CREATE TABLE baselines (service TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+INSERT INTO events (time_unix_ms, kind, service, instance) VALUES (100, 'instance_online', 'api', 'r1');
+PRAGMA application_id = 1131573868; PRAGMA user_version = 1;
+)sql");
+
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  std::vector<corral::v1::Event> events = {MakeEvent(200, "api")};
+  events[0].set_namespace_("prod");
+  ASSERT_TRUE(store->Append(&events).ok());
+  std::vector<corral::v1::Event> all = Query(*store, Matching());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].instance(), "r1");
+  EXPECT_EQ(all[0].namespace_(), "");
+  EXPECT_EQ(all[1].namespace_(), "prod");
+  EXPECT_EQ(all[1].id(), 2);
+}
+
 TEST(Store, APathInAMissingDirectoryIsNotFound) {
   TempDir dir;
   std::string path = dir.File("missing/corral.db");

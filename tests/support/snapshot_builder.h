@@ -26,6 +26,13 @@ class SnapshotBuilder {
     snapshot_.mutable_agent()->set_agent_version("test");
   }
 
+  // On Kubernetes: the pod's namespace and the agent's node.
+  SnapshotBuilder& Pod(const std::string& pod_namespace, const std::string& node = "") {
+    snapshot_.mutable_agent()->set_namespace_(pod_namespace);
+    snapshot_.mutable_agent()->set_node(node);
+    return *this;
+  }
+
   // Adds a master with `live` workers and sets workers=`configured`.
   SnapshotBuilder& Master(int pid, int live, int configured, const std::string& source = "cmdline") {
     corral::v1::GunicornInstance* inst = snapshot_.add_instances();
