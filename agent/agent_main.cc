@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "agent/agent_options.h"
@@ -53,6 +54,8 @@ int AgentMain(int argc, char** argv) {
   corral::v1::AgentIdentity identity;
   identity.set_service(options->service);
   identity.set_instance(options->instance.empty() ? corral::agent::DefaultInstanceName() : options->instance);
+  identity.set_namespace_(options->pod_namespace);
+  identity.set_node(options->node_name);
   identity.set_hostname(corral::agent::HostName());
   identity.set_agent_version(corral::kCorralVersion);
   identity.set_agent_started_at_unix_ms(absl::ToUnixMillis(absl::Now()));
@@ -82,44 +85,79 @@ int AgentMain(int argc, char** argv) {
   }
 
   if (options->once) {
-    corral::v1::Snapshot snapshot = runner.SampleOnce();
+    std::vector<corral::v1::Snapshot> snapshots;
+    if (options->per_pod) {
+      snapshots = runner.SampleByPod();
+    } else {
+      snapshots.push_back(runner.SampleOnce());
+    }
     int failures = 0;
-    for (const std::string& server : options->servers) {
-      absl::Status status = corral::agent::ReportOnce(server, *credentials, *token, snapshot, absl::Seconds(10));
-      if (status.ok()) {
-        spdlog::info("reported {} master(s) to {}", snapshot.instances_size(), server);
-      } else {
-        spdlog::error("{}", std::string(status.message()));
-        ++failures;
+    for (const corral::v1::Snapshot& snapshot : snapshots) {
+      std::string of = options->per_pod ? absl::StrCat(" of ", corral::agent::PodKey(snapshot.agent())) : "";
+      for (const std::string& server : options->servers) {
+        absl::Status status = corral::agent::ReportOnce(server, *credentials, *token, snapshot, absl::Seconds(10));
+        if (status.ok()) {
+          spdlog::info("reported {} master(s){} to {}", snapshot.instances_size(), of, server);
+        } else {
+          spdlog::error("{}", std::string(status.message()));
+          ++failures;
+        }
       }
     }
     return failures == 0 ? 0 : 1;
   }
 
+  // One started uplink per server, for the instance `label` names (empty:
+  // the agent's only one).
+  auto open_uplinks = [&](const std::string& label) {
+    std::vector<std::unique_ptr<corral::agent::Uplink>> uplinks;
+    for (const std::string& server : options->servers) {
+      corral::agent::UplinkOptions u;
+      u.address = server;
+      u.credentials = *credentials;
+      u.token = *token;
+      u.on_interval = [&runner](absl::Duration d) { runner.SetInterval(d); };
+      // Retrying at most once per interval brings the fleet back within two
+      // intervals of a server restart; jitter keeps the reconnections spread.
+      u.max_backoff = std::clamp(options->interval, absl::Milliseconds(250), absl::Seconds(30));
+      u.label = label;
+      uplinks.push_back(std::make_unique<corral::agent::Uplink>(u));
+      uplinks.back()->Start();
+    }
+    return uplinks;
+  };
+  absl::Notification stop;
+  auto wait_for_signal = [&] {
+    return std::thread([&] {
+      int signal = 0;
+      sigwait(&signals, &signal);
+      spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      stop.Notify();
+    });
+  };
+  if (options->per_pod) {
+    spdlog::info(
+        "corral-agent {} on node {} reporting every pod's Gunicorn to {} every {} (masters whose pod is "
+        "unknown as {}/{})",
+        corral::kCorralVersion, identity.node().empty() ? identity.hostname() : identity.node(),
+        absl::StrJoin(options->servers, ", "), absl::FormatDuration(options->interval), identity.service(),
+        identity.instance());
+    corral::agent::PodUplinks pods(
+        [&](const corral::v1::AgentIdentity& agent) { return open_uplinks(corral::agent::PodKey(agent)); });
+    std::thread signal_waiter = wait_for_signal();
+    runner.RunByPod(&pods, &stop);
+    // Every pod still reported leaves on purpose, as a single instance does.
+    pods.Leave();
+    pods.Stop(absl::Now() + absl::Seconds(1));
+    signal_waiter.join();
+    return 0;
+  }
   spdlog::info("corral-agent {} for {}/{} reporting to {} every {}", corral::kCorralVersion, identity.service(),
                identity.instance(), absl::StrJoin(options->servers, ", "), absl::FormatDuration(options->interval));
-  std::vector<std::unique_ptr<corral::agent::Uplink>> uplinks;
+  std::vector<std::unique_ptr<corral::agent::Uplink>> uplinks = open_uplinks("");
   std::vector<corral::agent::Uplink*> raw;
-  for (const std::string& server : options->servers) {
-    corral::agent::UplinkOptions u;
-    u.address = server;
-    u.credentials = *credentials;
-    u.token = *token;
-    u.on_interval = [&runner](absl::Duration d) { runner.SetInterval(d); };
-    // Retrying at most once per interval brings the fleet back within two
-    // intervals of a server restart; jitter keeps the reconnections spread.
-    u.max_backoff = std::clamp(options->interval, absl::Milliseconds(250), absl::Seconds(30));
-    uplinks.push_back(std::make_unique<corral::agent::Uplink>(u));
-    raw.push_back(uplinks.back().get());
-    uplinks.back()->Start();
-  }
-  absl::Notification stop;
-  std::thread signal_waiter([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-    stop.Notify();
-  });
+  for (auto& uplink : uplinks) raw.push_back(uplink.get());
+  std::thread signal_waiter = wait_for_signal();
   runner.Run(raw, &stop);
   // Leaving on purpose: the servers drop this instance at once instead of
   // waiting for it to go offline (a container recreated by compose).

@@ -1,6 +1,7 @@
 #include "agent/agent_options.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/identity.h"
 #include "common/daemon.h"
 #include "common/duration.h"
 #include "common/flags.h"
@@ -12,8 +13,18 @@ const std::vector<FlagSpec>& Specs() {
   static const auto* specs = new std::vector<FlagSpec>{
       {"server", "HOST:PORT", "corral-server to report to (HOST:PORT or unix:PATH); comma-separated in the variable",
        "", "CORRAL_SERVER", true},
-      {"service", "NAME", "Service this instance belongs to (required)", "", "CORRAL_SERVICE"},
-      {"instance", "NAME", "Instance name (default: the container id, else the host name)", "", "CORRAL_INSTANCE"},
+      {"service", "NAME", "Service this instance belongs to (default: derived from --pod-name; else required)", "",
+       "CORRAL_SERVICE"},
+      {"instance", "NAME", "Instance name (default: --pod-name, else the container id, else the host name)", "",
+       "CORRAL_INSTANCE"},
+      {"pod-name", "NAME", "Kubernetes: this agent's pod (Downward API metadata.name)", "", "CORRAL_POD_NAME"},
+      {"pod-namespace", "NS", "Kubernetes: this agent's namespace (Downward API metadata.namespace)", "",
+       "CORRAL_POD_NAMESPACE"},
+      {"node-name", "NODE", "Kubernetes: the node it runs on (Downward API spec.nodeName)", "", "CORRAL_NODE_NAME"},
+      {"per-pod", "",
+       "Node form: report each Gunicorn master under its own pod, read from the master's environment "
+       "(HOSTNAME, CORRAL_SERVICE, CORRAL_POD_NAMESPACE)",
+       "", "CORRAL_PER_POD"},
       {"interval", "DURATION", "Sampling interval", "5s", "CORRAL_INTERVAL"},
       {"rediscover", "DURATION", "Full process scan at least this often", "60s", "CORRAL_REDISCOVER"},
       {"proc-root", "DIR", "Proc root to read (a host /proc mounted elsewhere)", "/proc", "CORRAL_PROC_ROOT"},
@@ -48,6 +59,18 @@ std::string AgentHelp() {
       "long-lived stream per server, re-opened with backoff when it breaks. Run it inside the\n"
       "container, or as a sidecar sharing the app's PID namespace (pid: \"service:APP\", plus\n"
       "cap_add: [SYS_PTRACE] when the app runs as another user).\n\n"
+      "On Kubernetes, two forms:\n"
+      "  Sidecar (shareProcessNamespace: true, or a native sidecar): set CORRAL_POD_NAME and\n"
+      "  CORRAL_POD_NAMESPACE from the Downward API (metadata.name, metadata.namespace) and\n"
+      "  CORRAL_SERVICE from the label app.kubernetes.io/name. The instance is the pod's name;\n"
+      "  without CORRAL_SERVICE the service comes from the pod's name (api-7d9f8b6c5d-x2x9k -> api,\n"
+      "  db-0 -> db).\n"
+      "  Node (a DaemonSet with hostPID: true): --per-pod, plus CORRAL_NODE_NAME (spec.nodeName).\n"
+      "  Each master is reported under its own pod: HOSTNAME in its environment is the pod's name,\n"
+      "  CORRAL_SERVICE and CORRAL_POD_NAMESPACE there (when the app container sets them) its\n"
+      "  service and namespace, else the service comes from the pod's name. A master whose\n"
+      "  environment setproctitle erased (set SPT_NOENV=1 in the app) or the agent cannot read\n"
+      "  (give it SYS_PTRACE) is reported under the agent's own identity, with a warning.\n\n"
       "Flags:\n",
       FlagsHelp(Specs()),
       "\nExit status: 0 on SIGTERM/SIGINT (or after --once delivered everywhere), 2 on bad usage,\n"
@@ -66,9 +89,15 @@ absl::StatusOr<AgentOptions> ParseAgentOptions(
   }
   options.servers = flags->GetAll("server");
   if (options.servers.empty()) return absl::InvalidArgumentError("--server (or CORRAL_SERVER) is required");
+  options.pod_name = flags->Get("pod-name");
+  options.pod_namespace = flags->Get("pod-namespace");
+  options.node_name = flags->Get("node-name");
+  options.per_pod = flags->GetBool("per-pod");
   options.service = flags->Get("service");
+  if (options.service.empty() && !options.pod_name.empty()) options.service = ServiceFromPodName(options.pod_name);
   if (options.service.empty()) return absl::InvalidArgumentError("--service (or CORRAL_SERVICE) is required");
   options.instance = flags->Get("instance");
+  if (options.instance.empty()) options.instance = options.pod_name;
   for (const char* name : {"interval", "rediscover"}) {
     absl::StatusOr<absl::Duration> d = ParseDuration(flags->Get(name));
     if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", d.status().message()));
@@ -84,6 +113,12 @@ absl::StatusOr<AgentOptions> ParseAgentOptions(
   options.statsd_forward = flags->Get("statsd-forward");
   if (!options.statsd_forward.empty() && options.statsd_listen.empty()) {
     return absl::InvalidArgumentError("--statsd-forward relays what --statsd-listen receives; give --statsd-listen");
+  }
+  if (options.per_pod && !options.statsd_listen.empty()) {
+    // Datagrams do not say which pod's Gunicorn sent them.
+    return absl::InvalidArgumentError(
+        "--statsd-listen cannot tell pods apart with --per-pod; run a sidecar agent beside the app to receive its "
+        "statsd");
   }
   options.hook_dir = flags->Get("hook-dir");
   absl::StatusOr<bool> control = ParseOnOff(flags->Get("control-socket"));

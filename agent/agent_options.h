@@ -16,8 +16,19 @@ namespace corral::agent {
 
 struct AgentOptions {
   std::vector<std::string> servers;
+  // --service, else derived from --pod-name (ServiceFromPodName).
   std::string service;
-  std::string instance;  // empty: container id, else host name
+  // --instance, else --pod-name; empty: container id, else host name.
+  std::string instance;
+  // On Kubernetes, from the Downward API: the agent's own pod, its
+  // namespace, and the node it runs on.
+  std::string pod_name;
+  std::string pod_namespace;
+  std::string node_name;
+  // The node form (a DaemonSet with hostPID): every Gunicorn master is
+  // reported under the pod found in its environment, one snapshot per pod;
+  // masters whose pod is unknown under the agent's own identity.
+  bool per_pod = false;
   absl::Duration interval = absl::Seconds(5);
   absl::Duration rediscover = absl::Seconds(60);
   std::string proc_root = "/proc";

@@ -30,6 +30,8 @@ std::string Describe(const grpc::Status& status) {
 
 Uplink::Uplink(UplinkOptions options) : options_(std::move(options)) {}
 
+std::string Uplink::For() const { return options_.label.empty() ? "" : absl::StrCat(" for ", options_.label); }
+
 void Uplink::Connect() {
   grpc::ChannelArguments args;
   // Keep the idle stream alive through NATs and notice dead peers.
@@ -112,12 +114,12 @@ void Uplink::Run() {
     if (Stopping()) break;
     if (delivered) {
       connected_.store(false);
-      Log()->warn("lost server {}: {}; reconnecting", options_.address, Describe(status));
+      Log()->warn("lost server {}{}: {}; reconnecting", options_.address, For(), Describe(status));
       delay = options_.initial_backoff;
       down_reported = true;
     } else if (!down_reported) {
-      Log()->warn("cannot reach server {}: {}; retrying with backoff up to {}", options_.address, Describe(status),
-                  FormatDurationShort(options_.max_backoff));
+      Log()->warn("cannot reach server {}{}: {}; retrying with backoff up to {}", options_.address, For(),
+                  Describe(status), FormatDurationShort(options_.max_backoff));
       down_reported = true;
     } else {
       Log()->debug("server {} still unreachable: {}", options_.address, Describe(status));
@@ -185,14 +187,15 @@ grpc::Status Uplink::RunStream(bool* delivered) {
     }
     sent_.fetch_add(1);
     *delivered = true;
-    if (!connected_.exchange(true)) Log()->info("connected to server {}", options_.address);
+    if (!connected_.exchange(true)) Log()->info("connected to server {}{}", options_.address, For());
   }
   if (goodbye) {
     corral::v1::AgentMessage leaving;
     leaving.set_leaving(true);
     // The server answers by finishing the stream, which ends the reader.
     if (stream->Write(leaving) && stream->WritesDone()) {
-      Log()->info("told server {} that this instance is leaving", options_.address);
+      Log()->info("told server {} that {} is leaving", options_.address,
+                  options_.label.empty() ? std::string("this instance") : options_.label);
     }
   }
   // Cancel only to stop: a stream that ended or failed a write is over, and
@@ -203,6 +206,56 @@ grpc::Status Uplink::RunStream(bool* delivered) {
   absl::MutexLock lock(&mu_);
   context_ = nullptr;
   return status;
+}
+
+std::string PodKey(const corral::v1::AgentIdentity& agent) {
+  return absl::StrCat(agent.namespace_(), agent.namespace_().empty() ? "" : "/", agent.service(), "/",
+                      agent.instance());
+}
+
+PodUplinks::PodUplinks(Opener open) : open_(std::move(open)) {}
+
+PodUplinks::~PodUplinks() { Stop(); }
+
+void PodUplinks::Offer(const std::vector<std::shared_ptr<const corral::v1::Snapshot>>& snapshots) {
+  std::map<std::string, std::shared_ptr<const corral::v1::Snapshot>> offered;
+  for (const auto& snapshot : snapshots) offered[PodKey(snapshot->agent())] = snapshot;
+  for (auto it = by_pod_.begin(); it != by_pod_.end();) {
+    if (offered.count(it->first)) {
+      ++it;
+      continue;
+    }
+    Log()->info("{} has no Gunicorn master any more: closing its stream", it->first);
+    for (auto& uplink : it->second) uplink->Stop();
+    it = by_pod_.erase(it);
+  }
+  for (auto& [key, snapshot] : offered) {
+    auto [it, fresh] = by_pod_.try_emplace(key);
+    if (fresh) {
+      Log()->info("reporting {} on its own stream", key);
+      it->second = open_(snapshot->agent());
+    }
+    for (auto& uplink : it->second) uplink->Offer(snapshot);
+  }
+}
+
+void PodUplinks::Leave() {
+  for (auto& [key, uplinks] : by_pod_) {
+    for (auto& uplink : uplinks) uplink->Leave();
+  }
+}
+
+void PodUplinks::Stop(absl::Time deadline) {
+  for (auto& [key, uplinks] : by_pod_) {
+    for (auto& uplink : uplinks) uplink->Stop(deadline);
+  }
+  by_pod_.clear();
+}
+
+std::vector<std::string> PodUplinks::pods() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, uplinks] : by_pod_) keys.push_back(key);
+  return keys;
 }
 
 absl::Status ReportOnce(const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,

@@ -9,10 +9,12 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -30,6 +32,9 @@ struct UplinkOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   // Called (from the link's thread) when the server asks for an interval.
   std::function<void(absl::Duration)> on_interval;
+  // The instance the link reports, for its log lines; empty when the agent
+  // reports one instance only.
+  std::string label;
 };
 
 class Uplink {
@@ -64,6 +69,8 @@ class Uplink {
   // at least one snapshot went through.
   grpc::Status RunStream(bool* delivered);
   void Backoff(absl::Duration* delay);
+  // " for LABEL" in log lines, or nothing.
+  std::string For() const;
 
   UplinkOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -83,6 +90,40 @@ class Uplink {
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> replaced_{0};
 };
+
+// The uplinks of an agent that reports several pods (--per-pod): one stream
+// per pod and server, so the server keeps each pod's liveness as it keeps a
+// single instance's. A pod's uplinks open when its first snapshot is offered
+// and stop -- its streams close, the server marks it disconnected, then
+// offline -- as soon as an offer leaves it out (its Gunicorn is gone). On
+// Leave() every pod still reported leaves the fleet on purpose.
+class PodUplinks {
+ public:
+  // Makes the started uplinks, one per server, of the pod `agent` names.
+  using Opener = std::function<std::vector<std::unique_ptr<Uplink>>(const corral::v1::AgentIdentity& agent)>;
+
+  explicit PodUplinks(Opener open);
+  ~PodUplinks();
+
+  // Hands every snapshot to its pod's uplinks (by AgentIdentity namespace,
+  // service and instance), opening those of new pods and stopping those of
+  // pods not in `snapshots`. Never waits on the network, except to cancel
+  // the streams of pods that went away.
+  void Offer(const std::vector<std::shared_ptr<const corral::v1::Snapshot>>& snapshots);
+  // As Uplink::Leave and Uplink::Stop, for every pod.
+  void Leave();
+  void Stop(absl::Time deadline = absl::InfinitePast());
+
+  // "namespace/service/instance" of the pods with open uplinks, in order.
+  std::vector<std::string> pods() const;
+
+ private:
+  Opener open_;
+  std::map<std::string, std::vector<std::unique_ptr<Uplink>>> by_pod_;
+};
+
+// "namespace/service/instance" ("service/instance" without a namespace).
+std::string PodKey(const corral::v1::AgentIdentity& agent);
 
 // One step of the uplink's reconnection backoff: the wait before the next
 // attempt is `delay` scaled by `jitter` (a uniform draw from [0, 1)) into

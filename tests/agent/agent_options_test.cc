@@ -71,5 +71,65 @@ TEST(ParseAgentOptions, ControlSocketOnByDefaultAndSwitchable) {
             "--control-socket-timeout must be a duration above 0 and at most 10s");
 }
 
+TEST(ParseAgentOptions, SidecarOnKubernetesTakesItsIdentityFromTheDownwardApi) {
+  absl::StatusOr<AgentOptions> o = ParseAgentOptions({}, Env({{"CORRAL_SERVER", "corral:7400"},
+                                                              {"CORRAL_POD_NAME", "api-7d9f8b6c5d-x2x9k"},
+                                                              {"CORRAL_POD_NAMESPACE", "prod"},
+                                                              {"CORRAL_NODE_NAME", "node-1"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->service, "api");
+  EXPECT_EQ(o->instance, "api-7d9f8b6c5d-x2x9k");
+  EXPECT_EQ(o->pod_namespace, "prod");
+  EXPECT_EQ(o->node_name, "node-1");
+  EXPECT_FALSE(o->per_pod);
+
+  // The label the manifests pass as CORRAL_SERVICE, and an explicit
+  // instance, win over the pod's name.
+  o = ParseAgentOptions({"--instance", "api-a"}, Env({{"CORRAL_SERVER", "corral:7400"},
+                                                      {"CORRAL_SERVICE", "api-backend"},
+                                                      {"CORRAL_POD_NAME", "api-7d9f8b6c5d-x2x9k"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->service, "api-backend");
+  EXPECT_EQ(o->instance, "api-a");
+
+  // Outside Kubernetes nothing changes: the instance stays for the agent
+  // to choose (container id, else host name).
+  o = ParseAgentOptions({"--server", "a:1", "--service", "api"}, Env({}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->instance, "");
+  EXPECT_EQ(o->pod_namespace, "");
+  EXPECT_EQ(o->node_name, "");
+}
+
+TEST(ParseAgentOptions, NodeFormReportsPerPod) {
+  absl::StatusOr<AgentOptions> o = ParseAgentOptions({}, Env({{"CORRAL_SERVER", "corral:7400"},
+                                                              {"CORRAL_PER_POD", "1"},
+                                                              {"CORRAL_POD_NAME", "corral-node-b7c4z"},
+                                                              {"CORRAL_NODE_NAME", "node-1"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->per_pod);
+  EXPECT_EQ(o->service, "corral-node");
+  EXPECT_EQ(o->instance, "corral-node-b7c4z");
+  EXPECT_TRUE(ParseAgentOptions({"--server", "a:1", "--service", "s", "--per-pod"}, Env({}))->per_pod);
+  // Gunicorn's statsd does not say which pod sent it.
+  EXPECT_EQ(ParseAgentOptions({"--server", "a:1", "--service", "s", "--per-pod", "--statsd-listen", "127.0.0.1:8125"},
+                              Env({}))
+                .status()
+                .message(),
+            "--statsd-listen cannot tell pods apart with --per-pod; run a sidecar agent beside the app to receive its "
+            "statsd");
+}
+
+TEST(AgentHelp, TeachesBothKubernetesForms) {
+  std::string help = AgentHelp();
+  for (const char* taught :
+       {"Sidecar (shareProcessNamespace: true", "CORRAL_SERVICE from the label app.kubernetes.io/name",
+        "api-7d9f8b6c5d-x2x9k -> api", "Node (a DaemonSet with hostPID: true): --per-pod",
+        "HOSTNAME in its environment", "SPT_NOENV=1", "--pod-name NAME", "CORRAL_POD_NAMESPACE", "CORRAL_NODE_NAME",
+        "CORRAL_PER_POD"}) {
+    EXPECT_NE(help.find(taught), std::string::npos) << taught << "\n" << help;
+  }
+}
+
 }  // namespace
 }  // namespace corral::agent

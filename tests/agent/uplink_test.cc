@@ -120,6 +120,87 @@ TEST(Uplink, StoppingWithoutLeavingOnlyDisconnects) {
   server->Shutdown(std::chrono::system_clock::now());
 }
 
+std::shared_ptr<const corral::v1::Snapshot> PodSnapshot(const std::string& service, const std::string& pod,
+                                                        uint64_t sequence) {
+  auto s = std::make_shared<corral::v1::Snapshot>();
+  s->mutable_agent()->set_service(service);
+  s->mutable_agent()->set_instance(pod);
+  s->mutable_agent()->set_namespace_("prod");
+  s->mutable_agent()->set_interval_ms(1000);
+  s->set_sequence(sequence);
+  s->add_instances()->mutable_master()->set_pid(10);
+  return s;
+}
+
+server::InstanceState StateOf(const server::Registry& registry, const std::string& instance) {
+  for (const server::InstanceView& v : registry.Instances()) {
+    if (v.instance() == instance) return v.state;
+  }
+  return server::InstanceState::kOffline;
+}
+
+TEST(PodUplinks, EachPodHasItsOwnStreamClosedWhenThePodGoesAndLeftWhenTheAgentStops) {
+  std::string address = "127.0.0.1:" + std::to_string(corral::testing::FreePort());
+  server::Registry registry(server::RegistryOptions{});
+  server::CallAuth auth(std::nullopt);
+  absl::Mutex mu;
+  std::vector<std::string> left;
+  server::CollectorOptions collector_options;
+  collector_options.on_leave = [&](const std::string& service, const std::string& instance) {
+    absl::MutexLock lock(&mu);
+    left.push_back(service + "/" + instance);
+  };
+  server::CollectorService collector(&registry, &auth, collector_options);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&collector);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+
+  std::vector<std::string> opened;
+  PodUplinks pods([&](const corral::v1::AgentIdentity& agent) {
+    opened.push_back(PodKey(agent));
+    UplinkOptions options;
+    options.address = address;
+    options.credentials = grpc::InsecureChannelCredentials();
+    options.label = PodKey(agent);
+    std::vector<std::unique_ptr<Uplink>> uplinks;
+    uplinks.push_back(std::make_unique<Uplink>(options));
+    uplinks.back()->Start();
+    return uplinks;
+  });
+  pods.Offer({PodSnapshot("api", "api-0", 1), PodSnapshot("billing", "billing-0", 1)});
+  ASSERT_TRUE(corral::testing::WaitFor([&] { return registry.size() == 2; }, absl::Seconds(10)));
+  EXPECT_EQ(pods.pods(), (std::vector<std::string>{"prod/api/api-0", "prod/billing/billing-0"}));
+
+  // billing-0's Gunicorn is gone: its stream closes, api-0's carries on.
+  pods.Offer({PodSnapshot("api", "api-0", 2)});
+  ASSERT_TRUE(corral::testing::WaitFor(
+      [&] { return StateOf(registry, "billing-0") == server::InstanceState::kDisconnected; }, absl::Seconds(5)));
+  EXPECT_EQ(StateOf(registry, "api-0"), server::InstanceState::kOnline);
+  EXPECT_EQ(pods.pods(), std::vector<std::string>{"prod/api/api-0"});
+  // It comes back on a new stream.
+  pods.Offer({PodSnapshot("api", "api-0", 3), PodSnapshot("billing", "billing-0", 3)});
+  ASSERT_TRUE(corral::testing::WaitFor([&] { return StateOf(registry, "billing-0") == server::InstanceState::kOnline; },
+                                       absl::Seconds(5)));
+  EXPECT_EQ(opened, (std::vector<std::string>{"prod/api/api-0", "prod/billing/billing-0", "prod/billing/billing-0"}));
+
+  // The agent stops on purpose: every pod it reports leaves.
+  pods.Offer({PodSnapshot("api", "api-0", 4)});
+  ASSERT_TRUE(corral::testing::WaitFor(
+      [&] { return StateOf(registry, "billing-0") == server::InstanceState::kDisconnected; }, absl::Seconds(5)));
+  pods.Leave();
+  pods.Stop(absl::Now() + absl::Seconds(5));
+  ASSERT_EQ(registry.size(), 1u);
+  EXPECT_EQ(registry.Instances()[0].instance(), "billing-0");
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(left, std::vector<std::string>{"api/api-0"});
+  }
+  EXPECT_TRUE(pods.pods().empty());
+  server->Shutdown(std::chrono::system_clock::now());
+}
+
 TEST(UplinkBackoff, WaitsBetweenHalfAndAllOfTheDelayAndDoublesUpToTheCap) {
   const absl::Duration max = absl::Seconds(1);
   BackoffStep low = NextBackoff(absl::Milliseconds(250), max, 0.0);
