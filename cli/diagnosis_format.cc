@@ -1,5 +1,6 @@
 #include "cli/diagnosis_format.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/fleet_format.h"
@@ -55,6 +56,14 @@ std::string RenderEvent(const corral::v1::Event& e, absl::TimeZone zone, const S
   if (what.empty()) {
     what = absl::StrCat(e.service(), e.instance().empty() ? "" : "/", e.instance(), " ", e.setting(), " ", e.before(),
                         " -> ", e.after());
+  }
+  // A pod's events read "namespace/service/pod ..." as `corral status`
+  // names the service; messages that do not start with the service say
+  // the namespace at the end.
+  if (!e.namespace_().empty()) {
+    what = absl::StartsWith(what, absl::StrCat(e.service(), "/"))
+               ? absl::StrCat(e.namespace_(), "/", what)
+               : absl::StrCat(what, " (namespace ", e.namespace_(), ")");
   }
   return absl::StrCat(style.Dim(time), "  ", kind, "  ", what, "\n");
 }

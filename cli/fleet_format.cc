@@ -41,6 +41,23 @@ std::string ConfiguredWorkersText(const corral::v1::InstanceSummary& instance, b
                      : absl::StrCat(instance.configured_workers());
 }
 
+// "namespace/service" on Kubernetes ("prod,staging/api" when one service
+// name spans namespaces), else the service alone.
+std::string ServiceLabel(const corral::v1::ServiceSummary& summary) {
+  if (summary.namespaces().empty()) return summary.service();
+  return absl::StrCat(absl::StrJoin(summary.namespaces(), ","), "/", summary.service());
+}
+
+std::string ServiceLabel(const corral::v1::InstanceSummary& instance) {
+  return instance.namespace_().empty() ? instance.service()
+                                       : absl::StrCat(instance.namespace_(), "/", instance.service());
+}
+
+// Kubernetes: the node; elsewhere the agent's host name.
+std::string HostText(const corral::v1::InstanceSummary& instance) {
+  return instance.node().empty() ? instance.hostname() : instance.node();
+}
+
 }  // namespace
 
 std::string Colored(const std::string& word, const Style& style) {
@@ -65,7 +82,7 @@ std::string RenderFleetStatus(const corral::v1::FleetStatus& status, const Style
     std::string top = s.has_top_finding() ? absl::StrCat(s.top_finding().rule(), ": ", s.top_finding().message()) : "-";
     // A table row stays readable; `corral service` has the whole story.
     if (top.size() > kTopFindingWidth) top = top.substr(0, kTopFindingWidth - 3) + "...";
-    table.AddRow({s.service(), absl::StrCat(s.replicas_online(), "/", s.replicas_total()), LiveWorkersText(s),
+    table.AddRow({ServiceLabel(s), absl::StrCat(s.replicas_online(), "/", s.replicas_total()), LiveWorkersText(s),
                   ConfiguredWorkersText(s), Colored(s.status(), style), top});
   }
   return table.Render(0, &style);
@@ -73,12 +90,15 @@ std::string RenderFleetStatus(const corral::v1::FleetStatus& status, const Style
 
 std::string RenderServiceDetail(const corral::v1::ServiceDetail& detail, const Style& style) {
   const corral::v1::ServiceSummary& s = detail.summary();
-  std::string out = absl::StrCat(style.Bold(s.service()), "  ", Colored(s.status(), style), "  ", s.replicas_online(),
-                                 "/", s.replicas_total(), " replicas online\n\n");
+  std::string out = absl::StrCat(style.Bold(ServiceLabel(s)), "  ", Colored(s.status(), style), "  ",
+                                 s.replicas_online(), "/", s.replicas_total(), " replicas online\n\n");
   Table replicas(
       {"INSTANCE", "STATE", "LIVE", "CONFIGURED", "APP", "GUNICORN", "MASTER UP", "RESTARTS", "LAST REPORT"});
+  // Pods of one service name in several namespaces: say which is which.
+  bool qualify = s.namespaces_size() > 1;
   for (const corral::v1::InstanceSummary& r : detail.replicas()) {
-    replicas.AddRow({r.instance(), Colored(r.state(), style), absl::StrCat(r.live_workers()),
+    replicas.AddRow({qualify ? absl::StrCat(r.namespace_(), "/", r.instance()) : r.instance(),
+                     Colored(r.state(), style), absl::StrCat(r.live_workers()),
                      ConfiguredWorkersText(r, /*with_source=*/true), r.app_uri().empty() ? "?" : r.app_uri(),
                      VersionText(r), r.masters() > 0 ? FormatDurationShort(absl::Seconds(r.master_age_seconds())) : "-",
                      absl::StrCat(r.worker_restarts()), Ago(r.last_report_age_seconds())});
@@ -145,9 +165,9 @@ std::string RenderInstances(const corral::v1::InstanceList& list, const Style& s
   Table table(
       {"SERVICE", "INSTANCE", "STATE", "LIVE", "CONFIGURED", "GUNICORN", "LAST REPORT", "INTERVAL", "HOST", "AGENT"});
   for (const corral::v1::InstanceSummary& i : list.instances()) {
-    table.AddRow({i.service(), i.instance(), Colored(i.state(), style), absl::StrCat(i.live_workers()),
+    table.AddRow({ServiceLabel(i), i.instance(), Colored(i.state(), style), absl::StrCat(i.live_workers()),
                   ConfiguredWorkersText(i, /*with_source=*/false), VersionText(i), Ago(i.last_report_age_seconds()),
-                  FormatDurationShort(absl::Milliseconds(i.interval_ms())), i.hostname(), i.agent_version()});
+                  FormatDurationShort(absl::Milliseconds(i.interval_ms())), HostText(i), i.agent_version()});
   }
   return table.Render(0, &style);
 }

@@ -1,5 +1,7 @@
 // Human rendering of the fleet answers: `corral status`, `service`,
-// `instances` and `check`.
+// `instances` and `check`. On Kubernetes a service reads
+// "namespace/service", its instances are pods, and an instance's host is its
+// node.
 #ifndef CORRAL_CLI_FLEET_FORMAT_H_
 #define CORRAL_CLI_FLEET_FORMAT_H_
 

@@ -43,6 +43,27 @@ TEST(DiagnosisFormat, EventsAndExpectations) {
   corral::v1::HistoryResponse none;
   EXPECT_EQ(RenderHistory(none, absl::UTCTimeZone(), Style(false)), "no events\n");
 
+  // A pod's events read namespace/service/pod.
+  corral::v1::Event pod;
+  pod.set_time_unix_ms(1795750867000);
+  pod.set_kind("instance_online");
+  pod.set_service("api");
+  pod.set_instance("api-7d9f8b6c5d-x2x9k");
+  pod.set_namespace_("prod");
+  pod.set_message("api/api-7d9f8b6c5d-x2x9k is online");
+  EXPECT_EQ(RenderEvent(pod, absl::UTCTimeZone(), Style(false)),
+            "2026-11-27 03:41:07  instance_online  prod/api/api-7d9f8b6c5d-x2x9k is online\n");
+  pod.set_message("resolved: api/api-7d9f8b6c5d-x2x9k: 1 live worker(s), expected 3");
+  EXPECT_EQ(RenderEvent(pod, absl::UTCTimeZone(), Style(false)),
+            "2026-11-27 03:41:07  instance_online  resolved: api/api-7d9f8b6c5d-x2x9k: 1 live worker(s), expected 3 "
+            "(namespace prod)\n");
+  pod.clear_message();
+  pod.set_kind("workers_changed");
+  pod.set_before("3");
+  pod.set_after("1");
+  EXPECT_EQ(RenderEvent(pod, absl::UTCTimeZone(), Style(false)),
+            "2026-11-27 03:41:07  workers_changed  prod/api/api-7d9f8b6c5d-x2x9k  3 -> 1\n");
+
   corral::v1::ExpectationsList list;
   corral::v1::ServiceExpectations* s = list.add_services();
   s->set_service("api");

@@ -112,6 +112,65 @@ TEST(RenderInstances, HasAGunicornColumn) {
             "api      r3        online  2     unknown     ?         1s ago       5s        host-r3  0.9.0\n");
 }
 
+TEST(RenderFleetStatus, AKubernetesServiceReadsNamespaceSlashService) {
+  corral::v1::FleetStatus status = Status();
+  status.mutable_services(0)->add_namespaces("prod");
+  status.mutable_services(1)->add_namespaces("prod");
+  status.mutable_services(1)->add_namespaces("staging");
+  EXPECT_EQ(
+      RenderFleetStatus(status, Style(false)),
+      "SERVICE               REPLICAS  LIVE WORKERS  CONFIGURED  STATUS    TOP FINDING\n"
+      "prod/api-backend      3/3       3,3,1         1,3         critical  REPLICAS_DISAGREE: api-backend/replica-3 "
+      "differs\n"
+      "prod,staging/billing  0/1       -             unknown     critical  -\n");
+}
+
+corral::v1::InstanceSummary Pod(const std::string& ns, const std::string& pod, const std::string& node) {
+  corral::v1::InstanceSummary r = Replica(pod, 2, "23.0.0");
+  r.set_namespace_(ns);
+  r.set_node(node);
+  return r;
+}
+
+TEST(RenderServiceDetail, PodsOfOneNamespaceUnderItsNameAndOfSeveralWithTheirs) {
+  corral::v1::ServiceDetail detail;
+  detail.mutable_summary()->set_service("api");
+  detail.mutable_summary()->set_status("ok");
+  detail.mutable_summary()->set_replicas_online(2);
+  detail.mutable_summary()->set_replicas_total(2);
+  detail.mutable_summary()->add_namespaces("prod");
+  *detail.add_replicas() = Pod("prod", "api-7d9f8b6c5d-q4w7z", "node-1");
+  *detail.add_replicas() = Pod("prod", "api-7d9f8b6c5d-x2x9k", "node-2");
+  EXPECT_EQ(
+      RenderServiceDetail(detail, Style(false)),
+      "prod/api  ok  2/2 replicas online\n"
+      "\n"
+      "INSTANCE              STATE   LIVE  CONFIGURED   APP               GUNICORN  MASTER UP  RESTARTS  LAST "
+      "REPORT\n"
+      "api-7d9f8b6c5d-q4w7z  online  2     2 (cmdline)  wsgi:application  23.0.0    2m00s      0         1s ago\n"
+      "api-7d9f8b6c5d-x2x9k  online  2     2 (cmdline)  wsgi:application  23.0.0    2m00s      0         1s ago\n");
+
+  detail.mutable_summary()->add_namespaces("staging");
+  detail.mutable_replicas(1)->set_namespace_("staging");
+  std::string two = RenderServiceDetail(detail, Style(false));
+  EXPECT_NE(two.find("prod,staging/api  ok"), std::string::npos) << two;
+  EXPECT_NE(two.find("\nprod/api-7d9f8b6c5d-q4w7z     online"), std::string::npos) << two;
+  EXPECT_NE(two.find("\nstaging/api-7d9f8b6c5d-x2x9k  online"), std::string::npos) << two;
+}
+
+TEST(RenderInstances, PodsShowTheirNamespaceAndNode) {
+  corral::v1::InstanceList list;
+  *list.add_instances() = Pod("prod", "api-7d9f8b6c5d-x2x9k", "node-1");
+  *list.add_instances() = Replica("r1", 3, "26.2.2");
+  EXPECT_EQ(RenderInstances(list, Style(false)),
+            "SERVICE   INSTANCE              STATE   LIVE  CONFIGURED  GUNICORN  LAST REPORT  INTERVAL  HOST     "
+            "AGENT\n"
+            "prod/api  api-7d9f8b6c5d-x2x9k  online  2     2           23.0.0    1s ago       5s        node-1   "
+            "0.9.0\n"
+            "api       r1                    online  3     3           26.2.2    1s ago       5s        host-r1  "
+            "0.9.0\n");
+}
+
 TEST(RenderCheck, SummaryCountsAgainstFailOn) {
   corral::v1::CheckResponse check;
   check.add_services("api");
