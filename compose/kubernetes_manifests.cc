@@ -314,9 +314,9 @@ class ManifestLoader {
     for (const Chunk& chunk : chunks) {
       const Source source{file.path, chunk.first_line};
       try {
-        for (const YAML::Node& document : YAML::LoadAll(std::string(chunk.text))) {
-          CORRAL_RETURN_IF_ERROR(AddDocument(source, document, 0));
-        }
+        // One document per chunk, so Load: yaml-cpp 0.7's LoadAll loops
+        // forever, adding null documents, on a stray ',' (yaml-cpp #1040).
+        CORRAL_RETURN_IF_ERROR(AddDocument(source, YAML::Load(std::string(chunk.text)), 0));
       } catch (const YAML::Exception& e) {
         const std::string where = e.mark.is_null() ? file.path
                                                    : absl::StrCat(Origin(file.path, e.mark.line + chunk.first_line + 1),

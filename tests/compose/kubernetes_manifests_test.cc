@@ -800,6 +800,8 @@ spec:
       containers: [&c {<<: [*c, *c, *c], name: api, command: [gunicorn, app:app]}]
 )");
   EXPECT_THAT(merged.containers, SizeIs(1));
+  // A stray comma, on which yaml-cpp 0.7's LoadAll never returns.
+  EXPECT_THAT(LoadOrDie("apiVersion: v1\nkind: List\n---\n  ,kind: x\n").containers, IsEmpty());
   // Nesting past yaml-cpp's depth guard.
   EXPECT_THAT(std::string(LoadError(std::string(100000, '[')).message()), HasSubstr("deploy.yaml:1:"));
   // A $(VAR) chain that doubles at every step.
