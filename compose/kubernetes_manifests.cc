@@ -372,6 +372,12 @@ class ManifestLoader {
                   absl::StrCat(source.At(document),
                                ": a document without apiVersion and kind is not a Kubernetes object; skipped"));
     }
+    if (kind == "Kustomization") {
+      return Warn(source, document,
+                  absl::StrCat(source.At(document),
+                               ": a Kustomization lists manifests for kustomize to build; import what it builds: "
+                               "corral expect import <(kubectl kustomize DIR)"));
+    }
     const YAML::Node items = Field(document, "items");
     if (absl::EndsWith(kind, "List") && !items.IsNull()) {
       if (!items.IsSequence()) return WrongType(source, items, absl::StrCat(kind, ": "), "items must be a list");

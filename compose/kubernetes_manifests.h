@@ -74,7 +74,8 @@ struct KubernetesManifests {
 // ScaledObjects when they target a workload). A Pod or ReplicaSet owned by
 // an object in the files (ownerReferences) is its owner's and is not read
 // again; an object declared twice (same kind, namespace and name) is the
-// later one, as `kubectl apply` leaves it.
+// later one, as `kubectl apply` leaves it. A Kustomization is named in a
+// warning: what it builds is what to import.
 //
 // Kubernetes semantics followed, per container:
 //  - `command` replaces the image's ENTRYPOINT and `args` its CMD. Only

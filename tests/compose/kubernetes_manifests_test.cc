@@ -769,6 +769,16 @@ TEST(KubernetesImport, DocumentsWithoutKindAreSkippedWithAWarning) {
               ElementsAre("deploy.yaml:1: a document without apiVersion and kind is not a Kubernetes object; skipped"));
 }
 
+TEST(KubernetesImport, AKustomizationIsToBeBuiltFirst) {
+  KubernetesManifests manifests = LoadOrDie(R"(apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [deployment.yaml]
+)");
+  EXPECT_THAT(manifests.warnings,
+              ElementsAre("deploy.yaml:1: a Kustomization lists manifests for kustomize to build; import what it "
+                          "builds: corral expect import <(kubectl kustomize DIR)"));
+}
+
 TEST(KubernetesImport, HostileInputsEndInAnErrorOrAResultQuickly) {
   const absl::Time start = absl::Now();
   // A billion laughs: yaml-cpp shares aliased nodes, and nothing here walks
