@@ -54,6 +54,13 @@ int AgentMain(int argc, char** argv) {
   corral::v1::AgentIdentity identity;
   identity.set_service(options->service);
   identity.set_instance(options->instance.empty() ? corral::agent::DefaultInstanceName() : options->instance);
+  if (options->service.empty()) {
+    // --per-pod without a service: a pod's host name is the pod's name, so
+    // a DaemonSet's agent is reported as its own pod.
+    std::string pod = corral::agent::HostName();
+    identity.set_service(corral::agent::ServiceFromPodName(pod));
+    if (options->instance.empty()) identity.set_instance(pod);
+  }
   identity.set_namespace_(options->pod_namespace);
   identity.set_node(options->node_name);
   identity.set_hostname(corral::agent::HostName());

@@ -13,8 +13,10 @@ const std::vector<FlagSpec>& Specs() {
   static const auto* specs = new std::vector<FlagSpec>{
       {"server", "HOST:PORT", "corral-server to report to (HOST:PORT or unix:PATH); comma-separated in the variable",
        "", "CORRAL_SERVER", true},
-      {"service", "NAME", "Service this instance belongs to (default: derived from --pod-name; else required)", "",
-       "CORRAL_SERVICE"},
+      {"service", "NAME",
+       "Service this instance belongs to (default: derived from --pod-name, or with --per-pod from the host name; "
+       "else required)",
+       "", "CORRAL_SERVICE"},
       {"instance", "NAME", "Instance name (default: --pod-name, else the container id, else the host name)", "",
        "CORRAL_INSTANCE"},
       {"pod-name", "NAME", "Kubernetes: this agent's pod (Downward API metadata.name)", "", "CORRAL_POD_NAME"},
@@ -70,7 +72,8 @@ std::string AgentHelp() {
       "  CORRAL_SERVICE and CORRAL_POD_NAMESPACE there (when the app container sets them) its\n"
       "  service and namespace, else the service comes from the pod's name. A master whose\n"
       "  environment setproctitle erased (set SPT_NOENV=1 in the app) or the agent cannot read\n"
-      "  (give it SYS_PTRACE) is reported under the agent's own identity, with a warning.\n\n"
+      "  (give it SYS_PTRACE) is reported under the agent's own identity, with a warning: by default\n"
+      "  its own pod, named by its host name (corral-agent-b7c4z, service corral-agent).\n\n"
       "Flags:\n",
       FlagsHelp(Specs()),
       "\nExit status: 0 on SIGTERM/SIGINT (or after --once delivered everywhere), 2 on bad usage,\n"
@@ -95,7 +98,11 @@ absl::StatusOr<AgentOptions> ParseAgentOptions(
   options.per_pod = flags->GetBool("per-pod");
   options.service = flags->Get("service");
   if (options.service.empty() && !options.pod_name.empty()) options.service = ServiceFromPodName(options.pod_name);
-  if (options.service.empty()) return absl::InvalidArgumentError("--service (or CORRAL_SERVICE) is required");
+  // --per-pod reports other pods' masters; its own identity (for masters
+  // whose pod is unknown) may come from its host name at start.
+  if (options.service.empty() && !options.per_pod) {
+    return absl::InvalidArgumentError("--service (or CORRAL_SERVICE) is required");
+  }
   options.instance = flags->Get("instance");
   if (options.instance.empty()) options.instance = options.pod_name;
   for (const char* name : {"interval", "rediscover"}) {

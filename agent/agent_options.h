@@ -16,7 +16,8 @@ namespace corral::agent {
 
 struct AgentOptions {
   std::vector<std::string> servers;
-  // --service, else derived from --pod-name (ServiceFromPodName).
+  // --service, else derived from --pod-name (ServiceFromPodName); may stay
+  // empty with --per-pod: the agent then derives it from its host name.
   std::string service;
   // --instance, else --pod-name; empty: container id, else host name.
   std::string instance;

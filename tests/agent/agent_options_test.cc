@@ -111,6 +111,12 @@ TEST(ParseAgentOptions, NodeFormReportsPerPod) {
   EXPECT_EQ(o->service, "corral-node");
   EXPECT_EQ(o->instance, "corral-node-b7c4z");
   EXPECT_TRUE(ParseAgentOptions({"--server", "a:1", "--service", "s", "--per-pod"}, Env({}))->per_pod);
+  // A DaemonSet need not name itself: the agent takes its own pod's name
+  // from its host name at start.
+  o = ParseAgentOptions({"--per-pod"}, Env({{"CORRAL_SERVER", "corral:7400"}}));
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->service, "");
+  EXPECT_EQ(o->instance, "");
   // Gunicorn's statsd does not say which pod sent it.
   EXPECT_EQ(ParseAgentOptions({"--server", "a:1", "--service", "s", "--per-pod", "--statsd-listen", "127.0.0.1:8125"},
                               Env({}))
