@@ -17,31 +17,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "corral/v1/fleet.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/containers/engine_client.h"
 #include "tests/support/fleet_harness.h"
 #include "tests/support/subprocess.h"
 
 namespace corral::testing {
 namespace {
-
-// The engine's client variables (engine.sh env).
-std::vector<std::pair<std::string, std::string>> EngineEnv() {
-  RunResult r = RunCommand({"bash", SourceDir() + "/tests/containers/engine.sh", "env"});
-  std::vector<std::pair<std::string, std::string>> env;
-  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    env.push_back(kv);
-  }
-  return env;
-}
-
-template <typename M>
-M Parse(const std::string& json) {
-  M message;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &message).ok()) << json;
-  return message;
-}
 
 // One compose project: its file(s), its own name (so stacks never share
 // containers or volumes) and host ports picked free for this run.
