@@ -15,7 +15,8 @@
 #                   the newer Gunicorn releases the tests also run (23.0,
 #                   26.x) from Debian's later suites, once.
 #   containers      a container engine for tests/containers: Debian's podman
-#                   (runc, cgroupfs, netavark), debootstrap for the local
+#                   (runc, cgroupfs, netavark; catatonit for the pause
+#                   container of `podman kube play`), debootstrap for the local
 #                   debian:bookworm base image, docker-compose
 #   fuzz            clang and its libFuzzer/sanitizer runtimes for `make fuzz`
 #                   (not installed by default)
@@ -35,7 +36,7 @@ group_packages() {
         prometheus docker-compose curl wrk openssl iproute2 util-linux procps debootstrap
       ;;
     containers)
-      echo podman runc conmon netavark aardvark-dns containernetworking-plugins iptables debootstrap \
+      echo podman runc conmon catatonit netavark aardvark-dns containernetworking-plugins iptables debootstrap \
         debian-archive-keyring docker-compose curl
       ;;
     fuzz)
