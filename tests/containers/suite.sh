@@ -8,7 +8,8 @@
 #                     tagged corral-agent:test, corral-server:test,
 #                     corral-prometheus:test, corral-example-app:test
 #   suite.sh cleanup  every container and network of the suite's compose
-#                     projects (corraltest*), then the engine service
+#                     projects (corraltest*), every pod and container named
+#                     corraltest-*, then the engine service
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 engine=tests/containers/engine.sh
@@ -33,6 +34,9 @@ case "${1:-}" in
     # Only what the suite's compose projects made.
     podman ps -a --format '{{.ID}} {{index .Labels "com.docker.compose.project"}}' |
       awk '$2 ~ /^corraltest/ {print $1}' | xargs -r podman rm -f -t 2 >/dev/null || true
+    # And what kubernetes_test.cc played (pods) or ran beside them.
+    podman pod ls --format '{{.Name}}' | grep '^corraltest-' | xargs -r podman pod rm -f >/dev/null || true
+    podman ps -a --format '{{.Names}}' | grep '^corraltest-' | xargs -r podman rm -f -t 2 >/dev/null || true
     podman network ls --format '{{.Name}}' | grep '^corraltest' | xargs -r podman network rm -f >/dev/null || true
     podman volume ls --format '{{.Name}}' | grep '^corraltest' | xargs -r podman volume rm -f >/dev/null || true
     bash "$engine" stop
