@@ -14,19 +14,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/component_log.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
 namespace corral::server {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto existing = spdlog::get("store");
-    return existing ? existing : spdlog::default_logger()->clone("store");
-  }();
-  return logger;
-}
+const ComponentLog Log("store");
 
 // PRAGMA application_id of a Corral store: "Crrl". It tells our file from
 // any other SQLite database before we write anything to it.
