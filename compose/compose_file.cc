@@ -68,9 +68,13 @@ struct Entry {
   std::string name;
 };
 
+// Merge keys followed deeper than this are ignored: an alias can make a
+// mapping merge itself (`&s {<<: *s}`), which would recurse forever.
+constexpr int kMaxMergeDepth = 8;
+
 // A mapping's entries with YAML merge keys (<<) applied: explicit keys win
 // over merged ones, and earlier merged mappings over later ones.
-std::vector<Entry> Entries(const YAML::Node& map) {
+std::vector<Entry> Entries(const YAML::Node& map, int depth = 0) {
   std::vector<Entry> out;
   if (!map.IsMap()) return out;
   std::set<std::string> seen;
@@ -88,8 +92,9 @@ std::vector<Entry> Entries(const YAML::Node& map) {
     }
     if (seen.insert(name).second) out.push_back({it->first, it->second, name});
   }
+  if (depth >= kMaxMergeDepth) return out;
   for (const YAML::Node& source : merged) {
-    for (Entry& entry : Entries(source)) {
+    for (Entry& entry : Entries(source, depth + 1)) {
       if (seen.insert(entry.name).second) out.push_back(std::move(entry));
     }
   }

@@ -644,5 +644,16 @@ TEST(ComposeImport, MissingMainFileIsNotFound) {
   EXPECT_THAT(std::string(project.status().message()), HasSubstr("nowhere/compose.yml"));
 }
 
+TEST(ComposeImport, AMappingThatMergesItselfIsReadNotRecursedForever) {
+  // `services` merges itself through its own anchor: yaml-cpp builds a
+  // cycle, which once recursed until the stack overflowed.
+  absl::StatusOr<ComposeProject> project =
+      LoadComposeProject("/p/compose.yaml", {},
+                         MapReader({{"/p/compose.yaml", "services: &s\n  <<: *s\n  web:\n    image: web\n"}}), Env());
+  ASSERT_TRUE(project.ok()) << project.status();
+  ASSERT_EQ(project->services.size(), 1u);
+  EXPECT_EQ(project->services[0].name, "web");
+}
+
 }  // namespace
 }  // namespace corral::compose
