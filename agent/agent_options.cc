@@ -72,8 +72,11 @@ std::string AgentHelp() {
       "  CORRAL_SERVICE and CORRAL_POD_NAMESPACE there (when the app container sets them) its\n"
       "  service and namespace, else the service comes from the pod's name. A master whose\n"
       "  environment setproctitle erased (set SPT_NOENV=1 in the app) or the agent cannot read\n"
-      "  (give it SYS_PTRACE) is reported under the agent's own identity, with a warning: by default\n"
-      "  its own pod, named by its host name (corral-agent-b7c4z, service corral-agent).\n\n"
+      "  (give it SYS_PTRACE and DAC_READ_SEARCH) is reported under the agent's own identity, with a\n"
+      "  warning: by default"
+      " its own pod, named by its host name (corral-agent-b7c4z, service corral-agent).\n"
+      "  With capabilities dropped (drop: [ALL]), reading another user's Gunicorn needs SYS_PTRACE\n"
+      "  and DAC_READ_SEARCH (its /proc files are that user's), or the agent run as that user.\n\n"
       "Flags:\n",
       FlagsHelp(Specs()),
       "\nExit status: 0 on SIGTERM/SIGINT (or after --once delivered everywhere), 2 on bad usage,\n"

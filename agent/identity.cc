@@ -128,8 +128,9 @@ absl::StatusOr<PodIdentity> PodOfMaster(int pid, const EnvironmentRead& read) {
           ", so its pod is unknown: set SPT_NOENV=1 in the app container's environment to keep it visible, or run "
           "the agent as a sidecar in the pod"));
     }
-    return absl::NotFoundError(absl::StrCat("the environment of master ", pid, " is unreadable (", read.error,
-                                            "), so its pod is unknown: give the agent the SYS_PTRACE capability"));
+    return absl::NotFoundError(
+        absl::StrCat("the environment of master ", pid, " is unreadable (", read.error,
+                     "), so its pod is unknown: give the agent the SYS_PTRACE and DAC_READ_SEARCH capabilities"));
   }
   PodIdentity pod;
   const std::string* name = Lookup(*read.environ, "CORRAL_POD_NAME");

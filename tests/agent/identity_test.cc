@@ -104,7 +104,7 @@ TEST(PodOfMaster, AnUnknownPodSaysWhyAndHowToMakeItVisible) {
   unreadable.error = "environ: permission denied";
   EXPECT_EQ(PodOfMaster(42, unreadable).status().message(),
             "the environment of master 42 is unreadable (environ: permission denied), so its pod is unknown: give "
-            "the agent the SYS_PTRACE capability");
+            "the agent the SYS_PTRACE and DAC_READ_SEARCH capabilities");
 
   EXPECT_EQ(PodOfMaster(42, Readable({{"PATH", "/usr/bin"}})).status().message(),
             "master 42 has neither CORRAL_POD_NAME nor HOSTNAME in its environment, so it does not seem to run in a "
