@@ -10,6 +10,7 @@
 #include "compose/declared_expectations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/compose/imported_expectations_util.h"
 
 namespace corral::compose {
 namespace {
@@ -58,28 +59,9 @@ const DeclaredService& ServiceNamed(const ComposeProject& project, const std::st
   return kMissing;
 }
 
-// key -> value of every expectation.
-std::map<std::string, std::string> Values(const ImportedExpectations& imported) {
-  std::map<std::string, std::string> out;
-  for (const corral::v1::Expectation& e : imported.expectations.expectations()) out[e.key()] = e.value();
-  return out;
-}
-
-corral::v1::Expectation ExpectationFor(const ImportedExpectations& imported, const std::string& key) {
-  for (const corral::v1::Expectation& e : imported.expectations.expectations()) {
-    if (e.key() == key) return e;
-  }
-  ADD_FAILURE() << "no expectation " << key;
-  return {};
-}
-
-std::vector<std::string> WarningsContaining(const std::vector<std::string>& warnings, const std::string& text) {
-  std::vector<std::string> out;
-  for (const std::string& w : warnings) {
-    if (absl::StrContains(w, text)) out.push_back(w);
-  }
-  return out;
-}
+using corral::compose::testing::ExpectationFor;
+using corral::compose::testing::Values;
+using corral::compose::testing::WarningsContaining;
 
 // --- The incident layout (examples/incident), also used by `make demo`.
 
