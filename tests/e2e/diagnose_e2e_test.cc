@@ -10,6 +10,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/support/fleet_harness.h"
+#include "tests/support/json_message.h"
 #include "tests/support/subprocess.h"
 
 namespace corral {
@@ -21,13 +22,7 @@ using corral::testing::OnlineInstances;
 using corral::testing::ServerProcess;
 using corral::testing::WaitFor;
 
-template <typename Message>
-Message Parse(const std::string& json) {
-  Message m;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &m);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
-  return m;
-}
+using corral::testing::Parse;
 
 std::map<std::string, corral::v1::Hypothesis> ById(const corral::v1::Diagnosis& d) {
   std::map<std::string, corral::v1::Hypothesis> out;

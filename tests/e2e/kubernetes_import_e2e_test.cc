@@ -16,6 +16,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/support/fleet_harness.h"
+#include "tests/support/json_message.h"
 #include "tests/support/subprocess.h"
 
 namespace corral {
@@ -29,13 +30,7 @@ using corral::testing::RunResult;
 using corral::testing::ServerProcess;
 using corral::testing::WaitFor;
 
-template <typename Message>
-Message Parse(const std::string& json) {
-  Message m;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &m);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
-  return m;
-}
+using corral::testing::Parse;
 
 std::string Manifest() { return corral::testing::SourceDir() + "/tests/fixtures/kubernetes/incident/api-backend.yaml"; }
 
