@@ -2,7 +2,7 @@
 # Installs the Debian packages Corral needs, by group. Idempotent: when
 # everything is present it only runs dpkg-query and exits.
 #
-#   scripts/install-deps.sh [GROUP...]     install (default: build test containers)
+#   scripts/install-deps.sh [GROUP...]     install (default: build test containers browser)
 #   scripts/install-deps.sh --list GROUP   print a group's packages
 #
 # Groups:
@@ -18,6 +18,9 @@
 #                   (runc, cgroupfs, netavark; catatonit for the pause
 #                   container of `podman kube play`), debootstrap for the local
 #                   debian:bookworm base image, docker-compose
+#   browser         Debian's Chromium and its chromedriver, for the tests that
+#                   drive corral-server's pages in headless Chromium over
+#                   WebDriver (tests/support/webdriver.h)
 #   fuzz            clang and its libFuzzer/sanitizer runtimes for `make fuzz`
 #                   (not installed by default)
 set -euo pipefail
@@ -39,11 +42,14 @@ group_packages() {
       echo podman runc conmon catatonit netavark aardvark-dns containernetworking-plugins iptables debootstrap \
         debian-archive-keyring docker-compose curl
       ;;
+    browser)
+      echo chromium chromium-driver
+      ;;
     fuzz)
       echo clang libclang-rt-14-dev
       ;;
     *)
-      echo "install-deps: unknown group '$1' (build, test, containers, fuzz)" >&2
+      echo "install-deps: unknown group '$1' (build, test, containers, browser, fuzz)" >&2
       return 2
       ;;
   esac
@@ -55,7 +61,7 @@ if [[ "${1:-}" == "--list" ]]; then
 fi
 
 groups=("$@")
-((${#groups[@]} > 0)) || groups=(build test containers)
+((${#groups[@]} > 0)) || groups=(build test containers browser)
 packages=()
 for g in "${groups[@]}"; do
   read -r -a listed <<<"$(group_packages "$g")"
