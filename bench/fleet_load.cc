@@ -11,9 +11,19 @@
 //   - unary Report round-trip p50/p99 taken during that load.
 // It also prints the floor: a minimal gRPC server (callback API, generic
 // methods that read and drop the same bytes) under the same client, unary
-// and streaming.
+// and streaming. The floor runs as a child process (this binary with
+// --serve-floor), like corral-server, so both can be pinned to the same
+// CPUs (--server-cpus) and their CPU time counted the same way.
+//
+// --mode saturated measures only the saturated steady-state rate of both
+// servers at each N and prints, besides the text, one line per result:
+//   RESULT floor N MSGS_PER_S CPU_US_PER_MSG
+//   RESULT corral N REPORTS_PER_S CPU_US_PER_REPORT
+// (bench/server_vs_floor.sh reads them).
 //
 //   build/bench/fleet_load [--instances 1000,10000] [--seconds 5] [--connections 16]
+//                          [--mode full|saturated] [--server-cpus 1] [--load-cpus 0]
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +31,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -61,7 +73,112 @@ struct Options {
   std::vector<int> instances = {1000, 10000};
   int seconds = 5;
   int connections = 16;
+  // "full": every measurement; "saturated": only the saturated steady-state
+  // rates of the floor and corral-server.
+  std::string mode = "full";
+  // taskset CPU lists for the servers (floor and corral-server) and for this
+  // load generator; empty: not pinned.
+  std::string server_cpus;
+  std::string load_cpus;
+  // Internal: serve the floor on this address until SIGTERM.
+  std::string serve_floor;
 };
+
+constexpr char kUsage[] = R"(usage: fleet_load [flags]
+
+Simulated agents streaming to a fresh corral-server, and the same load on a
+minimal gRPC server (the floor). Prints rates, latencies, memory.
+
+  --instances N,N,...   agent counts to run, each against a fresh server (1000,10000)
+  --seconds S           length of each measured phase (5)
+  --connections C       HTTP/2 connections the agents' streams share (16)
+  --mode full|saturated full: every measurement (default); saturated: only the
+                        saturated steady-state rate of the floor and of corral-server,
+                        plus "RESULT" lines for scripts
+  --server-cpus LIST    run both servers under `taskset -c LIST` (e.g. 1)
+  --load-cpus LIST      pin this load generator to LIST (e.g. 0)
+  --help                this text
+)";
+
+// Exits 2 with `message` and a pointer to --help.
+[[noreturn]] void UsageError(const std::string& message) {
+  std::fprintf(stderr, "fleet_load: %s\n(see 'fleet_load --help')\n", message.c_str());
+  std::exit(2);
+}
+
+// "0", "0,1", "0-3": the CPUs of a taskset list.
+bool ParseCpuList(absl::string_view list, cpu_set_t* set) {
+  CPU_ZERO(set);
+  for (absl::string_view part : absl::StrSplit(list, ',')) {
+    std::vector<absl::string_view> range = absl::StrSplit(part, '-');
+    int from = 0, to = 0;
+    if (range.size() > 2 || !absl::SimpleAtoi(range[0], &from) ||
+        !absl::SimpleAtoi(range.size() == 2 ? range[1] : range[0], &to) || from < 0 || to < from || to >= CPU_SETSIZE) {
+      return false;
+    }
+    for (int c = from; c <= to; ++c) CPU_SET(c, set);
+  }
+  return true;
+}
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) UsageError(absl::StrCat(flag, " needs a value"));
+      return argv[++i];
+    };
+    auto positive = [&]() {
+      std::string v = value();
+      int n = 0;
+      if (!absl::SimpleAtoi(v, &n) || n <= 0) UsageError(absl::StrCat(flag, " takes a positive number, not '", v, "'"));
+      return n;
+    };
+    cpu_set_t cpus;
+    if (flag == "--instances") {
+      o.instances.clear();
+      std::string list = value();
+      for (absl::string_view n : absl::StrSplit(list, ',')) {
+        int v = 0;
+        if (!absl::SimpleAtoi(n, &v) || v <= 0) UsageError(absl::StrCat("--instances takes N,N,..., not '", list, "'"));
+        o.instances.push_back(v);
+      }
+    } else if (flag == "--seconds") {
+      o.seconds = positive();
+    } else if (flag == "--connections") {
+      o.connections = positive();
+    } else if (flag == "--mode") {
+      o.mode = value();
+      if (o.mode != "full" && o.mode != "saturated")
+        UsageError(absl::StrCat("--mode is full or saturated, not '", o.mode, "'"));
+    } else if (flag == "--server-cpus") {
+      o.server_cpus = value();
+      if (!ParseCpuList(o.server_cpus, &cpus))
+        UsageError(absl::StrCat("--server-cpus: not a CPU list: '", o.server_cpus, "'"));
+    } else if (flag == "--load-cpus") {
+      o.load_cpus = value();
+      if (!ParseCpuList(o.load_cpus, &cpus))
+        UsageError(absl::StrCat("--load-cpus: not a CPU list: '", o.load_cpus, "'"));
+    } else if (flag == "--serve-floor") {
+      o.serve_floor = value();
+    } else {
+      UsageError(absl::StrCat("unknown flag '", flag, "'"));
+    }
+  }
+  return o;
+}
+
+// `argv` as started under `taskset -c cpus` when cpus is set.
+std::vector<std::string> Pinned(const std::string& cpus, std::vector<std::string> argv) {
+  if (cpus.empty()) return argv;
+  argv.insert(argv.begin(), {"taskset", "-c", cpus});
+  return argv;
+}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -298,34 +415,10 @@ class FloorService : public grpc::CallbackGenericService {
   }
 };
 
-// The floor for `streams` streams sending `bytes` back to back, and (once)
-// unary calls: what gRPC itself costs on this machine, with this client.
-void Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool unary) {
-  FloorService service;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterCallbackGenericService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  std::string address = absl::StrCat("127.0.0.1:", port);
-  auto channels = Channels(address, o.connections);
-  if (unary) {
-    auto [calls, latencies] = UnaryLoad(channels, "/floor/Unary", bytes, 64, absl::Seconds(o.seconds));
-    std::printf("floor  unary        %9.0f calls/s (%zu-byte requests, 64 in flight, p99 %.2f ms)\n",
-                calls / static_cast<double>(o.seconds), bytes.Length(), Percentile(latencies, 0.99));
-  }
-  std::vector<grpc::ByteBuffer> first(static_cast<size_t>(streams), bytes);
-  StreamLoad load(channels, "/floor/Stream", std::move(first), {bytes});
-  load.WaitConnected();
-  auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
-  std::printf("floor  streaming    %9.0f msgs/s  (%zu-byte messages, %d streams over %d connections)\n",
-              messages / absl::ToDoubleSeconds(elapsed), bytes.Length(), streams, o.connections);
-  server->Shutdown(std::chrono::system_clock::now());
-}
-
 int64_t CpuTicks(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) return 0;
   std::vector<std::string> fields = absl::StrSplit(text.substr(text.rfind(')') + 2), ' ');
   int64_t utime = 0, stime = 0;
   if (fields.size() > 12) {
@@ -335,15 +428,82 @@ int64_t CpuTicks(int pid) {
   return utime + stime;
 }
 
-void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
+double TicksToSeconds(int64_t ticks) { return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
+
+// The floor server's own process (--serve-floor ADDRESS): serves until
+// SIGTERM or SIGINT.
+int ServeFloor(const std::string& address) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before gRPC starts threads
+  FloorService service;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterCallbackGenericService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    std::fprintf(stderr, "fleet_load: the floor server cannot listen on %s\n", address.c_str());
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&signals, &signal);
+  server->Shutdown(std::chrono::system_clock::now());
+  return 0;
+}
+
+struct Rate {
+  double per_second = 0;
+  double cpu_us = 0;  // server CPU per message
+};
+
+// The floor for `streams` streams sending `bytes` back to back, and (once)
+// unary calls: what gRPC itself costs on this machine, with this client.
+Rate Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool unary) {
+  std::string dir = corral::testing::MakeTempDir("floor");
+  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  auto server =
+      corral::testing::Process::Start(Pinned(o.server_cpus, {self, "--serve-floor", address}), {}, dir + "/floor.log");
+  auto channels = Channels(address, o.connections);
+  if (!channels[0]->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    std::fprintf(stderr, "fleet_load: the floor server on %s did not come up: %s\n", address.c_str(),
+                 server->Log().c_str());
+    std::exit(1);
+  }
+  if (unary) {
+    auto [calls, latencies] = UnaryLoad(channels, "/floor/Unary", bytes, 64, absl::Seconds(o.seconds));
+    std::printf("floor  unary        %9.0f calls/s (%zu-byte requests, 64 in flight, p99 %.2f ms)\n",
+                calls / static_cast<double>(o.seconds), bytes.Length(), Percentile(latencies, 0.99));
+  }
+  std::vector<grpc::ByteBuffer> first(static_cast<size_t>(streams), bytes);
+  StreamLoad load(channels, "/floor/Stream", std::move(first), {bytes});
+  load.WaitConnected();
+  int64_t cpu_before = CpuTicks(server->pid());
+  auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
+  Rate rate;
+  rate.per_second = messages / absl::ToDoubleSeconds(elapsed);
+  rate.cpu_us = TicksToSeconds(CpuTicks(server->pid()) - cpu_before) * 1e6 / static_cast<double>(messages);
+  std::printf(
+      "floor  streaming    %9.0f msgs/s  (%zu-byte messages, %d streams over %d connections); "
+      "server CPU %.1f us per message\n",
+      rate.per_second, bytes.Length(), streams, o.connections, rate.cpu_us);
+  server->Signal(SIGTERM);
+  server->Wait(absl::Seconds(10));
+  return rate;
+}
+
+// corral-server at `n` agents; returns its saturated steady-state rate.
+Rate Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   std::string dir = corral::testing::MakeTempDir("load");
   int port = FreePort();
   std::string address = absl::StrCat("127.0.0.1:", port);
   int http_port = FreePort();
-  auto server =
-      corral::testing::Process::Start({corral::testing::BinPath("corral-server"), "--listen", address, "--data-dir",
-                                       dir, "--log-level", "warn", "--http", absl::StrCat("127.0.0.1:", http_port)},
-                                      {}, dir + "/server.log");
+  auto server = corral::testing::Process::Start(
+      Pinned(o.server_cpus, {corral::testing::BinPath("corral-server"), "--listen", address, "--data-dir", dir,
+                             "--log-level", "warn", "--http", absl::StrCat("127.0.0.1:", http_port)}),
+      {}, dir + "/server.log");
   auto channels = Channels(address, o.connections);
   auto fleet = corral::v1::Fleet::NewStub(channels[0]);
   corral::testing::WaitFor(
@@ -369,7 +529,7 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
 
   // Production load first: every agent every 5 s, and the unary Report
   // round trip meanwhile.
-  {
+  if (o.mode == "full") {
     StreamLoad load(channels, "/corral.v1.Collector/Stream", first, steady);
     load.WaitConnected();
     // The history compares nothing for three agent intervals (5 s) after the
@@ -446,7 +606,9 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
 
   // Saturation: every stream writes back to back; and, with many agents,
   // the same from 1,000 of them while the rest stay connected and idle.
+  Rate saturated;
   for (bool steady_state : {true, false}) {
+    if (!steady_state && o.mode != "full") break;
     std::vector<grpc::ByteBuffer> firsts = first;
     std::vector<grpc::ByteBuffer> repeats;
     for (int i = 0; i < n; ++i) repeats.push_back(AgentMessage(snapshot, i, steady_state));
@@ -454,48 +616,47 @@ void Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
     load.WaitConnected();
     int64_t cpu_before = CpuTicks(server->pid());
     auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
-    double cpu_seconds = static_cast<double>(CpuTicks(server->pid()) - cpu_before) / sysconf(_SC_CLK_TCK);
+    double cpu_seconds = TicksToSeconds(CpuTicks(server->pid()) - cpu_before);
     std::printf("  saturated, %s: %9.0f reports/s over %.1f s; server CPU %.1f us per report\n",
                 steady_state ? "steady-state messages" : "full snapshots every time",
                 messages / absl::ToDoubleSeconds(elapsed), absl::ToDoubleSeconds(elapsed),
                 cpu_seconds * 1e6 / static_cast<double>(messages));
+    if (steady_state) {
+      saturated.per_second = messages / absl::ToDoubleSeconds(elapsed);
+      saturated.cpu_us = cpu_seconds * 1e6 / static_cast<double>(messages);
+    }
   }
-  if (n > 1000) {
+  if (n > 1000 && o.mode == "full") {
     std::vector<grpc::ByteBuffer> firsts = first;
     std::vector<grpc::ByteBuffer> repeats = steady;
     StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(firsts), std::move(repeats));
     load.WaitConnected();
     int64_t cpu_before = CpuTicks(server->pid());
     auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds), absl::ZeroDuration(), false, 1000);
-    double cpu_seconds = static_cast<double>(CpuTicks(server->pid()) - cpu_before) / sysconf(_SC_CLK_TCK);
+    double cpu_seconds = TicksToSeconds(CpuTicks(server->pid()) - cpu_before);
     std::printf("  %d streams connected, 1,000 of them saturating: %9.0f reports/s; server CPU %.1f us per report\n", n,
                 messages / absl::ToDoubleSeconds(elapsed), cpu_seconds * 1e6 / static_cast<double>(messages));
   }
   server->Signal(SIGTERM);
   server->Wait(absl::Seconds(10));
+  return saturated;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--instances") {
-      o.instances.clear();
-      for (absl::string_view n : absl::StrSplit(argv[i + 1], ',')) {
-        int v = 0;
-        if (absl::SimpleAtoi(n, &v)) o.instances.push_back(v);
-      }
-    } else if (flag == "--seconds") {
-      o.seconds = std::atoi(argv[i + 1]);
-    } else if (flag == "--connections") {
-      o.connections = std::atoi(argv[i + 1]);
-    }
+  Options o = ParseOptions(argc, argv);
+  if (!o.serve_floor.empty()) return ServeFloor(o.serve_floor);
+  if (!o.load_cpus.empty()) {
+    cpu_set_t cpus;
+    ParseCpuList(o.load_cpus, &cpus);
+    // Before any thread starts: gRPC's threads inherit it.
+    if (sched_setaffinity(0, sizeof(cpus), &cpus) != 0) UsageError(absl::StrCat("cannot pin to CPUs ", o.load_cpus));
   }
   corral::v1::Snapshot snapshot = corral::testing::FixtureSnapshot(3, absl::Seconds(5));
-  std::printf("$ build/bench/fleet_load --seconds %d --connections %d (%u cores)\n", o.seconds, o.connections,
-              std::thread::hardware_concurrency());
+  std::printf("$ build/bench/fleet_load --seconds %d --connections %d --mode %s%s%s%s%s (%u cores)\n", o.seconds,
+              o.connections, o.mode.c_str(), o.server_cpus.empty() ? "" : " --server-cpus ", o.server_cpus.c_str(),
+              o.load_cpus.empty() ? "" : " --load-cpus ", o.load_cpus.c_str(), std::thread::hardware_concurrency());
   corral::v1::AgentMessage message;
   *message.mutable_snapshot() = snapshot;
   corral::agent::ConfigDelta delta;
@@ -504,10 +665,15 @@ int main(int argc, char** argv) {
   *message.mutable_snapshot() = snapshot;
   delta.Apply(*message.mutable_snapshot());
   grpc::ByteBuffer steady = Serialize(message);
-  Floor(o, full, 1000, /*unary=*/true);
+  if (o.mode == "full") Floor(o, full, 1000, /*unary=*/true);
   for (int n : o.instances) {
-    Floor(o, steady, n, /*unary=*/false);
-    Corral(o, snapshot, n);
+    Rate floor = Floor(o, steady, n, /*unary=*/false);
+    Rate corral = Corral(o, snapshot, n);
+    if (o.mode == "saturated") {
+      std::printf("RESULT floor %d %.0f %.2f\n", n, floor.per_second, floor.cpu_us);
+      std::printf("RESULT corral %d %.0f %.2f\n", n, corral.per_second, corral.cpu_us);
+    }
+    std::fflush(stdout);
   }
   return 0;
 }
