@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace corral::server {
 namespace {
@@ -25,15 +26,43 @@ corral::v1::ServiceExpectations FromMap(const std::string& service,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ExpectationBook>> ExpectationBook::Open(Store* store) {
-  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> loaded = store->LoadExpectations();
-  if (!loaded.ok()) return loaded.status();
   std::unique_ptr<ExpectationBook> book(new ExpectationBook(store));
   absl::MutexLock lock(&book->mu_);
+  book->version_ = -1;  // anything but the store's
+  absl::StatusOr<bool> loaded = book->RefreshLocked();
+  if (!loaded.ok()) return loaded.status();
+  return book;
+}
+
+absl::StatusOr<bool> ExpectationBook::Refresh() {
+  if (!store_->shared()) return false;
+  absl::MutexLock lock(&mu_);
+  return RefreshLocked();
+}
+
+absl::StatusOr<bool> ExpectationBook::RefreshLocked() {
+  // The version first: a change made while loading shows on the next call.
+  absl::StatusOr<int64_t> version = store_->ExpectationsVersion();
+  if (!version.ok()) return version.status();
+  if (*version == version_) return false;
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> loaded = store_->LoadExpectations();
+  if (!loaded.ok()) return loaded.status();
+  std::map<std::string, std::shared_ptr<const Expectations>> by_service;
+  bool changed = false;
   for (corral::v1::ServiceExpectations& s : *loaded) {
     std::string name = s.service();
-    book->by_service_[name] = std::make_shared<const Expectations>(std::move(s));
+    auto old = by_service_.find(name);
+    if (old != by_service_.end() && google::protobuf::util::MessageDifferencer::Equals(old->second->proto(), s)) {
+      by_service[name] = old->second;
+      continue;
+    }
+    changed = true;
+    by_service[name] = std::make_shared<const Expectations>(std::move(s));
   }
-  return book;
+  changed = changed || by_service.size() != by_service_.size();
+  by_service_ = std::move(by_service);
+  version_ = *version;
+  return changed;
 }
 
 std::shared_ptr<const Expectations> ExpectationBook::For(const std::string& service) const {
@@ -97,6 +126,11 @@ absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Set(corral::v1::Se
     if (!valid.ok()) return valid;
   }
   absl::MutexLock lock(&mu_);
+  // Another server may have changed them since the last Refresh.
+  if (store_->shared()) {
+    absl::StatusOr<bool> refreshed = RefreshLocked();
+    if (!refreshed.ok()) return refreshed.status();
+  }
   std::vector<corral::v1::ServiceExpectations> merged;
   for (const corral::v1::ServiceExpectations& s : request.services()) {
     std::map<std::string, corral::v1::Expectation> keys;
@@ -130,6 +164,10 @@ absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Unset(const corral
                                                                     absl::Time now,
                                                                     std::vector<corral::v1::Event>* events) {
   absl::MutexLock lock(&mu_);
+  if (store_->shared()) {
+    absl::StatusOr<bool> refreshed = RefreshLocked();
+    if (!refreshed.ok()) return refreshed.status();
+  }
   auto it = by_service_.find(request.service());
   if (it == by_service_.end()) {
     return absl::NotFoundError(absl::StrCat("service '", request.service(), "' has no expectations"));

@@ -1,6 +1,7 @@
 // Every service's expectations: validated on the way in, kept in the
 // Store so they survive restarts, and read by the rules without touching
-// the database.
+// the database. On a store shared by several servers, Refresh() reloads
+// them when any server changed them, and Set/Unset start from the store's.
 #ifndef CORRAL_SERVER_EXPECTATION_BOOK_H_
 #define CORRAL_SERVER_EXPECTATION_BOOK_H_
 
@@ -41,13 +42,23 @@ class ExpectationBook {
   // Every service's, or one service's (empty when it has none).
   corral::v1::ExpectationsList Get(const std::string& service) const;
 
+  // On a shared store, reloads the expectations when another server
+  // changed them; a service whose expectations did not change keeps its
+  // object. Returns whether any changed. Cheap when nothing did (one read
+  // of a counter); the server calls it every 200ms.
+  absl::StatusOr<bool> Refresh();
+
  private:
   explicit ExpectationBook(Store* store) : store_(store) {}
   absl::Status Commit(const std::vector<corral::v1::ServiceExpectations>& services, absl::Time now,
                       std::vector<corral::v1::Event>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  absl::StatusOr<bool> RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   Store* store_;
   mutable absl::Mutex mu_;
+  // Store::ExpectationsVersion() when by_service_ was last loaded.
+  int64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::shared_ptr<const Expectations>> by_service_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -26,6 +26,19 @@ absl::StatusOr<std::unique_ptr<History>> History::Open(Store* store, HistoryOpti
   if (!saved.ok()) return saved.status();
   std::unique_ptr<History> history(new History(store, std::move(options)));
   absl::MutexLock lock(&history->mu_);
+  if (store->shared()) {
+    absl::StatusOr<bool> lease = store->HoldHistoryLease();
+    if (!lease.ok()) return lease.status();
+    history->writer_ = *lease;
+    // Watchers get what is stored from now on (and replay the rest).
+    EventQuery newest;
+    newest.limit = 1;
+    absl::StatusOr<std::vector<corral::v1::Event>> last = store->Events(newest, nullptr);
+    if (!last.ok()) return last.status();
+    if (!last->empty()) history->followed_id_ = last->back().id();
+    spdlog::info("history: {} is shared; this server {} the history writer", store->path(),
+                 history->writer_ ? "is" : "is not (yet)");
+  }
   for (const auto& [service, bytes] : *saved) {
     corral::v1::ServiceMemory memory;
     if (!memory.ParseFromString(bytes)) {
@@ -97,7 +110,7 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
   } else {
     saved[service] = memory.SerializeAsString();
   }
-  StoreAndPublish(&events, saved);
+  StoreAndPublish(&events, saved, /*detected=*/true);
 }
 
 Coverage History::Settle(const std::string& service, absl::Span<const InstanceView> views, absl::Time now) {
@@ -189,22 +202,27 @@ void History::Left(const std::string& service, const std::string& instance) {
   e.set_after("stopped");
   e.set_message(absl::StrCat(service, "/", instance,
                              " stopped: its agent is shutting down, so it no longer counts as a replica"));
-  StoreAndPublish(&events, saved);
+  StoreAndPublish(&events, saved, /*detected=*/true);
 }
 
 void History::Record(std::vector<corral::v1::Event> events) {
   if (events.empty()) return;
   absl::MutexLock lock(&mu_);
-  StoreAndPublish(&events, {});
+  StoreAndPublish(&events, {}, /*detected=*/false);
 }
 
 void History::StoreAndPublish(std::vector<corral::v1::Event>* events,
-                              const std::map<std::string, std::string>& memories) {
+                              const std::map<std::string, std::string>& memories, bool detected) {
+  // Another server is the writer: it detects and stores the same changes.
+  if (detected && !writer_) return;
+  // A shared store's events reach watchers from the store, with their ids
+  // (Follow), wherever they were stored.
+  const bool publish = !store_->shared();
   absl::Time now = options_.now();
   if (!failing_) {
     absl::Status stored = store_->Append(events, memories);
     if (stored.ok()) {
-      Publish(*events);
+      if (publish) Publish(*events);
       return;
     }
     failing_ = true;
@@ -216,20 +234,21 @@ void History::StoreAndPublish(std::vector<corral::v1::Event>* events,
         "it works again",
         std::string(stored.message()), options_.max_unsaved_events, absl::FormatDuration(options_.retry_every));
   } else if (now >= next_retry_ && WriteUnsaved(events, memories, now)) {
-    Publish(*events);
+    if (publish) Publish(*events);
     return;
   }
-  KeepUnsaved(*events, memories, now);
+  KeepUnsaved(*events, memories, detected, now);
   // Watchers see them now; they get their ids when stored.
-  Publish(*events);
+  if (publish) Publish(*events);
 }
 
 void History::KeepUnsaved(const std::vector<corral::v1::Event>& events,
-                          const std::map<std::string, std::string>& memories, absl::Time now) {
+                          const std::map<std::string, std::string>& memories, bool detected, absl::Time now) {
   for (const auto& [service, bytes] : memories) unsaved_memories_[service] = bytes;
   for (const corral::v1::Event& e : events) {
     if (unsaved_.size() < options_.max_unsaved_events) {
       unsaved_.push_back(e);
+      unsaved_detected_.push_back(detected);
       continue;
     }
     if (lost_++ == 0) {
@@ -271,8 +290,9 @@ bool History::WriteUnsaved(std::vector<corral::v1::Event>* events, const std::ma
   spdlog::info("history: {} can be written again after {}: stored the {} event(s) kept in memory{}", store_->path(),
                absl::FormatDuration(absl::Trunc(now - failing_since_, absl::Milliseconds(100))), waiting,
                lost_ > 0 ? absl::StrCat("; ", lost_, " more could not be kept") : "");
-  if (own > waiting) Publish({batch[waiting]});
+  if (own > waiting && !store_->shared()) Publish({batch[waiting]});
   unsaved_.clear();
+  unsaved_detected_.clear();
   unsaved_memories_.clear();
   lost_ = 0;
   failing_ = false;
@@ -285,6 +305,80 @@ void History::Flush(bool force) {
   if (!failing_ || (now < next_retry_ && !force)) return;
   std::vector<corral::v1::Event> none;
   WriteUnsaved(&none, {}, now);
+}
+
+void History::DropUnsavedDetections() {
+  std::vector<corral::v1::Event> kept;
+  for (size_t i = 0; i < unsaved_.size(); ++i) {
+    if (!unsaved_detected_[i]) kept.push_back(std::move(unsaved_[i]));
+  }
+  if (kept.size() < unsaved_.size()) {
+    spdlog::info("history: {} detected event(s) not stored are left to the state stored in {}",
+                 unsaved_.size() - kept.size(), store_->path());
+  }
+  unsaved_ = std::move(kept);
+  unsaved_detected_.assign(unsaved_.size(), false);
+  unsaved_memories_.clear();
+  if (unsaved_.empty() && lost_ == 0) failing_ = false;
+}
+
+bool History::LoadMemories() {
+  absl::StatusOr<std::map<std::string, std::string>> saved = store_->LoadBaselines();
+  if (!saved.ok()) {
+    spdlog::error("history: cannot read the stored state to continue from: {}", std::string(saved.status().message()));
+    return false;
+  }
+  std::map<std::string, corral::v1::ServiceMemory> loaded;
+  for (const auto& [service, bytes] : *saved) {
+    corral::v1::ServiceMemory memory;
+    if (!memory.ParseFromString(bytes)) {
+      spdlog::warn("history: the saved state of service {} in {} is unreadable; starting it afresh", service,
+                   store_->path());
+      continue;
+    }
+    loaded[service] = std::move(memory);
+  }
+  memory_ = std::move(loaded);
+  return true;
+}
+
+void History::UpdateLease() {
+  bool taken_now = false;
+  absl::StatusOr<bool> held = store_->HoldHistoryLease(&taken_now);
+  if (held.ok() && *held && (taken_now || !writer_)) {
+    // Whatever this server remembers may be ahead of what the last writer
+    // committed (or behind, if it wrote since): continue from the store.
+    if (!LoadMemories()) return;  // tried again on the next call
+    DropUnsavedDetections();
+    if (!writer_) {
+      spdlog::info("history: this server is now the history writer, continuing from the state of {} service(s) in {}",
+                   memory_.size(), store_->path());
+    }
+    writer_ = true;
+  } else if ((!held.ok() || !*held) && writer_) {
+    spdlog::warn("history: this server is no longer the history writer ({}); another server records the changes",
+                 held.ok() ? "another server holds the lease" : std::string(held.status().message()));
+    DropUnsavedDetections();
+    writer_ = false;
+  }
+}
+
+void History::Follow() {
+  if (!store_->shared()) return;
+  absl::MutexLock lock(&mu_);
+  UpdateLease();
+  EventQuery query;
+  query.after_id = followed_id_;
+  query.limit = 10000;
+  absl::StatusOr<std::vector<corral::v1::Event>> stored = store_->Events(query, nullptr);
+  if (!stored.ok()) return;  // the writer and Flush say why
+  for (const corral::v1::Event& e : *stored) followed_id_ = std::max(followed_id_, e.id());
+  Publish(*stored);
+}
+
+bool History::writer() const {
+  absl::MutexLock lock(&mu_);
+  return writer_;
 }
 
 size_t History::unsaved() const {

@@ -19,6 +19,18 @@
 // and once when it works again. At most `max_unsaved_events` wait: past
 // that, events still reach watchers but are not kept, and the history
 // records how many were lost (an "events_lost" event) once it can write.
+//
+// On a store shared by several servers (Store::shared(), PostgreSQL), every
+// server evaluates and remembers, but only the holder of the store's history
+// lease stores what it detects; the others drop it. A server that takes the
+// lease (the writer died, or the database restarted and another server got
+// it first) first replaces what it remembers with the memories stored in the
+// database, which were written in the same transactions as the events they
+// account for: what the old writer committed is not recorded again, and
+// what it detected but never committed is detected again from there. Events
+// of Record() (expectations, server start and stop) are stored by whichever
+// server has them. Watchers are fed from the store (Follow()), so every
+// server streams the same events with their ids.
 #ifndef CORRAL_SERVER_HISTORY_H_
 #define CORRAL_SERVER_HISTORY_H_
 
@@ -104,17 +116,36 @@ class History {
   // Events waiting in memory to be stored.
   size_t unsaved() const;
 
+  // On a shared store: takes the history lease when it is free (or notices
+  // it was lost), and hands watchers the events stored since the last call,
+  // by any server. Call it often: the server does every 200ms. Does nothing
+  // on a store of one server.
+  void Follow();
+
+  // Whether this server stores what it detects (always, on a store of one
+  // server).
+  bool writer() const;
+
  private:
   History(Store* store, HistoryOptions options);
-  void StoreAndPublish(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `detected`: events of the history's own (Observe, Left), which only
+  // the writer stores.
+  void StoreAndPublish(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories,
+                       bool detected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replaces the memories with the store's. False when it cannot be read.
+  bool LoadMemories() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes, keeps or loses the lease (shared store).
+  void UpdateLease() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets detected events and memories waiting to be stored: a writer
+  // that lost the lease, or took it anew, leaves them to the store's state.
+  void DropUnsavedDetections() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends what waits in memory, then `events` and `memories` (either may
   // be empty), in one transaction; true when stored. `events` get their ids.
   bool WriteUnsaved(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories,
                     absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Keeps `events` and `memories` in memory until they can be stored.
   void KeepUnsaved(const std::vector<corral::v1::Event>& events, const std::map<std::string, std::string>& memories,
-                   absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                   bool detected, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(const std::vector<corral::v1::Event>& events);
   // Ends the wait for the instances in `views` and those whose wait is
   // over; whether `service` is still settling.
@@ -142,6 +173,12 @@ class History {
   absl::Time failing_since_ ABSL_GUARDED_BY(mu_);
   absl::Time next_retry_ ABSL_GUARDED_BY(mu_);
   std::vector<corral::v1::Event> unsaved_ ABSL_GUARDED_BY(mu_);
+  // Parallel to unsaved_: whether each one was detected here.
+  std::vector<bool> unsaved_detected_ ABSL_GUARDED_BY(mu_);
+  // Whether this server stores what it detects (the lease, when shared).
+  bool writer_ ABSL_GUARDED_BY(mu_) = true;
+  // Shared store: the newest event id handed to watchers.
+  int64_t followed_id_ ABSL_GUARDED_BY(mu_) = 0;
   // service -> its latest memory ("" to delete), not stored yet.
   std::map<std::string, std::string> unsaved_memories_ ABSL_GUARDED_BY(mu_);
   // Events dropped because too many waited, and the span of their times.

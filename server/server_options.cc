@@ -20,8 +20,10 @@ const std::vector<FlagSpec>& Specs() {
       {"http-tls-key", "FILE", "Private key of --http-tls-cert (PEM)", "", "CORRAL_HTTP_TLS_KEY"},
       {"data-dir", "DIR", "Directory for the server's state (created if missing)", "/var/lib/corral",
        "CORRAL_DATA_DIR"},
-      {"database", "FILE", "SQLite file for expectations and history (default DATA_DIR/corral.db)", "",
-       "CORRAL_DATABASE"},
+      {"database", "FILE|URI",
+       "Where expectations and history live: an SQLite file (default DATA_DIR/corral.db), or a PostgreSQL "
+       "database (postgresql://USER@HOST:PORT/DB) that several servers share",
+       "", "CORRAL_DATABASE"},
       {"history-retention", "DURATION", "Delete history events older than this", "30d", "CORRAL_HISTORY_RETENTION"},
       {"expire", "DURATION", "Forget instances offline for this long", "1h", "CORRAL_EXPIRE"},
       {"agent-interval", "DURATION", "Tell agents to sample at this interval", "", "CORRAL_AGENT_INTERVAL"},
@@ -42,7 +44,8 @@ std::string ServerHelp() {
       "Collects snapshots from corral-agents (gRPC Collector service), keeps the latest per\n"
       "instance, evaluates consistency rules per service against what is expected of it, records\n"
       "every state change in its history, and answers `corral` (Fleet service). Expectations and\n"
-      "history live in one SQLite file (--database) and survive restarts.\n"
+      "history live in one SQLite file, or in PostgreSQL shared by several servers (--database),\n"
+      "and survive restarts.\n"
       "The standard grpc.health.v1 health service and server reflection are enabled.\n\n"
       "Flags:\n",
       FlagsHelp(Specs()), "\nDurations are written 500ms, 5s, 1m30s, 1h. SIGTERM or SIGINT shuts down gracefully.\n");

@@ -22,7 +22,8 @@ struct ServerOptions {
   std::string http_tls_cert;
   std::string http_tls_key;
   std::string data_dir;
-  // The SQLite file: expectations and history. Default DATA_DIR/corral.db.
+  // Expectations and history: an SQLite file (default DATA_DIR/corral.db)
+  // or a postgresql:// URI (Store::Open).
   std::string database;
   absl::Duration history_retention = absl::Hours(24 * 30);
   absl::Duration expire = absl::Hours(1);
