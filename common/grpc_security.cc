@@ -82,11 +82,14 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 std::string BearerValue(const std::string& token) { return absl::StrCat("Bearer ", token); }
 
 bool TokenMatches(const std::string& presented, const std::string& expected_token) {
-  std::string expected = BearerValue(expected_token);
-  unsigned char diff = presented.size() == expected.size() ? 0 : 1;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    unsigned char p = i < presented.size() ? static_cast<unsigned char>(presented[i]) : 0;
-    diff |= static_cast<unsigned char>(p ^ static_cast<unsigned char>(expected[i]));
+  return ConstantTimeEquals(presented, BearerValue(expected_token));
+}
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < b.size(); ++i) {
+    unsigned char p = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    diff |= static_cast<unsigned char>(p ^ static_cast<unsigned char>(b[i]));
   }
   return diff == 0;
 }

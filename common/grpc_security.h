@@ -39,6 +39,9 @@ std::string BearerValue(const std::string& token);
 // Constant-time comparison of a presented header value with the expected one.
 bool TokenMatches(const std::string& presented, const std::string& expected_token);
 
+// a == b in a time that depends only on the lengths, for comparing secrets.
+bool ConstantTimeEquals(const std::string& a, const std::string& b);
+
 }  // namespace corral
 
 #endif  // CORRAL_COMMON_GRPC_SECURITY_H_

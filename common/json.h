@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace corral {
@@ -16,6 +17,10 @@ namespace corral {
 // sorted by key. Bytes that are not UTF-8 (argv read from /proc can hold
 // anything) are replaced with U+FFFD, so the output always parses.
 std::string ToJson(const google::protobuf::Message& message, bool pretty = true);
+
+// Appends `text` as a JSON string literal, quotes included, escaped as
+// ToJson escapes strings (invalid UTF-8 becomes U+FFFD).
+void AppendJsonString(absl::string_view text, std::string* out);
 
 }  // namespace corral
 
