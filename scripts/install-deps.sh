@@ -30,7 +30,7 @@ group_packages() {
     build)
       echo build-essential cmake pkg-config ccache \
         libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-        libabsl-dev libspdlog-dev libfmt-dev libsqlite3-dev libyaml-cpp-dev libcpp-httplib-dev
+        libabsl-dev libspdlog-dev libfmt-dev libsqlite3-dev libyaml-cpp-dev libcpp-httplib-dev libssl-dev zlib1g-dev
       ;;
     test)
       echo libgtest-dev libgmock-dev libbenchmark-dev \

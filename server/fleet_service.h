@@ -1,4 +1,5 @@
-// The Fleet gRPC service (callback API): the CLI's queries.
+// The Fleet gRPC service (callback API): the CLI's queries, answered by
+// FleetQueries (fleet_queries.h), which the browser pages share.
 //
 // Every method is registered raw and parses its own request (see
 // raw_messages.h), so bytes that are not the request message get
@@ -8,10 +9,7 @@
 
 #include "corral/v1/fleet.grpc.pb.h"
 #include "server/call_auth.h"
-#include "server/expectation_book.h"
-#include "server/fleet_evaluator.h"
-#include "server/history.h"
-#include "server/registry.h"
+#include "server/fleet_queries.h"
 
 namespace corral::server {
 
@@ -26,10 +24,8 @@ using RawFleetService = F::WithRawCallbackMethod_GetFleetStatus<
 
 class FleetService final : public fleet_internal::RawFleetService {
  public:
-  // `book` and `history` may be null: their RPCs then answer UNIMPLEMENTED.
-  FleetService(const Registry* registry, FleetEvaluator* evaluator, const CallAuth* auth,
-               ExpectationBook* book = nullptr, server::History* history = nullptr)
-      : registry_(registry), evaluator_(evaluator), auth_(auth), book_(book), history_(history) {}
+  // Both outlive the service.
+  FleetService(FleetQueries* queries, const CallAuth* auth) : queries_(queries), auth_(auth) {}
 
   using Raw = grpc::ByteBuffer;
   grpc::ServerUnaryReactor* GetFleetStatus(grpc::CallbackServerContext* context, const Raw* request,
@@ -67,11 +63,8 @@ class FleetService final : public fleet_internal::RawFleetService {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const Raw* request, Raw* response,
                                   grpc::Status (FleetService::*handler)(const Request&, Response*));
 
-  const Registry* registry_;
-  FleetEvaluator* evaluator_;
+  FleetQueries* queries_;
   const CallAuth* auth_;
-  ExpectationBook* book_;
-  server::History* history_;
 };
 
 }  // namespace corral::server

@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_security.h"
 #include "httplib.h"
+#include "server/web/page_layout.h"
+#include "server/web/web_auth.h"
+#include "server/web/web_routes.h"
 
 namespace corral::server {
 
@@ -44,7 +47,7 @@ absl::Status CheckReadable(const std::string& flag, const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::string& address,
                                                                   const HttpOptions& options, MetricsFn metrics,
-                                                                  HealthFn healthy) {
+                                                                  HealthFn healthy, web::WebPages* pages) {
   absl::StatusOr<std::pair<std::string, int>> split = SplitHostPort(address);
   if (!split.ok()) return split.status();
   std::unique_ptr<HttpEndpoint> endpoint(new HttpEndpoint());
@@ -67,19 +70,37 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
   }
   httplib::Server& server = *endpoint->server_;
   if (options.token) {
-    // Every path but /healthz, including any added later.
+    // Every path, including any added later, but those web::Authorize
+    // leaves open.
     server.set_pre_routing_handler(
-        [token = *options.token](const httplib::Request& request, httplib::Response& response) {
-          if (request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
-          std::string presented = request.get_header_value("Authorization");
-          if (!presented.empty() && TokenMatches(presented, token)) return httplib::Server::HandlerResponse::Unhandled;
+        [token = *options.token, pages](const httplib::Request& request, httplib::Response& response) {
+          web::RequestCredentials credentials{request.path, request.get_header_value("Authorization"),
+                                              request.get_header_value("Cookie"), request.get_header_value("Accept")};
+          web::Access access = web::Authorize(credentials, token);
+          if (access == web::Access::kOpen || access == web::Access::kGranted) {
+            return httplib::Server::HandlerResponse::Unhandled;
+          }
           response.status = 401;
+          if (access == web::Access::kLoginPage && pages != nullptr) {
+            response.set_header("Cache-Control", "no-store");
+            response.set_content(web::RenderPage({"Log in", "", web::RenderLoginMain(false, request.path)}),
+                                 "text/html; charset=utf-8");
+            return httplib::Server::HandlerResponse::Handled;
+          }
           response.set_header("WWW-Authenticate", "Bearer realm=\"corral\"");
-          response.set_content(
-              presented.empty() ? "missing bearer token (Authorization: Bearer TOKEN)\n" : "wrong bearer token\n",
-              "text/plain");
+          response.set_content(credentials.authorization.empty()
+                                   ? "missing bearer token (Authorization: Bearer TOKEN, or log in at /login)\n"
+                                   : "wrong bearer token\n",
+                               "text/plain");
           return httplib::Server::HandlerResponse::Handled;
         });
+  }
+  if (pages != nullptr) {
+    pages->Install(server);
+    endpoint->pages_ = pages;
+    // Each page following events holds a thread; leave room for scrapes.
+    int threads = pages->options().max_event_streams + 8;
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   }
   server.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& response) {
     response.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
@@ -89,7 +110,8 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
     response.status = ok ? 200 : 503;
     response.set_content(ok ? "ok\n" : "shutting down\n", "text/plain");
   });
-  // Scrapers send small requests; nothing else is accepted.
+  // Scrapers and the login form send small requests; nothing else is
+  // accepted.
   server.set_payload_max_length(64 * 1024);
   server.set_read_timeout(5, 0);
   endpoint->host_ = split->first;
@@ -107,6 +129,7 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
 }
 
 HttpEndpoint::~HttpEndpoint() {
+  if (pages_ != nullptr) pages_->Shutdown();
   if (server_ != nullptr) server_->stop();
   if (thread_.joinable()) thread_.join();
 }

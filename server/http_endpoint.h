@@ -1,12 +1,14 @@
-// corral-server's HTTP port: GET /metrics (Prometheus text format) and
-// GET /healthz, served by cpp-httplib on its own threads so that scrapes
-// never run on the gRPC threads that take agents' reports.
+// corral-server's HTTP port: GET /metrics (Prometheus text format),
+// GET /healthz and the browser pages (web/web_routes.h), served by
+// cpp-httplib on its own threads so that scrapes and pages never run on the
+// gRPC threads that take agents' reports.
 //
-// With a token, every path but /healthz requires it as a bearer token
-// ("Authorization: Bearer TOKEN", what Prometheus sends with
-// `authorization: {credentials_file: FILE}`); /healthz tells nothing about
-// the fleet and stays open for probes. With a certificate and key it serves
-// HTTPS.
+// With a token, every path but /healthz, /login and the pages' assets
+// requires it: as a bearer token ("Authorization: Bearer TOKEN", what
+// Prometheus sends with `authorization: {credentials_file: FILE}`), or as
+// the cookie a browser gets by logging in (web/web_auth.h). A browser
+// without either is shown the login form. With a certificate and key it
+// serves HTTPS.
 #ifndef CORRAL_SERVER_HTTP_ENDPOINT_H_
 #define CORRAL_SERVER_HTTP_ENDPOINT_H_
 
@@ -24,6 +26,10 @@ class Server;
 
 namespace corral::server {
 
+namespace web {
+class WebPages;
+}
+
 struct HttpOptions {
   std::optional<std::string> token;
   // HTTPS when both are set: certificate chain and private key, PEM.
@@ -40,9 +46,11 @@ class HttpEndpoint {
 
   // Listens on `address` ("HOST:PORT", "[::]:PORT"; port 0 picks a free
   // one). Fails with a message naming the address or file when it cannot.
+  // `pages` (may be null: no pages) outlives the endpoint.
   static absl::StatusOr<std::unique_ptr<HttpEndpoint>> Start(const std::string& address, const HttpOptions& options,
-                                                             MetricsFn metrics, HealthFn healthy);
-  ~HttpEndpoint();  // stops and joins
+                                                             MetricsFn metrics, HealthFn healthy,
+                                                             web::WebPages* pages = nullptr);
+  ~HttpEndpoint();  // ends the pages' event streams, stops and joins
 
   // The port actually bound.
   int port() const { return port_; }
@@ -53,6 +61,7 @@ class HttpEndpoint {
  private:
   HttpEndpoint() = default;
   std::unique_ptr<httplib::Server> server_;
+  web::WebPages* pages_ = nullptr;
   std::thread thread_;
   std::string host_;
   int port_ = 0;

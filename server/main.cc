@@ -33,6 +33,7 @@
 #include "server/registry.h"
 #include "server/server_options.h"
 #include "server/store.h"
+#include "server/web/web_routes.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -142,7 +143,8 @@ int main(int argc, char** argv) {
   };
   corral::server::CollectorService collector(&registry, &auth, collector_options);
   corral::server::FleetEvaluator evaluator(&registry, book->get(), history->get());
-  corral::server::FleetService fleet(&registry, &evaluator, &auth, book->get(), history->get());
+  corral::server::FleetQueries queries(&registry, &evaluator, book->get(), history->get());
+  corral::server::FleetService fleet(&queries, &auth);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -184,6 +186,11 @@ int main(int argc, char** argv) {
     }
   }
   absl::Notification stopping;
+  // Declared before the endpoint, which ends its streams as it stops.
+  corral::server::web::WebOptions web_options;
+  web_options.token = *token;
+  web_options.https = !options->http_tls_cert.empty();
+  corral::server::web::WebPages pages(&queries, history->get(), web_options);
   std::unique_ptr<corral::server::HttpEndpoint> http;
   if (!options->http.empty()) {
     corral::server::HttpOptions http_options;
@@ -196,16 +203,16 @@ int main(int argc, char** argv) {
           return corral::server::RenderMetrics(evaluator.Services(), {collector.reports(), collector.rejected()},
                                                absl::Now());
         },
-        [&] { return !stopping.HasBeenNotified(); });
+        [&] { return !stopping.HasBeenNotified(); }, &pages);
     if (!started.ok()) {
       spdlog::error("{}", std::string(started.status().message()));
       server->Shutdown();
       return kExitUsage;
     }
     http = *std::move(started);
-    spdlog::info("serving /metrics and /healthz on {}://{}:{}{}", http->scheme(),
+    spdlog::info("serving the fleet pages, /metrics and /healthz on {}://{}:{}{}", http->scheme(),
                  options->http.substr(0, options->http.rfind(':')), http->port(),
-                 *token ? " (/metrics needs the bearer token)" : "");
+                 *token ? " (pages ask for the token; /metrics needs it as a bearer token)" : "");
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   (*history)->Record(

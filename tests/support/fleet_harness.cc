@@ -62,8 +62,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
       absl::Seconds(10));
   if (!up) ADD_FAILURE() << "corral-server did not start:\n" << ReadLog(log);
   std::string text = ReadLog(log);
-  // "serving /metrics and /healthz on http://HOST:PORT" (or https://, and
-  // a note after a space).
+  // "serving the fleet pages, /metrics and /healthz on http://HOST:PORT"
+  // (or https://, and a note after a space).
   size_t at = text.find("/healthz on http");
   if (at != std::string::npos) at = text.find("://", at);
   if (at != std::string::npos) {
