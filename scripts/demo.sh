@@ -146,6 +146,9 @@ echo "\$ corral diagnose api-backend"
 "$bin/corral" diagnose api-backend "${server_flag[@]}" || true
 cat <<EOF2
 
+The fleet page: http://127.0.0.1:$http_port/  (open it in a browser; it follows changes live)
+  the stale replica and its diagnosis: http://127.0.0.1:$http_port/service/api-backend
+
 The fleet keeps running. Try:
   build/bin/corral check$hint             # exit status 1: a critical finding
   build/bin/corral history --since 1h$hint

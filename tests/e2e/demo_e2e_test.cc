@@ -2,6 +2,7 @@
 // shows, then that `demo down` leaves nothing behind.
 #include <signal.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -23,6 +24,14 @@ TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
   std::vector<std::pair<std::string, std::string>> env = {
       {"CORRAL_DEMO_PORT", port}, {"CORRAL_BIN_DIR", CORRAL_BIN_DIR}, {"CORRAL_DEMO_DIR", demo_dir}};
   corral::testing::RunResult up = corral::testing::RunCommand({"bash", script, "up"}, env, "", absl::Seconds(90));
+  // The page's address, printed by the demo, serves the fleet.
+  std::string page;
+  if (size_t at = up.out.find("The fleet page: "); at != std::string::npos) {
+    at += strlen("The fleet page: ");
+    page = up.out.substr(at, up.out.find_first_of(" \n", at) - at);
+  }
+  corral::testing::RunResult fetched =
+      page.empty() ? corral::testing::RunResult{} : corral::testing::RunCommand({"curl", "-sS", page});
   std::string pids_file = demo_dir + "/pids";
   std::vector<int> pids;
   {
@@ -44,6 +53,10 @@ TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
             std::string::npos)
       << up.out;
   EXPECT_NE(up.out.find("make demo-down"), std::string::npos);
+  ASSERT_TRUE(absl::StartsWith(page, "http://127.0.0.1:")) << up.out;
+  EXPECT_TRUE(absl::StrContains(fetched.out, "<tr data-service=\"api-backend\" data-status=\"critical\">"))
+      << page << "\n"
+      << fetched.out << fetched.err;
   EXPECT_EQ(down.exit_code, 0);
   ASSERT_EQ(pids.size(), 5u);  // server and four containers
   for (int pid : pids) {
