@@ -120,7 +120,8 @@ void WebPages::Install(httplib::Server& server) {
     if (!page.detail && !page.diagnosis) {
       // Nobody reported it and nothing is expected of it: perhaps a typo.
       NearestName nearest(page.service);
-      for (const corral::v1::ServiceSummary& s : queries_->Status().services()) nearest.Offer(s.service());
+      corral::v1::FleetStatus status = queries_->Status();
+      for (const corral::v1::ServiceSummary& s : status.services()) nearest.Offer(s.service());
       std::string message =
           absl::StrCat("No service '", page.service, "': no agent reported it and nothing is ", "expected of it.");
       std::string html = Escape(message);
