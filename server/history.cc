@@ -73,6 +73,20 @@ void History::Observe(const std::string& service, uint64_t version, absl::Span<c
     if (version < last->second.first || (version == last->second.first && now < last->second.second)) return;
   }
   last->second = {views.empty() ? 0 : version, now};
+  if (store_->shared()) {
+    if (views.empty()) {
+      last_input_.erase(service);
+    } else {
+      LastInput& input = last_input_[service];
+      input.views.assign(views.begin(), views.end());
+      input.findings = findings;
+    }
+  }
+  Detect(service, views, findings, now);
+}
+
+void History::Detect(const std::string& service, absl::Span<const InstanceView> views,
+                     const std::vector<corral::v1::Finding>& findings, absl::Time now) {
   Coverage coverage = Settle(service, views, now);
   if (coverage == Coverage::kSettling && views.empty()) return;  // nothing to compare yet
   // Instances that left are out of the evaluation unless they reported again.
@@ -355,6 +369,10 @@ void History::UpdateLease() {
                    memory_.size(), store_->path());
     }
     writer_ = true;
+    // What changed since the last writer's last commit is recorded now,
+    // not at the next change of each service.
+    absl::Time now = options_.now();
+    for (const auto& [service, input] : last_input_) Detect(service, input.views, input.findings, now);
   } else if ((!held.ok() || !*held) && writer_) {
     spdlog::warn("history: this server is no longer the history writer ({}); another server records the changes",
                  held.ok() ? "another server holds the lease" : std::string(held.status().message()));

@@ -132,6 +132,9 @@ class History {
   // the writer stores.
   void StoreAndPublish(std::vector<corral::v1::Event>* events, const std::map<std::string, std::string>& memories,
                        bool detected) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Detects what changed in `service` since its memory and stores it.
+  void Detect(const std::string& service, absl::Span<const InstanceView> views,
+              const std::vector<corral::v1::Finding>& findings, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Replaces the memories with the store's. False when it cannot be read.
   bool LoadMemories() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes, keeps or loses the lease (shared store).
@@ -177,6 +180,13 @@ class History {
   std::vector<bool> unsaved_detected_ ABSL_GUARDED_BY(mu_);
   // Whether this server stores what it detects (the lease, when shared).
   bool writer_ ABSL_GUARDED_BY(mu_) = true;
+  // Shared store: each service's latest evaluation, detected again from
+  // the stored memories when this server takes the lease.
+  struct LastInput {
+    std::vector<InstanceView> views;
+    std::vector<corral::v1::Finding> findings;
+  };
+  std::map<std::string, LastInput> last_input_ ABSL_GUARDED_BY(mu_);
   // Shared store: the newest event id handed to watchers.
   int64_t followed_id_ ABSL_GUARDED_BY(mu_) = 0;
   // service -> its latest memory ("" to delete), not stored yet.

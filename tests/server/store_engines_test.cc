@@ -8,14 +8,15 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "server/expectation_book.h"
 #include "server/postgres_store.h"
 #include "server/store.h"
 #include "tests/support/postgres_cluster.h"
@@ -508,6 +509,37 @@ TEST_F(PostgresStoreTest, EveryWriteOfExpectationsChangesTheVersionOthersSee) {
   EXPECT_NE(*written, *before);
   ASSERT_TRUE((*writer)->DeleteExpectations("api", {}).ok());
   EXPECT_THAT(OkValue((*reader)->ExpectationsVersion()), ::testing::Not(::testing::Optional(*written)));
+}
+
+TEST_F(PostgresStoreTest, ExpectationsSetThroughOneBookReachTheOtherAtItsNextRefresh) {
+  auto first_store = Store::Open(location_);
+  auto second_store = Store::Open(location_);
+  ASSERT_TRUE(first_store.ok() && second_store.ok());
+  auto first = ExpectationBook::Open(first_store->get());
+  auto second = ExpectationBook::Open(second_store->get());
+  ASSERT_TRUE(first.ok() && second.ok());
+  corral::v1::SetExpectationsRequest request;
+  *request.add_services() = ServiceWith("api", {Expect("workers", "3")});
+  std::vector<corral::v1::Event> events;
+  ASSERT_TRUE((*first)->Set(request, absl::FromUnixMillis(5000), &events).ok());
+  EXPECT_EQ(events.size(), 1u);
+
+  EXPECT_EQ((*second)->For("api"), nullptr) << "not before the refresh";
+  EXPECT_THAT(OkValue((*second)->Refresh()), ::testing::Optional(true));
+  std::shared_ptr<const Expectations> seen = (*second)->For("api");
+  ASSERT_NE(seen, nullptr);
+  EXPECT_EQ(seen->proto().expectations(0).value(), "3");
+  EXPECT_THAT(OkValue((*second)->Refresh()), ::testing::Optional(false));
+  EXPECT_EQ((*second)->For("api"), seen) << "unchanged: the same object, so nothing is re-evaluated";
+
+  // The other way round, merging with what the first stored: Set starts
+  // from the store, not from a stale copy.
+  corral::v1::SetExpectationsRequest more;
+  *more.add_services() = ServiceWith("api", {Expect("timeout", "120")});
+  events.clear();
+  ASSERT_TRUE((*second)->Set(more, absl::FromUnixMillis(6000), &events).ok());
+  EXPECT_THAT(OkValue((*first)->Refresh()), ::testing::Optional(true));
+  EXPECT_THAT(Keys((*first)->Get("api").services(0)), ElementsAre("timeout", "workers"));
 }
 
 TEST_F(PostgresStoreTest, AnAppendRetriedAfterItsCommitStoresNothingTwice) {
