@@ -337,6 +337,30 @@ TEST(WebPageE2E, TheIncidentFleetInTheBrowser) {
   }
 
   {
+    SCOPED_TRACE("with JavaScript off the pages are complete");
+    corral::testing::BrowserOptions options;
+    options.javascript = false;
+    absl::StatusOr<std::unique_ptr<WebDriver>> plain_started = WebDriver::Start(options);
+    ASSERT_TRUE(plain_started.ok()) << plain_started.status();
+    WebDriver& plain = **plain_started;
+    Open(plain, Url(*server, "/service/api-backend"));
+    EXPECT_EQ(Text(plain, "return document.getElementById('live').textContent;"), "") << "the page's script ran";
+    EXPECT_EQ(Number(plain,
+                     "return document.querySelector('#replicas tr[data-instance=\"replica-3\"]')"
+                     ".classList.contains('differs');"),
+              1);
+    EXPECT_TRUE(absl::StrContains(TextOf(plain, "#diagnosis-summary"), "stale Docker image"));
+    EXPECT_EQ(Number(plain, "return document.querySelectorAll('#differences tr[data-setting=\"workers\"]').length;"),
+              1);
+    EXPECT_GE(Number(plain, "return document.querySelectorAll('#timeline li[data-event-id]').length;"), 1);
+    EXPECT_EQ(Number(plain, "return document.querySelectorAll('svg#workers-chart').length;"), 1);
+    // The filter box is a form: without the script the server filters.
+    Open(plain, Url(*server, "/?q=backend"));
+    EXPECT_EQ(Number(plain, "return document.querySelectorAll('#fleet tr[data-service]').length;"), 1);
+    EXPECT_EQ(Text(plain, "return document.querySelector('#fleet tr[data-service]').dataset.service;"), "api-backend");
+  }
+
+  {
     SCOPED_TRACE("the JSON at the same paths is the CLI's --json");
     auto http = HttpClient(*server);
     httplib::Result fleet_json = http->Get("/", {{"Accept", "application/json"}});
@@ -400,6 +424,12 @@ TEST(WebPageE2E, TheIncidentFleetInTheBrowser) {
     SCOPED_TRACE("a change reaches the open page without a reload");
     Open(browser, Url(*server, "/service/api-backend"));
     ASSERT_TRUE(browser.WaitFor("document.querySelector('#timeline li[data-event-id]')", absl::Seconds(10)).ok());
+    // The page follows the server's events once its stream is open ("live",
+    // or "updated ..." once an event came); a change made before that would
+    // only show at the next periodic refresh.
+    absl::Status live = browser.WaitFor(
+        "['live', 'updated'].includes(document.getElementById('live').textContent.split(' ')[0])", absl::Seconds(10));
+    ASSERT_TRUE(live.ok()) << live;
     ASSERT_EQ(Number(browser, "window.__marker = 1; return window.__marker;"), 1);
     int64_t newest = Number(browser,
                             "return Math.max(...[...document.querySelectorAll('#timeline li[data-event-id]')]"

@@ -158,6 +158,7 @@ absl::StatusOr<std::unique_ptr<WebDriver>> WebDriver::Start(const BrowserOptions
                                    "--disable-component-update",
                                    "--hide-scrollbars",
                                    "--lang=en-US"};
+  if (!options.javascript) args.push_back("--blink-settings=scriptEnabled=false");
   std::vector<std::string> quoted;
   for (const std::string& a : args) quoted.push_back(JsonQuote(a));
   std::string capabilities = absl::StrCat(

@@ -34,6 +34,9 @@ struct BrowserOptions {
   // Where chromedriver's log and Chromium's profile go ("": a fresh temp
   // directory).
   std::string dir;
+  // False: the page's own scripts do not run (what a reader with
+  // JavaScript turned off sees); the WebDriver's scripts still do.
+  bool javascript = true;
   // How long chromedriver may take to answer and Chromium to start.
   absl::Duration startup_timeout = absl::Seconds(30);
 };

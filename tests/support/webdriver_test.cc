@@ -163,6 +163,20 @@ TEST(WebDriver, DrivesHeadlessChromiumThroughAPage) {
   EXPECT_EQ(browser.ExecuteScript("return window.innerHeight;")->integer.value_or(0), 844);
 }
 
+TEST(WebDriver, WithJavaScriptOffThePageScriptsDoNotRun) {
+  TinySite site;
+  BrowserOptions options;
+  options.javascript = false;
+  absl::StatusOr<std::unique_ptr<WebDriver>> started = WebDriver::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WebDriver& browser = **started;
+  ASSERT_TRUE(browser.Navigate(site.url()).ok());
+  EXPECT_EQ(*browser.FindText("#greeting"), "Hello <web>");
+  absl::StatusOr<Json> ran = browser.ExecuteScript("return document.getElementById('greeting').dataset.ran;");
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_TRUE(ran->is_null());
+}
+
 TEST(WebDriver, StopsChromedriverAndChromiumWhenDestroyed) {
   int chromedriver = 0;
   int chromium = 0;
