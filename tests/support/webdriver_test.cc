@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/support/subprocess.h"
@@ -192,6 +193,26 @@ TEST(WebDriver, StopsChromedriverAndChromiumWhenDestroyed) {
   }
   EXPECT_TRUE(WaitFor([&] { return !Alive(chromedriver) && !Alive(chromium); }, absl::Seconds(5)))
       << "chromedriver " << chromedriver << " or chromium " << chromium << " outlived the WebDriver";
+}
+
+// Set inside the failing test below (EXPECT_FATAL_FAILURE's statement
+// cannot use locals).
+int failed_chromedriver = 0;
+int failed_chromium = 0;
+
+TEST(WebDriver, StopsEverythingWhenATestFailsHalfWay) {
+  EXPECT_FATAL_FAILURE(
+      {
+        absl::StatusOr<std::unique_ptr<WebDriver>> started = WebDriver::Start();
+        ASSERT_TRUE(started.ok()) << started.status();
+        failed_chromedriver = (*started)->chromedriver_pid();
+        failed_chromium = (*started)->chromium_pid();
+        ASSERT_EQ(1, 2) << "a test failing with the browser open";
+      },
+      "a test failing with the browser open");
+  ASSERT_GT(failed_chromedriver, 0);
+  ASSERT_GT(failed_chromium, 0);
+  EXPECT_TRUE(WaitFor([] { return !Alive(failed_chromedriver) && !Alive(failed_chromium); }, absl::Seconds(5)));
 }
 
 TEST(WebDriver, AMissingBinaryIsAClearError) {
