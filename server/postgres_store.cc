@@ -320,7 +320,11 @@ absl::Status PostgresStore::ConnectLocked() {
   }
   PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
   connecting_ = true;
-  absl::Status status = MigrateLocked();
+  // Plans made with the actual parameters: a plan made once for any
+  // after_id would walk the time index over the whole history to find the
+  // few events after a recent id (what Follow() asks every 200ms).
+  absl::Status status = SqlLocked("SET plan_cache_mode = force_custom_plan", "configure the session").status();
+  if (status.ok()) status = MigrateLocked();
   for (const auto& [name, sql] : Statements()) {
     if (!status.ok()) break;
     Result prepared(PQprepare(conn_, name, sql.c_str(), 0, nullptr));
