@@ -14,6 +14,12 @@
 //     replace a baseline.
 //
 //   build/bench/history_bench [--events 1000000] [--batch 100] [--runs 20] [--keep PATH]
+//                             [--database postgresql://...]
+//
+// --database runs it all on a PostgreSQL database instead (server/
+// postgres_store.h), which must be empty and is left filled; the file
+// figures are then left out. bench/postgres_store.sh starts a PostgreSQL 15
+// for it and runs both engines.
 //
 // --keep PATH builds the store at PATH (which must not exist yet) and leaves
 // it there, so that a later script can start corral-server on it and time
@@ -53,6 +59,7 @@ struct Options {
   int batch = 100;
   int runs = 20;
   std::string keep;
+  std::string database;
 };
 
 double MsSince(Clock::time_point start) {
@@ -155,9 +162,14 @@ class EventMaker {
   std::mt19937_64 rng_;
 };
 
+// As the server opens it: holding the history writer's lease, which
+// writing baselines needs on PostgreSQL.
 std::unique_ptr<Store> MustOpen(const std::string& path) {
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path);
   if (!store.ok()) Die(store.status());
+  absl::StatusOr<bool> lease = (*store)->HoldHistoryLease();
+  if (!lease.ok()) Die(lease.status());
+  if (!*lease) Die(absl::FailedPreconditionError("another process holds the history writer's lease"));
   return std::move(store).value();
 }
 
@@ -243,19 +255,26 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(argv[++i], &o.runs) && o.runs > 0;
     } else if (flag == "--keep" && has_value) {
       o.keep = argv[++i];
+    } else if (flag == "--database" && has_value) {
+      o.database = argv[++i];
+      ok = Store::IsPostgresLocation(o.database);
     } else {
       ok = false;
     }
     if (!ok) {
-      std::fprintf(stderr, "usage: history_bench [--events N] [--batch N] [--runs N] [--keep PATH]\n");
+      std::fprintf(stderr,
+                   "usage: history_bench [--events N] [--batch N] [--runs N] [--keep PATH] "
+                   "[--database postgresql://...]\n");
       return 2;
     }
   }
   spdlog::set_level(spdlog::level::warn);
 
   std::string dir;
-  std::string path = o.keep;
-  if (path.empty()) {
+  std::string path = o.database.empty() ? o.keep : o.database;
+  if (!o.database.empty()) {
+    // The database as given.
+  } else if (path.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "history_bench.XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {
       std::perror("history_bench: mkdtemp");
@@ -268,8 +287,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::printf("$ build/bench/history_bench --events %lld --batch %d --runs %d%s\n", static_cast<long long>(o.events),
-              o.batch, o.runs, o.keep.empty() ? "" : absl::StrCat(" --keep ", o.keep).c_str());
+  std::printf("$ build/bench/history_bench --events %lld --batch %d --runs %d%s%s\n", static_cast<long long>(o.events),
+              o.batch, o.runs, o.keep.empty() ? "" : absl::StrCat(" --keep ", o.keep).c_str(),
+              o.database.empty() ? "" : absl::StrCat(" --database ", o.database).c_str());
   std::vector<std::string> services = ServiceNames();
   EventMaker maker(services);
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
@@ -277,7 +297,9 @@ int main(int argc, char** argv) {
     std::unique_ptr<Store> store = MustOpen(path);
     Fill(*store, o, now_ms, maker);
   }
-  std::printf("file: %.1f MiB (after close: the WAL is checkpointed into it)\n", FileSize(path) / 1048576.0);
+  if (o.database.empty()) {
+    std::printf("file: %.1f MiB (after close: the WAL is checkpointed into it)\n", FileSize(path) / 1048576.0);
+  }
 
   Clock::time_point t = Clock::now();
   std::unique_ptr<Store> store = MustOpen(path);
@@ -311,9 +333,12 @@ int main(int argc, char** argv) {
   if (!pruned.ok()) Die(pruned.status());
   std::printf("prune of the oldest day: %lld events in %.1f ms\n", static_cast<long long>(*pruned), prune_ms);
   SingleAppends(*store, now_ms, maker);
+  const std::string store_path = store->path();
   store.reset();
 
-  if (dir.empty()) {
+  if (!o.database.empty()) {
+    std::printf("left filled: %s\n", store_path.c_str());
+  } else if (dir.empty()) {
     std::printf("kept: %s (%.1f MiB, %lld events)\n", path.c_str(), FileSize(path) / 1048576.0,
                 static_cast<long long>(o.events + 2000 - *pruned));
   } else {
