@@ -4,7 +4,7 @@
 
 namespace corral::server {
 
-grpc::Status CallAuth::Check(const grpc::CallbackServerContext& context) const {
+grpc::Status CallAuth::Check(const grpc::ServerContextBase& context) const {
   if (!token_) return grpc::Status::OK;
   auto it = context.client_metadata().find(kAuthorizationHeader);
   if (it == context.client_metadata().end()) {

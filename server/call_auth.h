@@ -15,7 +15,7 @@ class CallAuth {
   explicit CallAuth(std::optional<std::string> token) : token_(std::move(token)) {}
 
   // OK, or UNAUTHENTICATED saying what was wrong (never echoing the token).
-  grpc::Status Check(const grpc::CallbackServerContext& context) const;
+  grpc::Status Check(const grpc::ServerContextBase& context) const;
 
  private:
   std::optional<std::string> token_;

@@ -1,6 +1,7 @@
 #include "server/collector_service.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/component_log.h"
@@ -22,20 +23,64 @@ std::shared_ptr<const corral::v1::Snapshot> SnapshotOf(const std::shared_ptr<con
 
 }  // namespace
 
-class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+// One agent stream, from the request for it to its Finish. Every operation
+// completes on the stream's one queue, whose one thread calls Proceed: no
+// two steps of a stream run at once, so it needs no lock. At most one read
+// and one write are outstanding; Finish waits for the write.
+class CollectorService::StreamCall {
  public:
-  StreamReactor(CollectorService* service, grpc::CallbackServerContext* context)
-      : service_(service), peer_(context->peer()) {
-    grpc::Status auth = service_->auth_->Check(*context);
+  enum class Op { kRequested, kRead, kWritten, kFinished };
+  struct Tag {
+    StreamCall* call;
+    Op op;
+  };
+
+  StreamCall(CollectorService* service, grpc::ServerCompletionQueue* queue)
+      : service_(service), queue_(queue), stream_(&context_) {
+    service_->RequestStream(&context_, &stream_, queue_, queue_, &requested_);
+  }
+
+  void Proceed(Op op, bool ok) {
+    switch (op) {
+      case Op::kRequested:
+        Accepted(ok);
+        break;
+      case Op::kRead:
+        reading_ = false;
+        ReadDone(ok);
+        break;
+      case Op::kWritten:
+        writing_ = false;
+        if (finish_waiting_) StartFinish();
+        break;
+      case Op::kFinished:
+        Done();
+        return;
+    }
+    if (!accepted_ || (!reading_ && !writing_ && !finishing_)) Done();
+  }
+
+ private:
+  void Accepted(bool ok) {
+    if (!ok) return;  // the server is shutting down
+    accepted_ = true;
+    {
+      absl::MutexLock lock(&service_->calls_mu_);
+      ++service_->live_calls_;
+    }
+    // The next agent's stream is awaited at once.
+    if (!service_->stopping_.load()) new StreamCall(service_, queue_);
+    peer_ = context_.peer();
+    grpc::Status auth = service_->auth_->Check(context_);
     if (!auth.ok()) {
       Log()->warn("refused stream from {}: {}", peer_, auth.error_message());
       FinishOnce(auth);
       return;
     }
-    StartRead(&request_);
+    StartRead();
   }
 
-  void OnReadDone(bool ok) override {
+  void ReadDone(bool ok) {
     if (!ok) {  // the agent closed its side, or the connection broke
       FinishOnce(grpc::Status::OK);
       return;
@@ -60,56 +105,43 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
       return;
     }
     std::shared_ptr<const corral::v1::Snapshot> snapshot = SnapshotOf(message);
-    std::string service = snapshot->agent().service();
-    std::string instance = snapshot->agent().instance();
-    int64_t interval_ms = snapshot->agent().interval_ms();
+    const corral::v1::AgentIdentity& agent = snapshot->agent();
+    int64_t interval_ms = agent.interval_ms();
+    // The identity lives in the message's arena, which the registry keeps.
+    bool same_key = key_.first == agent.service() && key_.second == agent.instance();
+    std::pair<std::string, std::string> key;
+    if (!same_key) key = {agent.service(), agent.instance()};
     grpc::Status accepted = service_->Accept(std::move(snapshot), &carriers_, peer_);
     if (!accepted.ok()) {
       FinishOnce(accepted);
       return;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      if (key_.first != service || key_.second != instance) {
-        if (!key_.first.empty()) service_->registry_->StreamClosed(key_.first, key_.second);
-        key_ = {service, instance};
-        service_->registry_->StreamOpened(service, instance);
-      }
-      int64_t wanted = absl::ToInt64Milliseconds(service_->options_.agent_interval);
-      if (wanted > 0 && interval_ms != wanted && !writing_ && sent_interval_ms_ != wanted) {
-        writing_ = true;
-        sent_interval_ms_ = wanted;
-        corral::v1::ServerMessage reply;
-        reply.set_interval_ms(wanted);
-        SerializeRaw(reply, &response_);
-        StartWrite(&response_);
-      }
-    }
-    StartRead(&request_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-  }
-
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&mu_);
+    if (!same_key) {
       if (!key_.first.empty()) service_->registry_->StreamClosed(key_.first, key_.second);
+      key_ = std::move(key);
+      service_->registry_->StreamOpened(key_.first, key_.second);
     }
-    delete this;
+    int64_t wanted = absl::ToInt64Milliseconds(service_->options_.agent_interval);
+    if (wanted > 0 && interval_ms != wanted && !writing_ && sent_interval_ms_ != wanted) {
+      writing_ = true;
+      sent_interval_ms_ = wanted;
+      corral::v1::ServerMessage reply;
+      reply.set_interval_ms(wanted);
+      SerializeRaw(reply, &response_);
+      stream_.Write(response_, &written_);
+    }
+    StartRead();
   }
 
- private:
+  void StartRead() {
+    reading_ = true;
+    stream_.Read(&request_, &read_);
+  }
+
   // The agent said it is shutting down: its instance leaves the fleet now.
   void Leave() {
-    std::pair<std::string, std::string> key;
-    {
-      absl::MutexLock lock(&mu_);
-      key = std::move(key_);
-      key_ = {};
-    }
+    std::pair<std::string, std::string> key = std::move(key_);
+    key_ = {};
     if (key.first.empty()) return;  // it never reported on this stream
     if (service_->registry_->Leave(key.first, key.second)) {
       Log()->info("instance {}/{} left: its agent from {} is stopping", key.first, key.second, peer_);
@@ -118,30 +150,96 @@ class CollectorService::StreamReactor final : public grpc::ServerBidiReactor<grp
   }
 
   void FinishOnce(const grpc::Status& status) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    finished_ = true;
-    Finish(status);
+    if (finishing_ || finish_waiting_) return;
+    status_ = status;
+    if (writing_) {
+      finish_waiting_ = true;
+      return;
+    }
+    StartFinish();
+  }
+
+  void StartFinish() {
+    finish_waiting_ = false;
+    finishing_ = true;
+    stream_.Finish(status_, &finished_);
+  }
+
+  void Done() {
+    if (accepted_) {
+      if (!key_.first.empty()) service_->registry_->StreamClosed(key_.first, key_.second);
+      absl::MutexLock lock(&service_->calls_mu_);
+      --service_->live_calls_;
+    }
+    delete this;
   }
 
   CollectorService* service_;
+  grpc::ServerCompletionQueue* queue_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_;
+  Tag requested_{this, Op::kRequested};
+  Tag read_{this, Op::kRead};
+  Tag written_{this, Op::kWritten};
+  Tag finished_{this, Op::kFinished};
   std::string peer_;
-  ConfigCarriers carriers_;  // only touched by OnReadDone, one read at a time
+  ConfigCarriers carriers_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
-  absl::Mutex mu_;
-  std::pair<std::string, std::string> key_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t sent_interval_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::Status status_;
+  std::pair<std::string, std::string> key_;
+  bool accepted_ = false;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool finish_waiting_ = false;
+  bool finishing_ = false;
+  int64_t sent_interval_ms_ = 0;
 };
 
 CollectorService::CollectorService(Registry* registry, const CallAuth* auth, CollectorOptions options)
     : registry_(registry), auth_(auth), options_(options), log_window_start_(absl::Now()) {}
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* CollectorService::Stream(
-    grpc::CallbackServerContext* context) {
-  return new StreamReactor(this, context);
+CollectorService::~CollectorService() { Stop(); }
+
+void CollectorService::AddTo(grpc::ServerBuilder* builder) {
+  builder->RegisterService(this);
+  for (int i = 0; i < std::max(1, options_.stream_queues); ++i) queues_.push_back(builder->AddCompletionQueue());
+}
+
+void CollectorService::Start() {
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    new StreamCall(this, queues_[i].get());
+    threads_.emplace_back([this, i] { Poll(i); });
+  }
+}
+
+void CollectorService::Poll(size_t i) {
+  void* tag;
+  bool ok;
+  while (queues_[i]->Next(&tag, &ok)) {
+    auto* t = static_cast<StreamCall::Tag*>(tag);
+    t->call->Proceed(t->op, ok);
+  }
+}
+
+void CollectorService::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.store(true);
+  // The server's Shutdown() cancelled every stream; each finishes on its
+  // queue's thread. A queue may only shut down once nothing will start an
+  // operation on it.
+  {
+    absl::MutexLock lock(&calls_mu_);
+    calls_mu_.AwaitWithTimeout(absl::Condition(
+                                   +[](int* live) { return *live == 0; }, &live_calls_),
+                               absl::Seconds(10));
+  }
+  for (auto& queue : queues_) queue->Shutdown();
+  for (auto& thread : threads_) thread.join();
+  if (threads_.empty()) {  // never started: drain here
+    for (size_t i = 0; i < queues_.size(); ++i) Poll(i);
+  }
 }
 
 grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* context,

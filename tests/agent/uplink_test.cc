@@ -17,6 +17,21 @@
 namespace corral::agent {
 namespace {
 
+// The server shuts down, then the collector's streams end, before either is
+// destroyed, even when a test stops early (server/collector_service.h).
+class StopsInOrder {
+ public:
+  StopsInOrder(grpc::Server* server, server::CollectorService* collector) : server_(server), collector_(collector) {}
+  ~StopsInOrder() {
+    server_->Shutdown(std::chrono::system_clock::now());
+    collector_->Stop();
+  }
+
+ private:
+  grpc::Server* server_;
+  server::CollectorService* collector_;
+};
+
 std::shared_ptr<const corral::v1::Snapshot> Snapshot(uint64_t sequence) {
   auto s = std::make_shared<corral::v1::Snapshot>();
   s->mutable_agent()->set_service("api");
@@ -48,9 +63,11 @@ TEST(Uplink, OnlyTheLatestSnapshotWaitsForAServerThatIsAwayAndItArrivesLater) {
   server::CollectorService collector(&registry, &auth, {});
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&collector);
+  collector.AddTo(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  collector.Start();
+  StopsInOrder stops_in_order(server.get(), &collector);
   ASSERT_TRUE(corral::testing::WaitFor([&] { return registry.size() == 1; }, absl::Seconds(10)));
   EXPECT_EQ(registry.Instances()[0].snapshot().sequence(), 1000u);
   // The server can hold the snapshot before the agent's Write returns and
@@ -77,9 +94,11 @@ TEST(Uplink, LeavingTakesTheInstanceOutOfTheFleetAtOnce) {
   server::CollectorService collector(&registry, &auth, collector_options);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&collector);
+  collector.AddTo(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  collector.Start();
+  StopsInOrder stops_in_order(server.get(), &collector);
 
   UplinkOptions options;
   options.address = address;
@@ -103,9 +122,11 @@ TEST(Uplink, StoppingWithoutLeavingOnlyDisconnects) {
   server::CollectorService collector(&registry, &auth, {});
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&collector);
+  collector.AddTo(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  collector.Start();
+  StopsInOrder stops_in_order(server.get(), &collector);
   UplinkOptions options;
   options.address = address;
   options.credentials = grpc::InsecureChannelCredentials();
@@ -153,9 +174,11 @@ TEST(PodUplinks, EachPodHasItsOwnStreamClosedWhenThePodGoesAndLeftWhenTheAgentSt
   server::CollectorService collector(&registry, &auth, collector_options);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&collector);
+  collector.AddTo(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  collector.Start();
+  StopsInOrder stops_in_order(server.get(), &collector);
 
   std::vector<std::string> opened;
   PodUplinks pods([&](const corral::v1::AgentIdentity& agent) {
