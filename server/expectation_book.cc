@@ -61,6 +61,7 @@ absl::StatusOr<bool> ExpectationBook::RefreshLocked() {
   }
   changed = changed || by_service.size() != by_service_.size();
   by_service_ = std::move(by_service);
+  if (changed) generation_.fetch_add(1, std::memory_order_release);
   version_ = *version;
   return changed;
 }
@@ -106,6 +107,7 @@ absl::Status ExpectationBook::Commit(const std::vector<corral::v1::ServiceExpect
     } else {
       by_service_[s.service()] = std::make_shared<const Expectations>(s);
     }
+    generation_.fetch_add(1, std::memory_order_release);
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 #ifndef CORRAL_SERVER_EXPECTATION_BOOK_H_
 #define CORRAL_SERVER_EXPECTATION_BOOK_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ class ExpectationBook {
   // The service's expectations, or nullptr when it has none. A new object
   // after every change, so a pointer comparison tells a change.
   std::shared_ptr<const Expectations> For(const std::string& service) const;
+  // A number that changes whenever any service's expectations change, so a
+  // reader of every service's (FleetEvaluator) looks only then.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // Validates the whole request first (nothing is stored when one value is
   // bad), then writes it in one transaction. Without `replace`, the given
@@ -60,6 +64,7 @@ class ExpectationBook {
   // Store::ExpectationsVersion() when by_service_ was last loaded.
   int64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::shared_ptr<const Expectations>> by_service_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace corral::server

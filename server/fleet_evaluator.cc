@@ -1,5 +1,8 @@
 #include "server/fleet_evaluator.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "server/fleet_view.h"
 #include "server/rules.h"
@@ -22,6 +25,7 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
   if (views.empty()) return nullptr;
   auto evaluation = std::make_shared<Evaluation>();
   evaluation->version = current_version;
+  evaluation->evaluated_at = now;
   evaluation->expected = expected;
   // Valid until the first instance that is not offline would become so.
   evaluation->valid_until = absl::InfiniteFuture();
@@ -47,45 +51,124 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
   evaluation->views = std::move(views);
   std::shared_ptr<const Evaluation> shared = std::move(evaluation);
   absl::MutexLock lock(&mu_);
-  cache_[service] = shared;
+  KeepLocked(service, shared);
   return shared;
 }
 
+void FleetEvaluator::KeepLocked(const std::string& service, std::shared_ptr<const Evaluation> evaluation) {
+  auto [it, fresh] = cache_.try_emplace(service);
+  if (!fresh) {
+    // Two threads may evaluate one service at once; the older result loses.
+    if (it->second->version > evaluation->version) return;
+    if (it->second->valid_until != absl::InfiniteFuture()) deadlines_.erase({it->second->valid_until, service});
+  }
+  if (evaluation->valid_until != absl::InfiniteFuture()) deadlines_.insert({evaluation->valid_until, service});
+  it->second = std::move(evaluation);
+}
+
+void FleetEvaluator::DropLocked(const std::string& service) {
+  auto it = cache_.find(service);
+  if (it == cache_.end()) return;
+  if (it->second->valid_until != absl::InfiniteFuture()) deadlines_.erase({it->second->valid_until, service});
+  cache_.erase(it);
+}
+
 int FleetEvaluator::Refresh() {
-  std::vector<std::pair<std::string, uint64_t>> versions = registry_->ServiceVersions();
   absl::Time now = registry_->Now();
+  std::vector<std::pair<std::string, uint64_t>> changed = registry_->TakeChanged();
+  uint64_t generation = book_ != nullptr ? book_->generation() : 0;
   std::vector<std::pair<std::string, uint64_t>> stale;
+  bool services_gone = false;
+  bool first;
   {
     absl::MutexLock lock(&mu_);
-    absl::flat_hash_set<std::string> present;
-    for (const auto& [name, version] : versions) {
-      present.insert(name);
-      auto it = cache_.find(name);
-      if (it == cache_.end() || it->second->version != version || now >= it->second->valid_until ||
-          (book_ != nullptr && book_->For(name) != it->second->expected)) {
-        stale.emplace_back(name, version);
-      }
-    }
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      if (!present.count(it->first)) {
-        cache_.erase(it++);
+    first = !primed_;
+    primed_ = true;
+    // Candidates: what changed, what reached its deadline, and, when the
+    // expectations moved (or at the first Refresh), every service.
+    absl::flat_hash_map<std::string, uint64_t> candidates;
+    // Not held back by kBackgroundEvery: deadlines, expectations, the first.
+    absl::flat_hash_set<std::string> urgent;
+    for (const std::string& name : deferred_) candidates[name] = 0;  // version unknown: evaluated when due
+    for (auto& [name, version] : changed) {
+      if (version == 0) {
+        DropLocked(name);
+        deferred_.erase(name);
+        candidates.erase(name);
+        services_gone = true;
       } else {
-        ++it;
+        candidates[name] = version;
       }
     }
-  }
-  for (const auto& [name, version] : stale) EvaluateAndRecord(name, version);
-  int evaluated = static_cast<int>(stale.size());
-  if (history_ != nullptr) {
-    // Services the history remembers but the registry no longer lists: their
-    // instances went away (or never came back after a restart).
-    absl::flat_hash_set<std::string> listed;
-    for (const auto& [name, version] : versions) listed.insert(name);
-    for (const std::string& name : history_->RememberedServices()) {
-      if (!listed.count(name)) history_->Observe(name, 0, {}, {});
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const std::string& name = deadlines_.begin()->second;
+      auto it = cache_.find(name);
+      if (it != cache_.end()) {
+        candidates.try_emplace(name, it->second->version);
+        urgent.insert(name);
+      }
+      deadlines_.erase(deadlines_.begin());
+    }
+    if (first) {
+      for (const auto& [name, version] : registry_->ServiceVersions()) {
+        candidates[name] = version;
+        urgent.insert(name);
+      }
+    } else if (generation != book_generation_) {
+      for (const auto& [name, evaluation] : cache_) {
+        if (book_->For(name) != evaluation->expected) {
+          candidates.try_emplace(name, evaluation->version);
+          urgent.insert(name);
+        }
+      }
+    }
+    book_generation_ = generation;
+    for (const auto& [name, version] : candidates) {
+      auto it = cache_.find(name);
+      bool expectations_changed = it != cache_.end() && book_ != nullptr && book_->For(name) != it->second->expected;
+      if (it != cache_.end() && it->second->version == version && now < it->second->valid_until &&
+          !expectations_changed) {
+        deferred_.erase(name);
+        continue;
+      }
+      if (it != cache_.end() && !expectations_changed && !urgent.count(name) &&
+          now - it->second->evaluated_at < kBackgroundEvery && now < it->second->valid_until) {
+        deferred_.insert(name);
+        continue;
+      }
+      deferred_.erase(name);
+      stale.emplace_back(name, version);
     }
   }
-  return evaluated;
+  std::sort(stale.begin(), stale.end());
+  for (const auto& [name, version] : stale) EvaluateAndRecord(name, version);
+  if (history_ != nullptr) {
+    bool due;
+    {
+      absl::MutexLock lock(&mu_);
+      due = first || services_gone || now >= unlisted_due_;
+    }
+    if (due) ObserveUnlisted(now);
+  }
+  return static_cast<int>(stale.size());
+}
+
+void FleetEvaluator::ObserveUnlisted(absl::Time now) {
+  // Services the history remembers but the registry no longer lists: their
+  // instances went away (or never came back after a restart). Looked at
+  // when a service is dropped, every few seconds for the history's own
+  // deadlines (forgetting, an awaited replica's wait), and at the next such
+  // wait's end.
+  absl::flat_hash_set<std::string> listed;
+  for (auto& [name, version] : registry_->ServiceVersions()) listed.insert(std::move(name));
+  absl::Time due = now + absl::Seconds(5);
+  for (const std::string& name : history_->RememberedServices()) {
+    if (listed.count(name)) continue;
+    history_->Observe(name, 0, {}, {});
+    due = std::min(due, history_->NextSettlingDeadline(name));
+  }
+  absl::MutexLock lock(&mu_);
+  unlisted_due_ = due;
 }
 
 std::vector<EvaluatedService> FleetEvaluator::Services() {

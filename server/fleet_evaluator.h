@@ -8,15 +8,30 @@
 // rules run for every service shortly after every report; a query
 // re-evaluates on the spot whatever Refresh() has not reached yet, so
 // answers are never stale.
+//
+// Refresh() looks only at what changed: the services the registry lists as
+// changed since the last Refresh (Registry::TakeChanged), those whose
+// evaluation reached its deadline (kept in time order), and -- only when
+// the expectation book's generation moved -- services whose expectations
+// changed. With a hundred thousand agents connected and few reporting, it
+// costs what those few cost. Only the first Refresh looks at every service.
+//
+// In the background a service is evaluated again at most once per
+// kBackgroundEvery after reports: a service of a thousand replicas, or ten
+// thousand services whose agents all report at once, would otherwise be
+// evaluated in full every Refresh. A deadline or a changed expectation is
+// evaluated at once, and queries never wait for it.
 #ifndef CORRAL_SERVER_FLEET_EVALUATOR_H_
 #define CORRAL_SERVER_FLEET_EVALUATOR_H_
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "corral/v1/fleet.pb.h"
 #include "server/expectation_book.h"
@@ -34,12 +49,17 @@ struct EvaluatedService {
   std::shared_ptr<const Expectations> expected;  // may be null
 };
 
+// How often Refresh() evaluates a service again because of new reports.
+inline constexpr absl::Duration kBackgroundEvery = absl::Seconds(1);
+
 // An evaluation is also redone when the service's expectations change, and
 // every fresh one is shown to the history, which records what changed.
 class FleetEvaluator {
  public:
   // `book` and `history` may be null (no expectations, no history).
-  explicit FleetEvaluator(const Registry* registry, const ExpectationBook* book = nullptr, History* history = nullptr)
+  // Refresh() takes the registry's changes (Registry::TakeChanged): one
+  // evaluator per registry.
+  explicit FleetEvaluator(Registry* registry, const ExpectationBook* book = nullptr, History* history = nullptr)
       : registry_(registry), book_(book), history_(history) {}
 
   // Re-evaluates every service whose evaluation is no longer exact; returns
@@ -57,6 +77,7 @@ class FleetEvaluator {
  private:
   struct Evaluation {
     uint64_t version = 0;
+    absl::Time evaluated_at;
     absl::Time valid_until;
     std::shared_ptr<const Expectations> expected;
     std::vector<InstanceView> views;
@@ -69,11 +90,28 @@ class FleetEvaluator {
   // nullptr when the service has no instance.
   std::shared_ptr<const Evaluation> EvaluateAndRecord(const std::string& service, uint64_t version);
 
-  const Registry* registry_;
+  // Keeps `evaluation` as `service`'s, with its deadline in `deadlines_`.
+  void KeepLocked(const std::string& service, std::shared_ptr<const Evaluation> evaluation)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropLocked(const std::string& service) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Shows the history the services it remembers that the registry no
+  // longer lists.
+  void ObserveUnlisted(absl::Time now);
+
+  Registry* registry_;
   const ExpectationBook* book_;
   History* history_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const Evaluation>> cache_ ABSL_GUARDED_BY(mu_);
+  // Every kept evaluation's valid_until, when finite, in time order.
+  std::set<std::pair<absl::Time, std::string>> deadlines_ ABSL_GUARDED_BY(mu_);
+  bool primed_ ABSL_GUARDED_BY(mu_) = false;
+  // Services with reports not evaluated yet: their last evaluation was
+  // less than kBackgroundEvery ago.
+  absl::flat_hash_set<std::string> deferred_ ABSL_GUARDED_BY(mu_);
+  uint64_t book_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the history's unlisted services are due to be looked at again.
+  absl::Time unlisted_due_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace corral::server

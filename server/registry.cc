@@ -50,7 +50,7 @@ bool Registry::Record(Report report) {
   {
     absl::MutexLock lock(&shard.mu);
     Service_& entry = shard.services[service];
-    entry.version = NextVersion();
+    Changed(shard, service, entry);
     auto [it, fresh] = entry.instances.try_emplace(shared->snapshot().agent().instance());
     inserted = fresh;
     Record_& r = it->second;
@@ -81,7 +81,7 @@ void Registry::StreamOpened(const std::string& service, const std::string& insta
   if (it == s->second.instances.end()) return;
   ++it->second.open_streams;
   it->second.streamed = true;
-  s->second.version = NextVersion();
+  Changed(shard, s->first, s->second);
 }
 
 void Registry::StreamClosed(const std::string& service, const std::string& instance) {
@@ -92,7 +92,7 @@ void Registry::StreamClosed(const std::string& service, const std::string& insta
   auto it = s->second.instances.find(instance);
   if (it == s->second.instances.end() || it->second.open_streams == 0) return;
   --it->second.open_streams;
-  s->second.version = NextVersion();
+  Changed(shard, s->first, s->second);
 }
 
 bool Registry::Leave(const std::string& service, const std::string& instance) {
@@ -101,7 +101,7 @@ bool Registry::Leave(const std::string& service, const std::string& instance) {
   auto s = shard.services.find(service);
   if (s == shard.services.end()) return false;
   if (s->second.instances.erase(instance) == 0) return false;
-  s->second.version = NextVersion();
+  Changed(shard, s->first, s->second);
   if (s->second.instances.empty()) shard.services.erase(s);
   return true;
 }
@@ -119,7 +119,7 @@ std::vector<StateChange> Registry::Sweep() {
         if (state == InstanceState::kOffline && now - r.last_report >= options_.expire) {
           changes.push_back({s->first, it->first, state, /*forgotten=*/true});
           it = instances.erase(it);
-          s->second.version = NextVersion();
+          Changed(shard, s->first, s->second);
           continue;
         }
         if (state != r.last_swept_state) {
@@ -139,6 +139,38 @@ std::vector<StateChange> Registry::Sweep() {
     return std::tie(a.service, a.instance) < std::tie(b.service, b.instance);
   });
   return changes;
+}
+
+void Registry::Changed(Shard& shard, const std::string& name, Service_& entry) {
+  entry.version = NextVersion();
+  if (entry.queued) return;
+  entry.queued = true;
+  // A service dropped later stays listed here, so its taker learns it is gone.
+  shard.changed.push_back(name);
+}
+
+std::vector<std::pair<std::string, uint64_t>> Registry::TakeChanged() {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (Shard& shard : shards_) {
+    std::vector<std::string> names;
+    absl::MutexLock lock(&shard.mu);
+    names.swap(shard.changed);
+    for (std::string& name : names) {
+      auto s = shard.services.find(name);
+      if (s == shard.services.end()) {
+        out.emplace_back(std::move(name), 0);
+      } else if (s->second.queued) {
+        s->second.queued = false;
+        out.emplace_back(std::move(name), s->second.version);
+      }
+    }
+  }
+  // A service dropped and created again is listed once, as it is now.
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : a.second > b.second; });
+  out.erase(std::unique(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+            out.end());
+  return out;
 }
 
 uint64_t Registry::NextVersion() {

@@ -102,6 +102,11 @@ class Registry {
   // Every service with its version: a number that changes whenever anything
   // about one of its instances changes, except the passing of time.
   std::vector<std::pair<std::string, uint64_t>> ServiceVersions() const;
+  // Services changed since the last call, each once, in name order, with
+  // their version now (0 for a service that is gone). For the one consumer
+  // that keeps up with every change (FleetEvaluator::Refresh), so that it
+  // looks at what changed rather than at every service.
+  std::vector<std::pair<std::string, uint64_t>> TakeChanged();
   // One service's views and version, read together.
   std::pair<std::vector<InstanceView>, uint64_t> ServiceSnapshot(const std::string& service) const;
   // When an instance reporting at `view.interval` is offline without news.
@@ -131,15 +136,20 @@ class Registry {
   struct Service_ {
     Instances_ instances;
     uint64_t version = 0;
+    bool queued = false;  // in its shard's `changed`
   };
   struct Shard {
     mutable absl::Mutex mu;
     absl::flat_hash_map<std::string, Service_> services ABSL_GUARDED_BY(mu);
+    // Services changed (or dropped) since the last TakeChanged().
+    std::vector<std::string> changed ABSL_GUARDED_BY(mu);
   };
   static constexpr size_t kShards = 16;
 
   InstanceState StateOf(const Record_& r, absl::Time now) const;
   Shard& ShardFor(const std::string& service) const;
+  // A new version for `entry`, queued for TakeChanged(); under shard.mu.
+  static void Changed(Shard& shard, const std::string& name, Service_& entry);
   // Versions come from one counter, so a service forgotten and re-created
   // never repeats a version.
   static uint64_t NextVersion();
