@@ -80,6 +80,8 @@ struct Options {
   // load generator; empty: not pinned.
   std::string server_cpus;
   std::string load_cpus;
+  // --mode curve: seconds between one agent's reports.
+  int interval = 5;
   // Internal: serve the floor on this address until SIGTERM.
   std::string serve_floor;
 };
@@ -91,10 +93,15 @@ minimal gRPC server (the floor). Prints rates, latencies, memory.
 
   --instances N,N,...   agent counts to run, each against a fresh server (1000,10000)
   --seconds S           length of each measured phase (5)
-  --connections C       HTTP/2 connections the agents' streams share (16)
-  --mode full|saturated full: every measurement (default); saturated: only the
-                        saturated steady-state rate of the floor and of corral-server,
-                        plus "RESULT" lines for scripts
+  --connections C       HTTP/2 connections the agents' streams share (16); in --mode
+                        curve, 0 gives every agent its own connection
+  --mode MODE           full: every measurement (default);
+                        saturated: only the saturated steady-state rate of the floor
+                          and of corral-server, plus "RESULT" lines for scripts;
+                        curve: corral-server at the production rate (one report per
+                          agent per --interval): memory, CPU per report, corral status,
+                          /metrics, Report p99, all agents back after a restart
+  --interval S          seconds between one agent's reports in --mode curve (5)
   --server-cpus LIST    run both servers under `taskset -c LIST` (e.g. 1)
   --load-cpus LIST      pin this load generator to LIST (e.g. 0)
   --help                this text
@@ -151,7 +158,10 @@ Options ParseOptions(int argc, char** argv) {
     } else if (flag == "--seconds") {
       o.seconds = positive();
     } else if (flag == "--connections") {
-      o.connections = positive();
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &o.connections) || o.connections < 0) {
+        UsageError(absl::StrCat("--connections takes a number, not '", v, "'"));
+      }
     } else if (flag == "--mode") {
       o.mode = value();
       if (o.mode != "full" && o.mode != "saturated")
@@ -170,6 +180,8 @@ Options ParseOptions(int argc, char** argv) {
       UsageError(absl::StrCat("unknown flag '", flag, "'"));
     }
   }
+  if (o.connections == 0 && o.mode != "curve")
+    UsageError("--connections 0 (a connection per agent) is for --mode curve");
   return o;
 }
 
@@ -262,7 +274,10 @@ class StreamLoad {
   }
 
  private:
-  static constexpr int kQueues = 2;
+  // Debian's gRPC searches a queue's outstanding operations on every
+  // completion (built without NDEBUG): tens of thousands of streams are
+  // spread over several queues so the generator does not pay that.
+  static constexpr int kQueues = 8;
   enum Step { kStarted, kFirstWritten, kWritten, kTimer, kClosed, kFinished };
   struct Stream {
     grpc::ClientContext context;
@@ -642,6 +657,157 @@ Rate Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   return saturated;
 }
 
+// Replicas online over every service, as the server sees them; -1 when it
+// does not answer.
+int OnlineReplicas(corral::v1::Fleet::Stub* fleet) {
+  grpc::ClientContext c;
+  c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  corral::v1::FleetStatus s;
+  if (!fleet->GetFleetStatus(&c, {}, &s).ok()) return -1;
+  int online = 0;
+  for (const corral::v1::ServiceSummary& service : s.services()) online += service.replicas_online();
+  return online;
+}
+
+// Polls every 250 ms until `n` replicas are online; the time it took, or
+// InfiniteDuration after `timeout`.
+absl::Duration UntilOnline(corral::v1::Fleet::Stub* fleet, int n, absl::Duration timeout) {
+  absl::Time start = absl::Now();
+  while (absl::Now() - start < timeout) {
+    if (OnlineReplicas(fleet) == n) return absl::Now() - start;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  return absl::InfiniteDuration();
+}
+
+// corral-server with `n` agents at the production rate: one report per
+// agent per --interval, phases spread evenly, as independent agents are.
+void Curve(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
+  std::string dir = corral::testing::MakeTempDir("curve");
+  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  int http_port = FreePort();
+  std::vector<std::string> argv =
+      Pinned(o.server_cpus, {corral::testing::BinPath("corral-server"), "--listen", address, "--data-dir", dir,
+                             "--log-level", "warn", "--http", absl::StrCat("127.0.0.1:", http_port)});
+  auto server = corral::testing::Process::Start(argv, {}, dir + "/server.log");
+  auto fleet = corral::v1::Fleet::NewStub(Channels(address, 1)[0]);
+  UntilOnline(fleet.get(), 0, absl::Seconds(10));
+  int64_t rss_idle = RssKb(server->pid());
+
+  std::vector<grpc::ByteBuffer> first, steady;
+  for (int i = 0; i < n; ++i) {
+    first.push_back(AgentMessage(snapshot, i, /*steady_state=*/false));
+    steady.push_back(AgentMessage(snapshot, i, /*steady_state=*/true));
+  }
+  corral::testing::SimulatedAgentsOptions agents_options;
+  agents_options.address = address;
+  agents_options.agents = n;
+  agents_options.interval = absl::Seconds(o.interval);
+  agents_options.connections = o.connections;
+  agents_options.max_backoff = absl::Seconds(o.interval);  // as corral-agent: its interval caps the backoff
+  agents_options.queues = 8;
+  agents_options.message = [&](int agent, int64_t, bool first_on_stream) {
+    return first_on_stream ? first[static_cast<size_t>(agent)] : steady[static_cast<size_t>(agent)];
+  };
+  std::printf("corral %6d agents, one report each per %d s, over %s\n", n, o.interval,
+              o.connections > 0 ? absl::StrCat(o.connections, " connections").c_str() : "a connection each");
+  std::fflush(stdout);
+  corral::testing::SimulatedAgents agents(agents_options);
+  absl::Duration connect = UntilOnline(fleet.get(), n, absl::Minutes(5));
+  std::printf("  all online %.1f s after the agents started\n", absl::ToDoubleSeconds(connect));
+  // Past the history's warm-up (three intervals), so its memory of every
+  // instance counts.
+  absl::SleepFor(std::max(absl::Seconds(16), absl::Seconds(3 * o.interval + 1)));
+  int64_t rss = RssKb(server->pid());
+
+  // CPU per report over the window, with a unary Report every 20 ms timed
+  // meanwhile (counted as reports too).
+  corral::v1::ReportRequest probe_request;
+  *probe_request.mutable_snapshot() = snapshot;
+  probe_request.mutable_snapshot()->mutable_agent()->set_instance("latency-probe");
+  grpc::ByteBuffer probe_bytes = Serialize(probe_request);
+  auto probe_stub = std::make_unique<grpc::GenericStub>(Channels(address, 1)[0]);
+  std::vector<double> latencies;
+  uint64_t sent_before = agents.sent();
+  int64_t cpu_before = CpuTicks(server->pid());
+  absl::Time window_start = absl::Now();
+  absl::Time window_end = window_start + absl::Seconds(o.seconds);
+  while (absl::Now() < window_end) {
+    grpc::ClientContext context;
+    grpc::ByteBuffer response;
+    absl::Notification finished;
+    grpc::Status status;
+    absl::Time start = absl::Now();
+    probe_stub->UnaryCall(&context, "/corral.v1.Collector/Report", grpc::StubOptions(), &probe_bytes, &response,
+                          [&](grpc::Status s) {
+                            status = s;
+                            finished.Notify();
+                          });
+    finished.WaitForNotification();
+    if (status.ok()) latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  double window = absl::ToDoubleSeconds(absl::Now() - window_start);
+  double cpu = TicksToSeconds(CpuTicks(server->pid()) - cpu_before);
+  double reports = static_cast<double>(agents.sent() - sent_before + latencies.size());
+  double cpu_us = cpu * 1e6 / reports;
+
+  std::vector<double> cli_ms, rpc_ms, scrape_ms;
+  for (int i = 0; i < 5; ++i) {
+    absl::Time start = absl::Now();
+    corral::testing::RunResult r =
+        corral::testing::RunCommand({corral::testing::BinPath("corral"), "status", "--json", "--server", address});
+    cli_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    if (r.exit_code != 0 && r.exit_code != 1) std::printf("  corral status failed: %s\n", r.err.c_str());
+    grpc::ClientContext c;
+    corral::v1::FleetStatus s;
+    start = absl::Now();
+    (void)fleet->GetFleetStatus(&c, {}, &s);
+    rpc_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+  }
+  size_t scrape_bytes = 0;
+  {
+    httplib::Client client("127.0.0.1", http_port);
+    client.set_read_timeout(30, 0);
+    for (int i = 0; i < 5; ++i) {
+      absl::Time start = absl::Now();
+      httplib::Result r = client.Get("/metrics");
+      if (!r || r->status != 200) break;
+      scrape_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      scrape_bytes = r->body.size();
+    }
+  }
+
+  // A restart: the server killed and started again on the same port and
+  // data directory; the agents reconnect with their backoff.
+  server->Signal(SIGKILL);
+  server->Wait(absl::Seconds(10));
+  absl::Time restart = absl::Now();
+  server = corral::testing::Process::Start(argv, {}, dir + "/server-restarted.log");
+  absl::Duration back = UntilOnline(fleet.get(), n, absl::Minutes(5));
+  agents.Stop();
+
+  double per_agent = static_cast<double>(rss - rss_idle) / n;
+  double total_per_agent = static_cast<double>(rss) / n;
+  std::printf("  server RSS %lld KiB idle, %lld KiB with the agents: %.1f KiB per agent (%.1f KiB total/agent)\n",
+              static_cast<long long>(rss_idle), static_cast<long long>(rss), per_agent, total_per_agent);
+  std::printf("  server CPU %.1f us per report: %.1f%% of one core at %.0f reports/s (over %.0f s)\n", cpu_us,
+              100 * cpu / window, reports / window, window);
+  std::printf("  corral status --json median %.1f ms (whole process); GetFleetStatus RPC median %.1f ms\n",
+              Percentile(cli_ms, 0.5), Percentile(rpc_ms, 0.5));
+  std::printf("  GET /metrics (%zu bytes), whole request: median %.1f ms\n", scrape_bytes, Percentile(scrape_ms, 0.5));
+  std::printf("  unary Report round trip p50 %.2f ms, p99 %.2f ms (%zu calls)\n", Percentile(latencies, 0.5),
+              Percentile(latencies, 0.99), latencies.size());
+  std::printf("  after a restart (SIGKILL, same port and data directory): all %d agents online again after %.1f s\n", n,
+              absl::ToDoubleSeconds(back));
+  std::printf("RESULT curve %d %.1f %.1f %.1f %.1f %.1f %.1f %.2f %.1f\n", n, per_agent, total_per_agent, cpu_us,
+              100 * cpu / window, Percentile(cli_ms, 0.5), Percentile(scrape_ms, 0.5), Percentile(latencies, 0.99),
+              absl::ToDoubleSeconds(back));
+  std::fflush(stdout);
+  server->Signal(SIGTERM);
+  server->Wait(absl::Seconds(10));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -665,6 +831,10 @@ int main(int argc, char** argv) {
   *message.mutable_snapshot() = snapshot;
   delta.Apply(*message.mutable_snapshot());
   grpc::ByteBuffer steady = Serialize(message);
+  if (o.mode == "curve") {
+    for (int n : o.instances) Curve(o, snapshot, n);
+    return 0;
+  }
   if (o.mode == "full") Floor(o, full, 1000, /*unary=*/true);
   for (int n : o.instances) {
     Rate floor = Floor(o, steady, n, /*unary=*/false);

@@ -148,7 +148,10 @@ struct SimulatedAgents::Agent {
   std::vector<absl::Time> starts;  // guarded by SimulatedAgents::mu_
 };
 
-SimulatedAgents::SimulatedAgents(SimulatedAgentsOptions options) : options_(std::move(options)) {
+SimulatedAgents::SimulatedAgents(SimulatedAgentsOptions options)
+    : options_(std::move(options)),
+      queue_count_(std::max(1, options_.queues)),
+      queues_(new grpc::CompletionQueue[static_cast<size_t>(queue_count_)]) {
   if (options_.connections > 0) {
     shared_channels_ = Channels(options_.address, options_.connections);
     for (auto& channel : shared_channels_) shared_stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
@@ -157,7 +160,7 @@ SimulatedAgents::SimulatedAgents(SimulatedAgentsOptions options) : options_(std:
   for (int i = 0; i < options_.agents; ++i) {
     auto agent = std::make_unique<Agent>();
     agent->index = i;
-    agent->timer = {agent.get(), Op::kTimer, i % kQueues};
+    agent->timer = {agent.get(), Op::kTimer, i % queue_count_};
     agent->phase = start + options_.interval * (static_cast<double>(i) / std::max(1, options_.agents));
     agent->reconnect_at = agent->phase;
     agent->delay = options_.initial_backoff;
@@ -165,12 +168,12 @@ SimulatedAgents::SimulatedAgents(SimulatedAgentsOptions options) : options_(std:
   }
   // From here on, each agent's state is touched only by its queue's thread.
   for (auto& agent : agents_) SetTimer(agent.get(), agent->reconnect_at);
-  for (int q = 0; q < kQueues; ++q) threads_.emplace_back([this, q] { Poll(q); });
+  for (int q = 0; q < queue_count_; ++q) threads_.emplace_back([this, q] { Poll(q); });
 }
 
 SimulatedAgents::~SimulatedAgents() { Stop(); }
 
-grpc::CompletionQueue* SimulatedAgents::QueueOf(const Agent* agent) { return &queues_[agent->index % kQueues]; }
+grpc::CompletionQueue* SimulatedAgents::QueueOf(const Agent* agent) { return &queues_[agent->index % queue_count_]; }
 
 void SimulatedAgents::SetTimer(Agent* agent, absl::Time when) {
   agent->timer_pending = true;
@@ -186,7 +189,7 @@ void SimulatedAgents::Poll(int queue) {
 void SimulatedAgents::Handle(Tag* tag, bool ok) {
   if (tag->op == Op::kStop) {
     for (auto& agent : agents_) {
-      if (agent->index % kQueues != tag->queue) continue;
+      if (agent->index % queue_count_ != tag->queue) continue;
       if (agent->timer_pending) agent->alarm.Cancel();
       if (agent->stream != nullptr) agent->stream->context.TryCancel();
       MaybeRelease(agent.get());
@@ -271,7 +274,7 @@ void SimulatedAgents::Open(Agent* agent) {
     return;
   }
   auto stream = std::make_unique<Stream>(agent);
-  int queue = agent->index % kQueues;
+  int queue = agent->index % queue_count_;
   for (Tag* t : {&stream->started, &stream->read, &stream->written, &stream->finished}) t->queue = queue;
   grpc::GenericStub* stub;
   if (options_.connections > 0) {
@@ -348,7 +351,7 @@ void SimulatedAgents::Stop() {
   stopped_ = true;
   stopping_.store(true);
   std::vector<std::unique_ptr<grpc::Alarm>> alarms;
-  for (int q = 0; q < kQueues; ++q) {
+  for (int q = 0; q < queue_count_; ++q) {
     alarms.push_back(std::make_unique<grpc::Alarm>());
     alarms.back()->Set(&queues_[q], absl::ToChronoTime(absl::Now()), new Tag{nullptr, Op::kStop, q});
   }
@@ -361,7 +364,7 @@ void SimulatedAgents::Stop() {
                              this),
                          absl::Seconds(30));
   }
-  for (auto& queue : queues_) queue.Shutdown();
+  for (int q = 0; q < queue_count_; ++q) queues_[q].Shutdown();
   for (auto& thread : threads_) thread.join();
 }
 

@@ -64,6 +64,11 @@ struct SimulatedAgentsOptions {
   // over all its streams, from 0); `first_on_stream` when it opens a
   // stream. Called on the simulator's threads.
   std::function<grpc::ByteBuffer(int agent, int64_t sequence, bool first_on_stream)> message;
+  // Completion queues (each with a thread) the agents are spread over. The
+  // gRPC Debian ships searches every outstanding operation of a queue on
+  // each completion (it is built without NDEBUG), so tens of thousands of
+  // agents want more than two.
+  int queues = 2;
 };
 
 // N agents, each with its own Collector.Stream, driven by completion
@@ -118,12 +123,12 @@ class SimulatedAgents {
   void SetTimer(Agent* agent, absl::Time when);
   grpc::CompletionQueue* QueueOf(const Agent* agent);
 
-  static constexpr int kQueues = 2;
   SimulatedAgentsOptions options_;
   std::vector<std::shared_ptr<grpc::Channel>> shared_channels_;
   std::vector<std::unique_ptr<grpc::GenericStub>> shared_stubs_;
   std::vector<std::unique_ptr<Agent>> agents_;
-  grpc::CompletionQueue queues_[kQueues];
+  int queue_count_ = 2;
+  std::unique_ptr<grpc::CompletionQueue[]> queues_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> offline_{false};
