@@ -194,6 +194,10 @@ WebDriver::~WebDriver() {
   // Kills chromedriver's process group, Chromium's processes included.
   chromedriver_.reset();
   if (Alive(chromium_pid_)) ::kill(chromium_pid_, SIGKILL);
+  // Chromium's profile is a few MB per session; chromedriver's log stays
+  // for whoever reads a failure.
+  std::error_code ignored;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_ + "/profile", ignored);
 }
 
 absl::StatusOr<Json> WebDriver::Call(const char* method, const std::string& path, const std::string& body,

@@ -4,9 +4,10 @@
 // the way a person would: navigate, read text, run a script, wait for a
 // condition, take a screenshot.
 //
-// The destructor ends the session and stops chromedriver and every process
+// The destructor ends the session, stops chromedriver and every process
 // it started (Chromium's whole process group), also when a test fails
-// half-way: hold the WebDriver in a local or a fixture member.
+// half-way (hold the WebDriver in a local or a fixture member), and removes
+// Chromium's profile; chromedriver's log stays in the directory.
 #ifndef CORRAL_TESTS_SUPPORT_WEBDRIVER_H_
 #define CORRAL_TESTS_SUPPORT_WEBDRIVER_H_
 

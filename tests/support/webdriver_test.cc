@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -181,8 +182,10 @@ TEST(WebDriver, WithJavaScriptOffThePageScriptsDoNotRun) {
 TEST(WebDriver, StopsChromedriverAndChromiumWhenDestroyed) {
   int chromedriver = 0;
   int chromium = 0;
+  BrowserOptions options;
+  options.dir = MakeTempDir("webdriver-stop");
   {
-    absl::StatusOr<std::unique_ptr<WebDriver>> started = WebDriver::Start();
+    absl::StatusOr<std::unique_ptr<WebDriver>> started = WebDriver::Start(options);
     ASSERT_TRUE(started.ok()) << started.status();
     chromedriver = (*started)->chromedriver_pid();
     chromium = (*started)->chromium_pid();
@@ -193,6 +196,8 @@ TEST(WebDriver, StopsChromedriverAndChromiumWhenDestroyed) {
   }
   EXPECT_TRUE(WaitFor([&] { return !Alive(chromedriver) && !Alive(chromium); }, absl::Seconds(5)))
       << "chromedriver " << chromedriver << " or chromium " << chromium << " outlived the WebDriver";
+  EXPECT_FALSE(std::filesystem::exists(options.dir + "/profile"));
+  EXPECT_NE(ReadLog(options.dir + "/chromedriver.log").find("ChromeDriver"), std::string::npos);
 }
 
 // Set inside the failing test below (EXPECT_FATAL_FAILURE's statement
