@@ -10,7 +10,8 @@
 #   test            what tests, benchmarks and `make demo` run: Gunicorn
 #                   (Debian's 20.1, and the worker classes Debian packages:
 #                   gevent, uvicorn), Prometheus, docker-compose (no
-#                   engine), debootstrap for the pristine-root test, ...;
+#                   engine), debootstrap for the pristine-root test,
+#                   PostgreSQL 15 for the shared store's tests, ...;
 #                   then scripts/gunicorn-releases.sh fetches
 #                   the newer Gunicorn releases the tests also run (23.0,
 #                   26.x) from Debian's later suites, once.
@@ -30,13 +31,13 @@ group_packages() {
     build)
       echo build-essential cmake pkg-config ccache \
         libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-        libabsl-dev libspdlog-dev libfmt-dev libsqlite3-dev libyaml-cpp-dev libcpp-httplib-dev libssl-dev zlib1g-dev
+        libabsl-dev libspdlog-dev libfmt-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libcpp-httplib-dev libssl-dev zlib1g-dev
       ;;
     test)
       echo libgtest-dev libgmock-dev libbenchmark-dev \
         gunicorn python3-setproctitle python3-psutil python3-grpcio python3-gevent python3-uvicorn \
         python3-packaging debian-archive-keyring \
-        prometheus docker-compose curl wrk openssl iproute2 util-linux procps debootstrap
+        prometheus docker-compose curl wrk openssl iproute2 util-linux procps debootstrap postgresql
       ;;
     containers)
       echo podman runc conmon catatonit netavark aardvark-dns containernetworking-plugins iptables debootstrap \
