@@ -17,9 +17,11 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "server/expectation_book.h"
+#include "server/history.h"
 #include "server/postgres_store.h"
 #include "server/store.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/snapshot_builder.h"
 #include "tests/support/subprocess.h"
 
 namespace corral::server {
@@ -542,6 +544,53 @@ TEST_F(PostgresStoreTest, ExpectationsSetThroughOneBookReachTheOtherAtItsNextRef
   ASSERT_TRUE((*second)->Set(more, absl::FromUnixMillis(6000), &events).ok());
   EXPECT_THAT(OkValue((*first)->Refresh()), ::testing::Optional(true));
   EXPECT_THAT(Keys((*first)->Get("api").services(0)), ElementsAre("timeout", "workers"));
+}
+
+// Two servers' histories on one database; the writer dies having stored
+// r1 coming online but not r2, which only the other had seen yet.
+TEST_F(PostgresStoreTest, ANewHistoryWriterRecordsWhatTheOldOneDidNotCommitAndNothingItDid) {
+  const absl::Time t0 = absl::FromUnixSeconds(100000);
+  HistoryOptions options;
+  options.now = [t0] { return t0; };
+  corral::testing::SnapshotBuilder r1("api", "r1"), r2("api", "r2");
+  r1.Master(10, 3, 3);
+  r2.Master(20, 3, 3);
+  std::vector<InstanceView> one = {corral::testing::MakeView(r1, t0)};
+  std::vector<InstanceView> both = {corral::testing::MakeView(r1, t0), corral::testing::MakeView(r2, t0)};
+
+  auto first_store = Store::Open(location_);
+  auto second_store = Store::Open(location_);
+  ASSERT_TRUE(first_store.ok() && second_store.ok());
+  auto first = History::Open(first_store->get(), options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = History::Open(second_store->get(), options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE((*first)->writer());
+  EXPECT_FALSE((*second)->writer());
+  (*first)->Observe("api", 1, one, {});
+  (*second)->Observe("api", 1, one, {});
+  (*second)->Observe("api", 2, both, {});  // stores nothing: not the writer
+
+  auto online = [&]() {
+    std::vector<std::string> out;
+    for (const corral::v1::Event& e : Query(**second_store, Matching("api"))) {
+      if (e.kind() == "instance_online") out.push_back(e.instance());
+    }
+    return out;
+  };
+  EXPECT_THAT(online(), ElementsAre("r1"));
+
+  first->reset();
+  first_store->reset();  // the writer is gone, and its lease with its connection
+  ASSERT_TRUE(corral::testing::WaitFor(
+      [&] {
+        (*second)->Follow();
+        return (*second)->writer();
+      },
+      absl::Seconds(10)));
+  EXPECT_THAT(online(), ElementsAre("r1", "r2")) << "r2 at once, r1 not again";
+  (*second)->Observe("api", 3, both, {});
+  EXPECT_THAT(online(), ElementsAre("r1", "r2"));
 }
 
 TEST_F(PostgresStoreTest, AnAppendRetriedAfterItsCommitStoresNothingTwice) {
