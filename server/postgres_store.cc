@@ -156,6 +156,16 @@ std::vector<std::pair<const char*, std::string>> Statements() {
   };
 }
 
+// The text of the statement called `name`.
+const std::string& StatementSql(const std::string& name) {
+  static const auto* by_name = [] {
+    auto* out = new std::map<std::string, std::string>();
+    for (auto& [n, sql] : Statements()) (*out)[n] = sql;
+    return out;
+  }();
+  return by_name->at(name);
+}
+
 absl::StatusCode CodeForState(const char* state) {
   if (state == nullptr || std::strlen(state) != 5) return absl::StatusCode::kInternal;
   const std::string sqlstate(state);
@@ -320,11 +330,7 @@ absl::Status PostgresStore::ConnectLocked() {
   }
   PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
   connecting_ = true;
-  // Plans made with the actual parameters: a plan made once for any
-  // after_id would walk the time index over the whole history to find the
-  // few events after a recent id (what Follow() asks every 200ms).
-  absl::Status status = SqlLocked("SET plan_cache_mode = force_custom_plan", "configure the session").status();
-  if (status.ok()) status = MigrateLocked();
+  absl::Status status = MigrateLocked();
   for (const auto& [name, sql] : Statements()) {
     if (!status.ok()) break;
     Result prepared(PQprepare(conn_, name, sql.c_str(), 0, nullptr));
@@ -388,7 +394,7 @@ absl::Status PostgresStore::MigrateLocked() {
 }
 
 absl::StatusOr<PostgresStore::Result> PostgresStore::RunLocked(const char* name, const std::vector<Param>& params,
-                                                               const char* doing) {
+                                                               const char* doing, bool plan_now) {
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     if (connecting_ || in_transaction_) {
       DisconnectLocked();
@@ -403,8 +409,10 @@ absl::StatusOr<PostgresStore::Result> PostgresStore::RunLocked(const char* name,
     values.push_back(p.bytes.data());
     lengths.push_back(static_cast<int>(p.bytes.size()));
   }
-  Result result(PQexecPrepared(conn_, name, static_cast<int>(params.size()), values.data(), lengths.data(),
-                               formats.data(), /*resultFormat=*/1));
+  Result result(plan_now ? PQexecParams(conn_, StatementSql(name).c_str(), static_cast<int>(params.size()), nullptr,
+                                        values.data(), lengths.data(), formats.data(), /*resultFormat=*/1)
+                         : PQexecPrepared(conn_, name, static_cast<int>(params.size()), values.data(), lengths.data(),
+                                          formats.data(), /*resultFormat=*/1));
   ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Error(result.get(), doing);
   return result;
@@ -533,19 +541,7 @@ absl::Status PostgresStore::Append(std::vector<corral::v1::Event>* events,
     if (events != nullptr) {
       CORRAL_RETURN_IF_ERROR(RunLocked("lock_append", {}, "append events").status());
       ids.reserve(events->size());
-      for (const corral::v1::Event& e : *events) {
-        CORRAL_ASSIGN_OR_RETURN(
-            Result r, RunLocked("insert_event",
-                                {Param::Int(e.time_unix_ms()), Param::Bytes(e.kind()), Param::Bytes(e.service()),
-                                 Param::Bytes(e.instance()), Param::Bytes(e.rule()), Param::Bytes(e.severity()),
-                                 Param::Bytes(e.setting()), Param::Bytes(e.before()), Param::Bytes(e.after()),
-                                 Param::Bytes(e.message()), Param::Bytes(e.namespace_())},
-                                "append an event"));
-        if (r.rows() != 1) {
-          return absl::InternalError(absl::StrCat("store ", display_, ": appending an event gave no id"));
-        }
-        ids.push_back(r.Int(0, 0));
-      }
+      CORRAL_RETURN_IF_ERROR(InsertEventsLocked(*events, &ids));
     }
     for (const auto& [service, value] : baselines) {
       absl::StatusOr<Result> written =
@@ -557,6 +553,72 @@ absl::Status PostgresStore::Append(std::vector<corral::v1::Event>* events,
     return absl::OkStatus();
   }));
   for (size_t i = 0; i < ids.size(); ++i) (*events)[i].set_id(ids[i]);
+  return absl::OkStatus();
+}
+
+absl::Status PostgresStore::InsertEventsLocked(const std::vector<corral::v1::Event>& events,
+                                               std::vector<int64_t>* ids) {
+  // Sent in a pipeline, one round trip for many events rather than one
+  // each; in chunks, so that the results waiting to be read never fill the
+  // socket's buffers (a blocking connection would then wait on itself).
+  constexpr size_t kChunk = 256;
+  for (size_t from = 0; from < events.size(); from += kChunk) {
+    const size_t to = std::min(events.size(), from + kChunk);
+    if (PQenterPipelineMode(conn_) != 1) return Error(nullptr, "append events");
+    absl::Status status;
+    size_t sent = 0;
+    for (size_t i = from; i < to; ++i) {
+      const corral::v1::Event& e = events[i];
+      const Param params[] = {Param::Int(e.time_unix_ms()), Param::Bytes(e.kind()),      Param::Bytes(e.service()),
+                              Param::Bytes(e.instance()),   Param::Bytes(e.rule()),      Param::Bytes(e.severity()),
+                              Param::Bytes(e.setting()),    Param::Bytes(e.before()),    Param::Bytes(e.after()),
+                              Param::Bytes(e.message()),    Param::Bytes(e.namespace_())};
+      const char* values[std::size(params)];
+      int lengths[std::size(params)];
+      int formats[std::size(params)];
+      for (size_t p = 0; p < std::size(params); ++p) {
+        values[p] = params[p].bytes.data();
+        lengths[p] = static_cast<int>(params[p].bytes.size());
+        formats[p] = 1;
+      }
+      if (PQsendQueryPrepared(conn_, "insert_event", static_cast<int>(std::size(params)), values, lengths, formats,
+                              /*resultFormat=*/1) != 1) {
+        status = Error(nullptr, "append an event");
+        break;
+      }
+      ++sent;
+    }
+    // Also after a failed send: what was sent is then read up to the sync.
+    if (conn_ != nullptr && sent > 0 && PQpipelineSync(conn_) != 1 && status.ok()) {
+      status = Error(nullptr, "append events");
+    }
+    // Every result up to the sync is read, also after an error, so that the
+    // connection can roll back and go on.
+    for (size_t i = 0; i < sent && conn_ != nullptr; ++i) {
+      Result result(PQgetResult(conn_));
+      if (result.get() == nullptr) {
+        if (status.ok()) status = Error(nullptr, "append an event");
+        break;
+      }
+      if (PQresultStatus(result.get()) == PGRES_TUPLES_OK && result.rows() == 1) {
+        if (status.ok()) ids->push_back(result.Int(0, 0));
+      } else if (status.ok()) {
+        status = PQresultStatus(result.get()) == PGRES_TUPLES_OK
+                     ? absl::InternalError(absl::StrCat("store ", display_, ": appending an event gave no id"))
+                     : Error(result.get(), "append an event");
+      }
+      Result end(conn_ != nullptr ? PQgetResult(conn_) : nullptr);  // null after each query's results
+    }
+    if (conn_ != nullptr && sent > 0 && PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) {
+      Result sync(PQgetResult(conn_));
+      if (status.ok() && PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) status = Error(sync.get(), "append events");
+    }
+    if (conn_ != nullptr && PQexitPipelineMode(conn_) != 1) {
+      if (status.ok()) status = Error(nullptr, "append events");
+      DisconnectLocked();  // a connection left in pipeline mode is of no use
+    }
+    CORRAL_RETURN_IF_ERROR(status);
+  }
   return absl::OkStatus();
 }
 
@@ -576,8 +638,12 @@ absl::StatusOr<std::vector<corral::v1::Event>> PostgresStore::Events(const Event
   std::vector<Param> params = {Param::Int(query.since_unix_ms), Param::Int(query.after_id),
                                Param::Int(static_cast<int64_t>(query.limit) + 1)};
   if (!query.service.empty()) params.push_back(Param::Bytes(query.service));
-  CORRAL_ASSIGN_OR_RETURN(Result r,
-                          RunLocked(query.service.empty() ? "events" : "events_of_service", params, "read events"));
+  // Planned with the actual parameters each time: a plan made once for any
+  // after_id could walk the time index over the whole history to find the
+  // few events after a recent id (what every server's Follow() asks every
+  // 200ms). Planning costs about what a statement's round trip does.
+  CORRAL_ASSIGN_OR_RETURN(Result r, RunLocked(query.service.empty() ? "events" : "events_of_service", params,
+                                              "read events", /*plan_now=*/true));
   std::vector<corral::v1::Event> events;
   for (int row = 0; row < r.rows(); ++row) events.push_back(ReadEvent(r, row));
   // Rows come newest first; the extra one, if any, is the oldest.

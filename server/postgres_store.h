@@ -91,12 +91,16 @@ class PostgresStore final : public Store {
   absl::Status ConnectLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Creates or upgrades the schema.
   absl::Status MigrateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs a prepared statement (or, when `name` is empty, `sql` unprepared)
-  // with binary parameters and results.
-  absl::StatusOr<Result> RunLocked(const char* name, const std::vector<Param>& params, const char* doing)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs the prepared statement `name` with binary parameters and results;
+  // with `plan_now`, its text, planned for these parameters.
+  absl::StatusOr<Result> RunLocked(const char* name, const std::vector<Param>& params, const char* doing,
+                                   bool plan_now = false) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Result> SqlLocked(const std::string& sql, const char* doing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InTransaction(const char* doing, absl::FunctionRef<absl::Status()> body)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts `events` in order, in the current transaction; appends their
+  // ids (new, or the ones an earlier try gave them).
+  absl::Status InsertEventsLocked(const std::vector<corral::v1::Event>& events, std::vector<int64_t>* ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An error about this store from `result` (null: from the connection);
   // drops a broken connection, and the lease with it.
