@@ -164,8 +164,11 @@ Options ParseOptions(int argc, char** argv) {
       }
     } else if (flag == "--mode") {
       o.mode = value();
-      if (o.mode != "full" && o.mode != "saturated")
-        UsageError(absl::StrCat("--mode is full or saturated, not '", o.mode, "'"));
+      if (o.mode != "full" && o.mode != "saturated" && o.mode != "curve") {
+        UsageError(absl::StrCat("--mode is full, saturated or curve, not '", o.mode, "'"));
+      }
+    } else if (flag == "--interval") {
+      o.interval = positive();
     } else if (flag == "--server-cpus") {
       o.server_cpus = value();
       if (!ParseCpuList(o.server_cpus, &cpus))
