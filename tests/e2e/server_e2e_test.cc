@@ -140,10 +140,12 @@ TEST(ServerE2E, MetricsNeedTheTokenHealthzDoesNotAndHttpsServesBoth) {
   ASSERT_EQ(AgentOnce(server->address(), "member", {"--token-file", dir + "/token"}).exit_code, 0);
   std::string base = "http://" + server->http_address();
   EXPECT_EQ(Fetch(base + "/metrics"),
-            std::make_pair(std::string("401"), std::string("missing bearer token (Authorization: Bearer TOKEN)\n")));
+            std::make_pair(std::string("401"),
+                           std::string("missing bearer token (Authorization: Bearer TOKEN, or log in at /login)\n")));
   EXPECT_EQ(Fetch(base + "/metrics", {"-H", "Authorization: Bearer guess"}),
             std::make_pair(std::string("401"), std::string("wrong bearer token\n")));
-  // Any other path is behind the token too; only /healthz is open.
+  // Any other path is behind the token too; only /healthz (and the pages'
+  // login form and assets, tests/server/web/web_routes_test.cc) are open.
   EXPECT_EQ(Fetch(base + "/anything").first, "401");
   EXPECT_EQ(Fetch(base + "/healthz"), std::make_pair(std::string("200"), std::string("ok\n")));
   std::pair<std::string, std::string> metrics = Fetch(base + "/metrics", {"-H", "Authorization: Bearer s3cret"});
