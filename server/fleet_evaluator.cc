@@ -26,6 +26,9 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
   auto evaluation = std::make_shared<Evaluation>();
   evaluation->version = current_version;
   evaluation->evaluated_at = now;
+  for (const InstanceView& v : views) {
+    if (v.state != InstanceState::kOffline) evaluation->hold = std::min(evaluation->hold, v.interval / 4);
+  }
   evaluation->expected = expected;
   // Valid until the first instance that is not offline would become so.
   evaluation->valid_until = absl::InfiniteFuture();
@@ -132,7 +135,7 @@ int FleetEvaluator::Refresh() {
         continue;
       }
       if (it != cache_.end() && !expectations_changed && !urgent.count(name) &&
-          now - it->second->evaluated_at < kBackgroundEvery && now < it->second->valid_until) {
+          now - it->second->evaluated_at < it->second->hold && now < it->second->valid_until) {
         deferred_.insert(name);
         continue;
       }

@@ -19,8 +19,11 @@
 // In the background a service is evaluated again at most once per
 // kBackgroundEvery after reports: a service of a thousand replicas, or ten
 // thousand services whose agents all report at once, would otherwise be
-// evaluated in full every Refresh. A deadline or a changed expectation is
-// evaluated at once, and queries never wait for it.
+// evaluated in full every Refresh. Never more rarely than a quarter of its
+// replicas' shortest interval, though, so that no replica's report is
+// replaced by its next one before the history has seen it (with Refresh
+// every 200 ms). A deadline or a changed expectation is evaluated at once,
+// and queries never wait for it.
 #ifndef CORRAL_SERVER_FLEET_EVALUATOR_H_
 #define CORRAL_SERVER_FLEET_EVALUATOR_H_
 
@@ -78,6 +81,8 @@ class FleetEvaluator {
   struct Evaluation {
     uint64_t version = 0;
     absl::Time evaluated_at;
+    // How long new reports may wait for this service's next evaluation.
+    absl::Duration hold = kBackgroundEvery;
     absl::Time valid_until;
     std::shared_ptr<const Expectations> expected;
     std::vector<InstanceView> views;

@@ -53,30 +53,43 @@ TEST_F(FleetEvaluatorTest, RefreshEvaluatesOnlyWhatChanged) {
 }
 
 TEST_F(FleetEvaluatorTest, InTheBackgroundAServiceIsEvaluatedAtMostOnceInAWhileButQueriesSeeEveryReport) {
+  // Agents at 5 s: the service may wait kBackgroundEvery.
+  for (const char* i : {"r1", "r2", "r3"}) registry_->Record(SnapshotBuilder("api", i, 5000).Master(10, 3, 3).Report());
+  registry_->Record(SnapshotBuilder("billing", "b1", 5000).Master(10, 2, 2).Report());
   EXPECT_EQ(evaluator_->Refresh(), 2);
   // api reports on and on: Refresh evaluates it again once kBackgroundEvery
   // has passed, with the latest report.
   now_ += absl::Milliseconds(200);
-  registry_->Record(SnapshotBuilder("api", "r3").Master(10, 1, 1).Report());
+  registry_->Record(SnapshotBuilder("api", "r3", 5000).Master(10, 1, 1).Report());
   EXPECT_EQ(evaluator_->Refresh(), 0);
   now_ += absl::Milliseconds(200);
-  registry_->Record(SnapshotBuilder("api", "r2").Master(10, 1, 1).Report());
+  registry_->Record(SnapshotBuilder("api", "r2", 5000).Master(10, 1, 1).Report());
   EXPECT_EQ(evaluator_->Refresh(), 0);
   // A query does not wait.
   EXPECT_EQ(evaluator_->Status().services(0).status(), "critical");
   now_ += kBackgroundEvery;
-  registry_->Record(SnapshotBuilder("api", "r1").Master(10, 1, 1).Report());
+  registry_->Record(SnapshotBuilder("api", "r1", 5000).Master(10, 1, 1).Report());
   EXPECT_EQ(evaluator_->Refresh(), 1);
   EXPECT_EQ(evaluator_->Refresh(), 0);
   // A change deferred is not lost: with no further report, it is
   // evaluated once its time comes.
   now_ += absl::Milliseconds(200);
-  registry_->Record(SnapshotBuilder("billing", "b1").Master(10, 1, 2).Report());
-  registry_->Record(SnapshotBuilder("api", "r1").Master(10, 3, 3).Report());
+  registry_->Record(SnapshotBuilder("billing", "b1", 5000).Master(10, 1, 2).Report());
+  registry_->Record(SnapshotBuilder("api", "r1", 5000).Master(10, 3, 3).Report());
   EXPECT_EQ(evaluator_->Refresh(), 1);  // billing: last evaluated at the start
   now_ += kBackgroundEvery;
   EXPECT_EQ(evaluator_->Refresh(), 1);  // api
   EXPECT_EQ(evaluator_->Refresh(), 0);
+}
+
+TEST_F(FleetEvaluatorTest, AgentsReportingFasterThanThatAreEvaluatedBeforeTheirNextReport) {
+  // The fixture's agents report every second: api may wait a quarter of it.
+  EXPECT_EQ(evaluator_->Refresh(), 2);
+  now_ += absl::Milliseconds(200);
+  registry_->Record(SnapshotBuilder("api", "r3").Master(10, 1, 1).Report());
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  now_ += absl::Milliseconds(200);
+  EXPECT_EQ(evaluator_->Refresh(), 1);
 }
 
 TEST_F(FleetEvaluatorTest, ANewReportShowsAtOnceEvenBeforeARefresh) {
