@@ -23,15 +23,24 @@ TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
   std::string demo_dir = corral::testing::MakeTempDir("demo");
   std::vector<std::pair<std::string, std::string>> env = {
       {"CORRAL_DEMO_PORT", port}, {"CORRAL_BIN_DIR", CORRAL_BIN_DIR}, {"CORRAL_DEMO_DIR", demo_dir}};
-  corral::testing::RunResult up = corral::testing::RunCommand({"bash", script, "up"}, env, "", absl::Seconds(90));
-  // The page's address, printed by the demo, serves the fleet.
+  // `up`, then the page at the address it printed, fetched in the same
+  // command: RunCommand ends the fleet's process group when the command
+  // returns.
+  std::string up_out = demo_dir + "/up.out";
+  corral::testing::RunResult up =
+      corral::testing::RunCommand({"bash", "-c",
+                                   "bash \"$0\" up >\"$1\" 2>&1; rc=$?; cat \"$1\"; "
+                                   "page=$(sed -n 's/^The fleet page: \\([^ ]*\\).*/\\1/p' \"$1\"); "
+                                   "echo \"--- GET $page\"; [ -n \"$page\" ] && curl -sS \"$page\"; exit $rc",
+                                   script, up_out},
+                                  env, "", absl::Seconds(90));
+  size_t get = up.out.find("--- GET ");
+  std::string page_html = get == std::string::npos ? "" : up.out.substr(get);
   std::string page;
   if (size_t at = up.out.find("The fleet page: "); at != std::string::npos) {
     at += strlen("The fleet page: ");
     page = up.out.substr(at, up.out.find_first_of(" \n", at) - at);
   }
-  corral::testing::RunResult fetched =
-      page.empty() ? corral::testing::RunResult{} : corral::testing::RunCommand({"curl", "-sS", page});
   std::string pids_file = demo_dir + "/pids";
   std::vector<int> pids;
   {
@@ -54,9 +63,9 @@ TEST(Demo, ShowsTheStaleReplicaAndStopsCleanly) {
       << up.out;
   EXPECT_NE(up.out.find("make demo-down"), std::string::npos);
   ASSERT_TRUE(absl::StartsWith(page, "http://127.0.0.1:")) << up.out;
-  EXPECT_TRUE(absl::StrContains(fetched.out, "<tr data-service=\"api-backend\" data-status=\"critical\">"))
+  EXPECT_TRUE(absl::StrContains(page_html, "<tr data-service=\"api-backend\" data-status=\"critical\">"))
       << page << "\n"
-      << fetched.out << fetched.err;
+      << page_html;
   EXPECT_EQ(down.exit_code, 0);
   ASSERT_EQ(pids.size(), 5u);  // server and four containers
   for (int pid : pids) {

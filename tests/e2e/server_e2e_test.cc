@@ -151,7 +151,8 @@ TEST(ServerE2E, MetricsNeedTheTokenHealthzDoesNotAndHttpsServesBoth) {
   std::pair<std::string, std::string> metrics = Fetch(base + "/metrics", {"-H", "Authorization: Bearer s3cret"});
   EXPECT_EQ(metrics.first, "200");
   EXPECT_TRUE(absl::StrContains(metrics.second, "instance=\"member\"")) << metrics.second;
-  EXPECT_TRUE(absl::StrContains(server->process().Log(), "(/metrics needs the bearer token)"));
+  EXPECT_TRUE(
+      absl::StrContains(server->process().Log(), "(pages ask for the token; /metrics needs it as a bearer token)"));
   EXPECT_FALSE(absl::StrContains(server->process().Log(), "beyond loopback")) << "it listens on 127.0.0.1 only";
   server.reset();
 
