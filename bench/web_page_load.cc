@@ -8,6 +8,7 @@
 // first contentful paint. Then the same for one service's page.
 //
 //   build/bench/web_page_load [--fleets SERVICESxREPLICAS,...]   (100x3,1000x10)
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -83,6 +84,25 @@ int Run(const Fleet& fleet) {
     return 1;
   }
   absl::SleepFor(absl::Seconds(6));  // every agent reported once at least; the evaluator caught up
+  // The server's side alone: GET / as curl does it (no browser), whole
+  // response, median of 5.
+  for (auto [accept, encoding] : {std::pair{"text/html", "gzip"}, {"text/html", "br"}, {"application/json", "gzip"}}) {
+    std::vector<double> ms;
+    std::string bytes;
+    for (int i = 0; i < 5; ++i) {
+      corral::testing::RunResult r = corral::testing::RunCommand(
+          {"curl", "-sS", "-o", "/dev/null", "-H", absl::StrCat("Accept: ", accept), "-H",
+           absl::StrCat("Accept-Encoding: ", encoding), "-w", "%{time_total} %{size_download}",
+           absl::StrCat("http://", server->http_address(), "/")});
+      std::vector<std::string> parts = absl::StrSplit(r.out, ' ');
+      double seconds = 0;
+      if (parts.size() == 2 && absl::SimpleAtod(parts[0], &seconds)) ms.push_back(seconds * 1000);
+      if (parts.size() == 2) bytes = parts[1];
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("%d services x %d: GET / %-16s (curl, %s) median %7.1f ms, %s bytes\n", fleet.services, fleet.replicas,
+                accept, encoding, ms.empty() ? -1.0 : ms[ms.size() / 2], bytes.c_str());
+  }
   absl::StatusOr<std::unique_ptr<corral::testing::WebDriver>> browser = corral::testing::WebDriver::Start();
   if (!browser.ok()) {
     std::fprintf(stderr, "%s\n", std::string(browser.status().message()).c_str());

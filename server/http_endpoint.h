@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace httplib {
 class Server;
@@ -70,6 +71,11 @@ class HttpEndpoint {
 
 // Splits "HOST:PORT" / "[V6]:PORT"; the host without brackets.
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& address);
+
+// An Accept-Encoding value without brotli ("gzip, deflate, br" -> "gzip,
+// deflate"), so the HTTP port answers with gzip: httplib's brotli is its
+// slowest quality, seconds for a large page.
+std::string WithoutBrotli(absl::string_view accept_encoding);
 
 // Whether a listening address ("HOST:PORT", "[V6]:PORT", "unix:PATH") is
 // reachable from this machine only: loopback hosts and unix sockets.

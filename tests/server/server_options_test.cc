@@ -66,5 +66,13 @@ TEST(IsLoopbackOnly, LoopbackHostsAndUnixSocketsOnly) {
   }
 }
 
+TEST(WithoutBrotli, DropsBrAndKeepsTheRest) {
+  EXPECT_EQ(WithoutBrotli("gzip, deflate, br"), "gzip, deflate");
+  EXPECT_EQ(WithoutBrotli("br;q=1.0, gzip;q=0.8, *;q=0.1"), "gzip;q=0.8, *;q=0.1");
+  EXPECT_EQ(WithoutBrotli("BR"), "");
+  EXPECT_EQ(WithoutBrotli("gzip"), "gzip");
+  EXPECT_EQ(WithoutBrotli("brotli-like, zstd"), "brotli-like, zstd");
+}
+
 }  // namespace
 }  // namespace corral::server

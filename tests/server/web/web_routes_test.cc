@@ -74,6 +74,19 @@ TEST_F(WebRoutesTest, FleetPageIsHtmlWithAStrictPolicy) {
   EXPECT_TRUE(absl::StrContains(r->body, "<body data-events=\"/events\">"));
 }
 
+TEST_F(WebRoutesTest, BrowsersGetGzipNotTheSlowBrotli) {
+  Start();
+  client_->set_decompress(false);
+  httplib::Result r = client_->Get("/", {{"Accept", "text/html"}, {"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  r = client_->Get("/", {{"Accept", "text/html"}, {"Accept-Encoding", "br"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "");
+  EXPECT_TRUE(absl::StrContains(r->body, "data-service=\"api\""));
+}
+
 TEST_F(WebRoutesTest, JsonIsTheCliMessage) {
   Start();
   httplib::Result r = client_->Get("/", {{"Accept", "application/json"}});
