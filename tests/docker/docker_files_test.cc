@@ -38,6 +38,23 @@ TEST(DockerFiles, ComposeFilesAreValidForDockerCompose) {
   EXPECT_TRUE(absl::StrContains(config.out, "corral-data:/var/lib/corral")) << config.out;
 }
 
+// docker/compose.ha.yaml: two servers on one PostgreSQL, agents reporting
+// to both (README, "Several servers").
+TEST(DockerFiles, TheHighAvailabilityStackHasTwoServersOnOneDatabase) {
+  corral::testing::RunResult config =
+      RunCommand({"docker-compose", "-f", SourceDir() + "/docker/compose.ha.yaml", "config"});
+  ASSERT_EQ(config.exit_code, 0) << config.out << config.err;
+  EXPECT_TRUE(absl::StrContains(config.out, "  corral-server-a:\n")) << config.out;
+  EXPECT_TRUE(absl::StrContains(config.out, "  corral-server-b:\n")) << config.out;
+  EXPECT_TRUE(absl::StrContains(config.out, "CORRAL_SERVER: corral-server-a:7400,corral-server-b:7400")) << config.out;
+  // Both servers name the same database.
+  const std::string database = "CORRAL_DATABASE: postgresql://corral:corral@postgres:5432/corral";
+  size_t first = config.out.find(database);
+  ASSERT_NE(first, std::string::npos) << config.out;
+  EXPECT_NE(config.out.find(database, first + 1), std::string::npos) << config.out;
+  EXPECT_TRUE(absl::StrContains(config.out, "image: postgres:15")) << config.out;
+}
+
 TEST(DockerFiles, TheReadmesSidecarSnippetIsValidCompose) {
   std::ifstream in(SourceDir() + "/README.md");
   std::stringstream text;

@@ -400,5 +400,47 @@ TEST(KubernetesManifests, KustomizeBuildsEachFormOfTheAgent) {
   }
 }
 
+// docker/kubernetes/ha/: two servers on one PostgreSQL (README, "Several
+// servers"). Kept out of the kustomization: the database is the operator's.
+TEST(KubernetesManifests, TheHighAvailabilityExampleRunsTwoServersOnOneDatabase) {
+  const std::string file = "ha/corral-server-ha.yaml";
+  std::vector<YAML::Node> sets;
+  for (const YAML::Node& doc : Documents(file)) {
+    if (doc["kind"].as<std::string>() == "StatefulSet") sets.push_back(doc);
+  }
+  ASSERT_EQ(sets.size(), 2u);
+  YAML::Node server, postgres;
+  for (const YAML::Node& set : sets) {
+    (set["metadata"]["name"].as<std::string>() == "corral-server" ? server : postgres) = set;
+  }
+  ASSERT_TRUE(server) << "no StatefulSet corral-server";
+  ASSERT_TRUE(postgres) << "no StatefulSet for PostgreSQL";
+  EXPECT_EQ(server["spec"]["replicas"].as<int>(), 2);
+  YAML::Node container = Container(server["spec"]["template"]["spec"], "corral-server");
+  std::string secret_name, secret_key;
+  for (const YAML::Node& env : container["env"]) {
+    if (env["name"].as<std::string>() != "CORRAL_DATABASE") continue;
+    secret_name = env["valueFrom"]["secretKeyRef"]["name"].as<std::string>();
+    secret_key = env["valueFrom"]["secretKeyRef"]["key"].as<std::string>();
+  }
+  ASSERT_EQ(secret_name, "corral-database");
+  YAML::Node secret = Object(file, "Secret");
+  EXPECT_EQ(secret["metadata"]["name"].as<std::string>(), secret_name);
+  std::string uri = secret["stringData"][secret_key].as<std::string>();
+  EXPECT_TRUE(absl::StartsWith(uri, "postgresql://")) << uri;
+  // The URI names the database's Service.
+  bool service_found = false;
+  for (const YAML::Node& doc : Documents(file)) {
+    if (doc["kind"].as<std::string>() == "Service" &&
+        absl::StrContains(uri, "@" + doc["metadata"]["name"].as<std::string>() + ":")) {
+      service_found = true;
+    }
+  }
+  EXPECT_TRUE(service_found) << uri;
+  EXPECT_EQ(Container(postgres["spec"]["template"]["spec"], "postgres")["image"].as<std::string>(), "postgres:15");
+  EXPECT_TRUE(container["securityContext"]["runAsNonRoot"].as<bool>());
+  EXPECT_TRUE(container["readinessProbe"]);
+}
+
 }  // namespace
 }  // namespace corral
