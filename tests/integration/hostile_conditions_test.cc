@@ -111,8 +111,9 @@ TEST(HostileConditions, AConfigFileRewrittenWhileReadIsNeverTakenForWhatTheMaste
   absl::SleepFor(absl::Milliseconds(20));  // mtimes after the master's start
 
   std::atomic<bool> stop{false};
+  std::atomic<bool> rewritten{false};
   std::thread writer([&] {
-    for (int i = 0; !stop; ++i) {
+    for (int i = 0; !stop; ++i, rewritten = true) {
       if (i % 2 == 0) {
         std::ofstream out(conf, std::ios::trunc);
         std::string text = version(3 + i % 4);
@@ -123,6 +124,9 @@ TEST(HostileConditions, AConfigFileRewrittenWhileReadIsNeverTakenForWhatTheMaste
       }
     }
   });
+  // Until the first rewrite lands, the probe rightly reads the original
+  // file, older than the master, with no warning.
+  while (!rewritten) absl::SleepFor(absl::Milliseconds(1));
   int with_values = 0, refused = 0;
   for (int i = 0; i < 200; ++i) {
     Probe probe(ProbeOptions{});
