@@ -20,6 +20,7 @@
 #include "server/history.h"
 #include "server/postgres_store.h"
 #include "server/store.h"
+#include "tests/server/store_test_util.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/snapshot_builder.h"
 #include "tests/support/subprocess.h"
@@ -36,10 +37,6 @@ using ::testing::IsEmpty;
 template <typename T>
 std::optional<T> OkValue(const absl::StatusOr<T>& result) {
   return result.ok() ? std::optional<T>(*result) : std::nullopt;
-}
-
-MATCHER_P(EqualsProto, expected, expected.ShortDebugString()) {
-  return google::protobuf::util::MessageDifferencer::Equals(arg, expected);
 }
 
 // One PostgreSQL for the whole program; each test gets its own database.
@@ -92,99 +89,6 @@ struct PostgresEngine {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 };
-
-corral::v1::Expectation Expect(const std::string& key, const std::string& value, int64_t at = 1000) {
-  corral::v1::Expectation e;
-  e.set_key(key);
-  e.set_value(value);
-  e.set_origin("docker-compose.yml:12");
-  e.set_declared_by("compose");
-  e.set_updated_at_unix_ms(at);
-  return e;
-}
-
-corral::v1::ServiceExpectations ServiceWith(const std::string& service,
-                                            std::vector<corral::v1::Expectation> expectations) {
-  corral::v1::ServiceExpectations s;
-  s.set_service(service);
-  for (auto& e : expectations) *s.add_expectations() = std::move(e);
-  return s;
-}
-
-corral::v1::Event MakeEvent(int64_t time, const std::string& service, const std::string& message = "") {
-  corral::v1::Event e;
-  e.set_time_unix_ms(time);
-  e.set_kind("workers_changed");
-  e.set_service(service);
-  e.set_instance(service + "-1");
-  e.set_before("3");
-  e.set_after("1");
-  e.set_message(message.empty() ? absl::StrCat(service, " at ", time) : message);
-  return e;
-}
-
-std::vector<int64_t> Ids(const std::vector<corral::v1::Event>& events) {
-  std::vector<int64_t> ids;
-  for (const auto& e : events) ids.push_back(e.id());
-  return ids;
-}
-
-std::vector<int64_t> Times(const std::vector<corral::v1::Event>& events) {
-  std::vector<int64_t> times;
-  for (const auto& e : events) times.push_back(e.time_unix_ms());
-  return times;
-}
-
-std::vector<std::string> Keys(const corral::v1::ServiceExpectations& s) {
-  std::vector<std::string> keys;
-  for (const auto& e : s.expectations()) keys.push_back(e.key());
-  return keys;
-}
-
-EventQuery Matching(const std::string& service = "", int64_t since_unix_ms = 0, int64_t after_id = 0,
-                    int limit = 1000) {
-  EventQuery query;
-  query.service = service;
-  query.since_unix_ms = since_unix_ms;
-  query.after_id = after_id;
-  query.limit = limit;
-  return query;
-}
-
-std::vector<corral::v1::Event> Query(Store& store, const EventQuery& query, bool* truncated = nullptr) {
-  bool ignored;
-  absl::StatusOr<std::vector<corral::v1::Event>> events = store.Events(query, truncated ? truncated : &ignored);
-  if (!events.ok()) {
-    ADD_FAILURE() << events.status();
-    return {};
-  }
-  return *events;
-}
-
-// Opens the store as the server does: and holds the history lease, which
-// writing baselines needs on a shared store.
-std::unique_ptr<Store> MustOpen(const std::string& location) {
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(location);
-  if (!store.ok()) {
-    ADD_FAILURE() << store.status();
-    return nullptr;
-  }
-  absl::StatusOr<bool> lease = (*store)->HoldHistoryLease();
-  if (!lease.ok() || !*lease) ADD_FAILURE() << "no history lease on " << location;
-  return std::move(store).value();
-}
-
-// Events at times 100, 200, ... for services alternating a, b, c.
-std::unique_ptr<Store> StoreWithEvents(const std::string& location, int n) {
-  std::unique_ptr<Store> store = MustOpen(location);
-  if (store == nullptr) return nullptr;
-  std::vector<corral::v1::Event> events;
-  const char* services[] = {"a", "b", "c"};
-  for (int i = 0; i < n; ++i) events.push_back(MakeEvent(100 * (i + 1), services[i % 3]));
-  absl::Status appended = store->Append(&events);
-  if (!appended.ok()) ADD_FAILURE() << appended;
-  return store;
-}
 
 template <typename Engine>
 class StoreContract : public ::testing::Test {

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "tests/server/store_test_util.h"
 
 namespace corral::server {
 namespace {
@@ -24,10 +25,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-MATCHER_P(EqualsProto, expected, expected.ShortDebugString()) {
-  return google::protobuf::util::MessageDifferencer::Equals(arg, expected);
-}
 
 class TempDir {
  public:
@@ -50,95 +47,6 @@ std::string ReadAll(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-std::unique_ptr<Store> MustOpen(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path);
-  if (!store.ok()) {
-    ADD_FAILURE() << store.status();
-    return nullptr;
-  }
-  return std::move(store).value();
-}
-
-corral::v1::Expectation Expect(const std::string& key, const std::string& value, int64_t at = 1000) {
-  corral::v1::Expectation e;
-  e.set_key(key);
-  e.set_value(value);
-  e.set_origin("docker-compose.yml:12");
-  e.set_declared_by("compose");
-  e.set_updated_at_unix_ms(at);
-  return e;
-}
-
-corral::v1::ServiceExpectations ServiceWith(const std::string& service,
-                                            std::vector<corral::v1::Expectation> expectations) {
-  corral::v1::ServiceExpectations s;
-  s.set_service(service);
-  for (auto& e : expectations) *s.add_expectations() = std::move(e);
-  return s;
-}
-
-corral::v1::Event MakeEvent(int64_t time, const std::string& service, const std::string& message = "") {
-  corral::v1::Event e;
-  e.set_time_unix_ms(time);
-  e.set_kind("workers_changed");
-  e.set_service(service);
-  e.set_instance(service + "-1");
-  e.set_before("3");
-  e.set_after("1");
-  e.set_message(message.empty() ? absl::StrCat(service, " at ", time) : message);
-  return e;
-}
-
-std::vector<int64_t> Ids(const std::vector<corral::v1::Event>& events) {
-  std::vector<int64_t> ids;
-  for (const auto& e : events) ids.push_back(e.id());
-  return ids;
-}
-
-std::vector<int64_t> Times(const std::vector<corral::v1::Event>& events) {
-  std::vector<int64_t> times;
-  for (const auto& e : events) times.push_back(e.time_unix_ms());
-  return times;
-}
-
-std::vector<std::string> Keys(const corral::v1::ServiceExpectations& s) {
-  std::vector<std::string> keys;
-  for (const auto& e : s.expectations()) keys.push_back(e.key());
-  return keys;
-}
-
-// Events at times 100, 200, ... for services alternating a, b, c.
-std::unique_ptr<Store> StoreWithEvents(const std::string& path, int n) {
-  std::unique_ptr<Store> store = MustOpen(path);
-  std::vector<corral::v1::Event> events;
-  const char* services[] = {"a", "b", "c"};
-  for (int i = 0; i < n; ++i) events.push_back(MakeEvent(100 * (i + 1), services[i % 3]));
-  absl::Status appended = store->Append(&events);
-  if (!appended.ok()) ADD_FAILURE() << appended;
-  return store;
-}
-
-// An EventQuery by position: C++17 has no designated initializers.
-EventQuery Matching(const std::string& service = "", int64_t since_unix_ms = 0, int64_t after_id = 0,
-                    int limit = 1000) {
-  EventQuery query;
-  query.service = service;
-  query.since_unix_ms = since_unix_ms;
-  query.after_id = after_id;
-  query.limit = limit;
-  return query;
-}
-
-std::vector<corral::v1::Event> Query(Store& store, const EventQuery& query, bool* truncated = nullptr) {
-  bool ignored;
-  absl::StatusOr<std::vector<corral::v1::Event>> events = store.Events(query, truncated ? truncated : &ignored);
-  if (!events.ok()) {
-    ADD_FAILURE() << events.status();
-    return {};
-  }
-  return *events;
 }
 
 // Runs `sql` on the file with plain SQLite, as an operator or another program would.
