@@ -266,6 +266,12 @@ class Printer {
 
 }  // namespace
 
+std::string JsonQuote(absl::string_view text) {
+  std::string out;
+  AppendJsonString(text, &out);
+  return out;
+}
+
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   Printer printer(pretty);
   printer.PrintMessage(message, 0);

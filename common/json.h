@@ -22,6 +22,9 @@ std::string ToJson(const google::protobuf::Message& message, bool pretty = true)
 // ToJson escapes strings (invalid UTF-8 becomes U+FFFD).
 void AppendJsonString(absl::string_view text, std::string* out);
 
+// `text` as a JSON string literal, quotes included (AppendJsonString).
+std::string JsonQuote(absl::string_view text);
+
 }  // namespace corral
 
 #endif  // CORRAL_COMMON_JSON_H_

@@ -100,5 +100,11 @@ TEST(ToJson, ProtobufsOwnParserReadsItBackIdentically) {
   EXPECT_NE(ToJson(snapshot).find("\"scan_kind\": \"STEADY_STATE\""), std::string::npos);
 }
 
+TEST(JsonQuote, EscapesWhatJsonMust) {
+  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
+  EXPECT_EQ(JsonQuote("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+  EXPECT_EQ(JsonQuote("<script>é</script>"), "\"<script>é</script>\"");
+}
+
 }  // namespace
 }  // namespace corral

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/json.h"
 #include "corral/v1/fleet.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -34,10 +35,10 @@
 namespace corral {
 namespace {
 
+using corral::JsonQuote;
 using corral::testing::Container;
 using corral::testing::ContainerOptions;
 using corral::testing::Corral;
-using corral::testing::JsonQuote;
 using corral::testing::OnlineInstances;
 using corral::testing::Parse;
 using corral::testing::ServerProcess;

@@ -119,10 +119,6 @@ class WebDriver {
   int chromium_pid_ = 0;
 };
 
-// `text` as a JSON string literal (quotes included), for request bodies
-// and for building scripts from test data.
-std::string JsonQuote(const std::string& text);
-
 }  // namespace corral::testing
 
 #endif  // CORRAL_TESTS_SUPPORT_WEBDRIVER_H_

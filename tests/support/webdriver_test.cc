@@ -230,11 +230,5 @@ TEST(WebDriver, AMissingBinaryIsAClearError) {
   EXPECT_NE(started.status().message().find("install-deps.sh browser"), std::string::npos) << started.status();
 }
 
-TEST(WebDriver, JsonQuoteEscapesWhatJsonMust) {
-  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
-  EXPECT_EQ(JsonQuote("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
-  EXPECT_EQ(JsonQuote("<script>é</script>"), "\"<script>é</script>\"");
-}
-
 }  // namespace
 }  // namespace corral::testing
