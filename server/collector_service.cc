@@ -36,7 +36,7 @@ class CollectorService::StreamCall {
   };
 
   StreamCall(CollectorService* service, grpc::ServerCompletionQueue* queue)
-      : service_(service), queue_(queue), stream_(&context_) {
+      : service_(service), queue_(queue), stream_(&context_), carriers_(&service->config_pool_) {
     service_->RequestStream(&context_, &stream_, queue_, queue_, &requested_);
   }
 

@@ -85,6 +85,8 @@ class CollectorService final
   Registry* registry_;
   const CallAuth* auth_;
   CollectorOptions options_;
+  // The configurations the streams keep, one copy per distinct one.
+  ConfigPool config_pool_;
   std::atomic<uint64_t> reports_{0};
   std::atomic<uint64_t> rejected_{0};
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;

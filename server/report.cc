@@ -1,11 +1,16 @@
 #include "server/report.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace corral::server {
 
 Report::Ref Report::Carried(const std::shared_ptr<const corral::v1::Snapshot>& snapshot, int index) {
-  return Ref{snapshot, index, std::make_shared<const ConfigDigest>(DigestConfig(snapshot->instances(index)))};
+  const corral::v1::GunicornInstance* instance = &snapshot->instances(index);
+  // Aliasing: the carrier keeps its snapshot alive, and costs nothing more.
+  return Ref{std::shared_ptr<const corral::v1::GunicornInstance>(snapshot, instance), false,
+             std::make_shared<const ConfigDigest>(DigestConfig(*instance))};
 }
 
 absl::StatusOr<Report> Report::Complete(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
@@ -20,9 +25,70 @@ absl::StatusOr<Report> Report::Complete(std::shared_ptr<const corral::v1::Snapsh
   return report;
 }
 
-const corral::v1::GunicornInstance& Report::ConfigOf(int i) const {
-  const Ref& ref = config_[static_cast<size_t>(i)];
-  return ref.owner->instances(ref.index);
+const corral::v1::GunicornInstance& Report::ConfigOf(int i) const { return *config_[static_cast<size_t>(i)].carrier; }
+
+corral::v1::GunicornInstance ConfigurationOf(const corral::v1::GunicornInstance& instance) {
+  // The fields agent/config_delta.cc leaves out of a steady-state message.
+  corral::v1::GunicornInstance out;
+  *out.mutable_config() = instance.config();
+  if (instance.has_inputs()) *out.mutable_inputs() = instance.inputs();
+  out.set_app_uri(instance.app_uri());
+  out.set_launcher(instance.launcher());
+  out.set_title_name(instance.title_name());
+  out.set_gunicorn_version(instance.gunicorn_version());
+  out.set_gunicorn_version_source(instance.gunicorn_version_source());
+  out.set_gunicorn_version_note(instance.gunicorn_version_note());
+  out.set_settings_table(instance.settings_table());
+  corral::v1::ProcessFacts* master = out.mutable_master();
+  *master->mutable_argv() = instance.master().argv();
+  master->set_cwd(instance.master().cwd());
+  return out;
+}
+
+std::shared_ptr<const ConfigPool::Entry> ConfigPool::Intern(const corral::v1::GunicornInstance& carrier,
+                                                            std::shared_ptr<const ConfigDigest> digest) {
+  auto entry = std::make_shared<Entry>();
+  entry->configuration = ConfigurationOf(carrier);
+  entry->digest = std::move(digest);
+  std::string key;
+  {
+    google::protobuf::io::StringOutputStream stream(&key);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    entry->configuration.SerializeToCodedStream(&coded);
+  }
+  absl::MutexLock lock(&mu_);
+  std::weak_ptr<const Entry>& slot = entries_[key];
+  if (std::shared_ptr<const Entry> held = slot.lock()) return held;
+  slot = entry;
+  if (entries_.size() >= sweep_at_) {
+    // Forget configurations nobody holds any more; sweeping again only
+    // once the map has doubled keeps this amortized O(1).
+    absl::erase_if(entries_, [](const auto& kv) { return kv.second.expired(); });
+    sweep_at_ = std::max<size_t>(64, 2 * entries_.size());
+  }
+  return entry;
+}
+
+size_t ConfigPool::size() const {
+  absl::MutexLock lock(&mu_);
+  size_t n = 0;
+  for (const auto& [key, entry] : entries_) n += entry.expired() ? 0 : 1;
+  return n;
+}
+
+Report::Ref ConfigCarriers::Kept(const Report::Ref& ref) const {
+  Report::Ref kept;
+  kept.kept = true;
+  if (pool_ == nullptr) {
+    kept.carrier = std::make_shared<const corral::v1::GunicornInstance>(ConfigurationOf(*ref.carrier));
+    kept.digest = ref.digest;
+    return kept;
+  }
+  std::shared_ptr<const ConfigPool::Entry> entry = pool_->Intern(*ref.carrier, ref.digest);
+  kept.carrier = std::shared_ptr<const corral::v1::GunicornInstance>(entry, &entry->configuration);
+  kept.digest = entry->digest;
+  return kept;
 }
 
 absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
@@ -38,6 +104,9 @@ absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1:
         return absl::InvalidArgumentError(absl::StrCat("instances[", i, "]: master ", pid,
                                                        "'s configuration was omitted but never sent on this stream"));
       }
+      // The first message pointing back: keep the configuration alone, and
+      // let the carrying message go.
+      if (!it->second.kept) it->second = Kept(it->second);
       ref = it->second;
     } else {
       ref = Report::Carried(snapshot, i);

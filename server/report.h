@@ -9,9 +9,12 @@
 
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "corral/v1/snapshot.pb.h"
 #include "server/config_digest.h"
 
@@ -37,9 +40,12 @@ class Report {
 
  private:
   friend class ConfigCarriers;
+  friend class ConfigPool;
   struct Ref {
-    std::shared_ptr<const corral::v1::Snapshot> owner;
-    int index = 0;
+    // The carrying instance: inside the snapshot that carried it, until a
+    // later message points at it; then a copy of the configuration alone.
+    std::shared_ptr<const corral::v1::GunicornInstance> carrier;
+    bool kept = false;
     std::shared_ptr<const ConfigDigest> digest;
   };
   static Ref Carried(const std::shared_ptr<const corral::v1::Snapshot>& snapshot, int index);
@@ -47,15 +53,53 @@ class Report {
   std::vector<Ref> config_;  // parallel to snapshot_->instances()
 };
 
-// One stream's memory of the configurations it carried, by master pid.
+// The configuration part of `instance` (the fields a stream may omit) and
+// its master's argv and cwd; nothing else (not even the pid: replicas
+// share it).
+corral::v1::GunicornInstance ConfigurationOf(const corral::v1::GunicornInstance& instance);
+
+// The configurations streams keep, shared by content: the replicas of a
+// service carry the same one, and keep one copy and one digest of it
+// between them. Thread-safe; an entry goes when its last holder does.
+class ConfigPool {
+ public:
+  struct Entry {
+    corral::v1::GunicornInstance configuration;  // ConfigurationOf()
+    std::shared_ptr<const ConfigDigest> digest;
+  };
+  // The entry equal to ConfigurationOf(`carrier`); a new one is made with
+  // `digest` (DigestConfig of `carrier`).
+  std::shared_ptr<const Entry> Intern(const corral::v1::GunicornInstance& carrier,
+                                      std::shared_ptr<const ConfigDigest> digest);
+  // Distinct configurations held.
+  size_t size() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  // By the configuration's deterministic serialization.
+  absl::flat_hash_map<std::string, std::weak_ptr<const Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  size_t sweep_at_ ABSL_GUARDED_BY(mu_) = 64;
+};
+
+// One stream's memory of the configurations it carried, by master pid. It
+// keeps the configuration alone, not the message that carried it: an
+// agent's first message (a few KiB on the wire, tens in memory) is released
+// as soon as the next one arrives.
 class ConfigCarriers {
  public:
+  // With `pool`, kept configurations are shared with other streams.
+  explicit ConfigCarriers(ConfigPool* pool = nullptr) : pool_(pool) {}
+
   // Resolves omitted configurations against earlier messages of the stream,
   // and remembers those this one carries. A configuration omitted but never
   // sent is an InvalidArgument error.
   absl::StatusOr<Report> Resolve(std::shared_ptr<const corral::v1::Snapshot> snapshot);
 
  private:
+  // `ref`, keeping its configuration alone (from the pool when there is one).
+  Report::Ref Kept(const Report::Ref& ref) const;
+
+  ConfigPool* pool_;
   std::map<int, Report::Ref> by_pid_;
 };
 

@@ -35,6 +35,82 @@ TEST(ConfigCarriers, OmittedConfigurationResolvesToTheMessageThatCarriedIt) {
   EXPECT_EQ(d.config->settings_fingerprint, Digest(*first).config->settings_fingerprint);
 }
 
+TEST(ConfigCarriers, KeepsTheConfigurationNotTheMessageThatCarriedIt) {
+  ConfigCarriers carriers;
+  corral::v1::Snapshot full = SnapshotBuilder("api", "r1").Master(10, 3, 3).Set("timeout", "120", "cmdline").Build();
+  full.mutable_instances(0)->mutable_master()->add_argv("gunicorn");
+  auto first_snapshot = Shared(full);
+  std::weak_ptr<const corral::v1::Snapshot> carried = first_snapshot;
+  absl::StatusOr<Report> first = carriers.Resolve(std::move(first_snapshot));
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  corral::v1::Snapshot delta = full;
+  corral::agent::ConfigDelta agent;
+  agent.Apply(delta);
+  agent.Apply(delta);
+  ASSERT_TRUE(delta.instances(0).config_omitted());
+  absl::StatusOr<Report> second = carriers.Resolve(Shared(delta));
+  ASSERT_TRUE(second.ok()) << second.status();
+  first = absl::InternalError("replaced");  // the registry drops the first report
+  EXPECT_TRUE(carried.expired());
+  EXPECT_EQ(second->ConfigOf(0).config().at("timeout").value(), "120");
+  EXPECT_EQ(second->ConfigOf(0).master().argv(0), "gunicorn");
+  EXPECT_EQ(second->ConfigOf(0).workers_size(), 0);
+  EXPECT_EQ(&second->ConfigOf(0), &carriers.Resolve(Shared(delta))->ConfigOf(0));  // copied once
+}
+
+TEST(ConfigPool, ReplicasWithTheSameConfigurationShareOneCopy) {
+  ConfigPool pool;
+  auto stream = [&](const std::string& instance, int pid, const std::string& timeout) {
+    auto carriers = std::make_shared<ConfigCarriers>(&pool);
+    corral::v1::Snapshot full =
+        SnapshotBuilder("api", instance).Master(pid, 3, 3).Set("timeout", timeout, "cmdline").Build();
+    corral::agent::ConfigDelta agent;
+    corral::v1::Snapshot first = full;
+    agent.Apply(first);
+    EXPECT_TRUE(carriers->Resolve(Shared(first)).ok());
+    agent.Apply(full);
+    absl::StatusOr<Report> steady = carriers->Resolve(Shared(full));
+    EXPECT_TRUE(steady.ok()) << steady.status();
+    return std::make_pair(carriers, *std::move(steady));
+  };
+  auto [c1, r1] = stream("r1", 7, "120");
+  auto [c2, r2] = stream("r2", 8, "120");  // another pid, the same configuration
+  auto [c3, r3] = stream("r3", 7, "30");
+  EXPECT_EQ(&r1.ConfigOf(0), &r2.ConfigOf(0));
+  EXPECT_EQ(&r1.ConfigDigestOf(0), &r2.ConfigDigestOf(0));
+  EXPECT_NE(&r1.ConfigOf(0), &r3.ConfigOf(0));
+  EXPECT_EQ(r3.ConfigOf(0).config().at("timeout").value(), "30");
+  EXPECT_EQ(r2.snapshot().instances(0).master().pid(), 8);
+  EXPECT_EQ(pool.size(), 2u);
+
+  // A configuration no stream holds any more is forgotten.
+  c3.reset();
+  r3 = Report();
+  EXPECT_EQ(pool.size(), 1u);
+}
+
+TEST(ConfigurationOf, KeepsEveryFieldAStreamMayOmit) {
+  corral::v1::Snapshot s = SnapshotBuilder("api", "r1").Master(10, 3, 3).Set("reload", "true", "cmdline").Build();
+  corral::v1::GunicornInstance& inst = *s.mutable_instances(0);
+  inst.mutable_master()->add_argv("gunicorn");
+  inst.mutable_master()->set_cwd("/app");
+  inst.mutable_inputs()->set_config_file("/app/gunicorn.conf.py");
+  inst.set_app_uri("wsgi:application");
+  inst.set_launcher("gunicorn");
+  inst.set_title_name("wsgi:application");
+  inst.set_gunicorn_version("23.0.0");
+  inst.set_gunicorn_version_source("/usr/lib/python3/dist-packages/gunicorn/__init__.py");
+  inst.set_gunicorn_version_note("a note");
+  inst.set_settings_table("23.0");
+  corral::v1::GunicornInstance kept = ConfigurationOf(inst);
+  // The agent's fingerprint covers exactly the fields it may leave out.
+  EXPECT_EQ(corral::agent::ConfigFingerprint(kept), corral::agent::ConfigFingerprint(inst));
+  EXPECT_EQ(kept.master().pid(), 0);  // replicas with other pids share it
+  EXPECT_EQ(kept.workers_size(), 0);
+  EXPECT_FALSE(kept.has_resources());
+}
+
 TEST(ConfigCarriers, OmittingWhatWasNeverSentIsRefused) {
   ConfigCarriers carriers;
   corral::v1::Snapshot delta = SnapshotBuilder("api", "r1").Master(10, 3, 3).Build();
