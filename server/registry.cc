@@ -118,7 +118,7 @@ std::vector<StateChange> Registry::Sweep() {
         InstanceState state = StateOf(r, now);
         if (state == InstanceState::kOffline && now - r.last_report >= options_.expire) {
           changes.push_back({s->first, it->first, state, /*forgotten=*/true});
-          it = instances.erase(it);
+          instances.erase(it++);
           Changed(shard, s->first, s->second);
           continue;
         }
@@ -181,22 +181,28 @@ uint64_t Registry::NextVersion() {
 std::pair<std::vector<InstanceView>, uint64_t> Registry::ServiceSnapshot(const std::string& service) const {
   absl::Time now = options_.now();
   std::vector<InstanceView> views;
-  const Shard& shard = ShardFor(service);
-  absl::MutexLock lock(&shard.mu);
-  auto s = shard.services.find(service);
-  if (s == shard.services.end()) return {std::move(views), 0};
-  views.reserve(s->second.instances.size());
-  for (const auto& [name, r] : s->second.instances) {
-    InstanceView& v = views.emplace_back();
-    v.state = StateOf(r, now);
-    v.last_report = r.last_report;
-    v.interval = r.interval;
-    v.report = r.report;
-    v.digest = r.digest;
-    v.last_oom_increase = r.last_oom_increase;
-    v.oom_increase = r.oom_increase;
+  uint64_t version = 0;
+  {
+    const Shard& shard = ShardFor(service);
+    absl::MutexLock lock(&shard.mu);
+    auto s = shard.services.find(service);
+    if (s == shard.services.end()) return {std::move(views), 0};
+    version = s->second.version;
+    views.reserve(s->second.instances.size());
+    for (const auto& [name, r] : s->second.instances) {
+      InstanceView& v = views.emplace_back();
+      v.state = StateOf(r, now);
+      v.last_report = r.last_report;
+      v.interval = r.interval;
+      v.report = r.report;
+      v.digest = r.digest;
+      v.last_oom_increase = r.last_oom_increase;
+      v.oom_increase = r.oom_increase;
+    }
   }
-  return {std::move(views), s->second.version};
+  std::sort(views.begin(), views.end(),
+            [](const InstanceView& a, const InstanceView& b) { return a.instance() < b.instance(); });
+  return {std::move(views), version};
 }
 
 std::vector<std::pair<std::string, uint64_t>> Registry::ServiceVersions() const {

@@ -1,5 +1,6 @@
 #include "server/registry.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/snapshot_builder.h"
 
@@ -94,6 +95,14 @@ TEST_F(RegistryTest, InstancesAreOrderedAndFilteredByService) {
   std::vector<InstanceView> api = registry_->Instances(std::string("api"));
   ASSERT_EQ(api.size(), 2u);
   EXPECT_EQ(registry_->Instances(std::string("nope")).size(), 0u);
+
+  // Many replicas, recorded in a scrambled order, come back in name order.
+  for (int i = 0; i < 200; ++i) {
+    registry_->Record(SnapshotBuilder("many", absl::StrCat("r", (i * 37) % 200 + 1000), 1000).Master(1, 1, 1).Report());
+  }
+  std::vector<InstanceView> many = registry_->ServiceSnapshot("many").first;
+  ASSERT_EQ(many.size(), 200u);
+  for (size_t i = 0; i < many.size(); ++i) EXPECT_EQ(many[i].instance(), absl::StrCat("r", 1000 + i));
 }
 
 TEST_F(RegistryTest, AnInstanceThatLeavesIsGoneAtOnce) {
