@@ -9,6 +9,21 @@
 
 namespace corral::server {
 
+std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRecord(const ServiceVersion& service) {
+  absl::Time now = registry_->Now();
+  std::shared_ptr<const Expectations> expected = book_ != nullptr ? book_->For(service.name) : nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(service.name);
+    if (it != cache_.end() && now < it->second->valid_until && it->second->expected == expected) {
+      const Evaluation& e = *it->second;
+      if (e.version == service.version) return it->second;
+      if (service.material <= e.version && now - e.evaluated_at < e.hold) return it->second;
+    }
+  }
+  return EvaluateAndRecord(service.name, service.version);
+}
+
 std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRecord(const std::string& service,
                                                                                     uint64_t version) {
   absl::Time now = registry_->Now();
@@ -113,9 +128,9 @@ int FleetEvaluator::Refresh() {
       deadlines_.erase(deadlines_.begin());
     }
     if (first) {
-      for (const auto& [name, version] : registry_->ServiceVersions()) {
-        candidates[name] = version;
-        urgent.insert(name);
+      for (const ServiceVersion& v : registry_->ServiceVersions()) {
+        candidates[v.name] = v.version;
+        urgent.insert(v.name);
       }
     } else if (generation != book_generation_) {
       for (const auto& [name, evaluation] : cache_) {
@@ -163,7 +178,7 @@ void FleetEvaluator::ObserveUnlisted(absl::Time now) {
   // deadlines (forgetting, an awaited replica's wait), and at the next such
   // wait's end.
   absl::flat_hash_set<std::string> listed;
-  for (auto& [name, version] : registry_->ServiceVersions()) listed.insert(std::move(name));
+  for (ServiceVersion& v : registry_->ServiceVersions()) listed.insert(std::move(v.name));
   absl::Time due = now + absl::Seconds(5);
   for (const std::string& name : history_->RememberedServices()) {
     if (listed.count(name)) continue;
@@ -176,18 +191,18 @@ void FleetEvaluator::ObserveUnlisted(absl::Time now) {
 
 std::vector<EvaluatedService> FleetEvaluator::Services() {
   std::vector<EvaluatedService> out;
-  for (const auto& [name, version] : registry_->ServiceVersions()) {
-    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version);
+  for (const ServiceVersion& v : registry_->ServiceVersions()) {
+    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(v);
     if (e == nullptr) continue;
-    out.push_back({name, e->views, e->summary, e->findings, e->expected});
+    out.push_back({v.name, e->views, e->summary, e->findings, e->expected});
   }
   return out;
 }
 
 std::optional<std::vector<corral::v1::Finding>> FleetEvaluator::Findings(const std::string& service) {
-  for (const auto& [name, version] : registry_->ServiceVersions()) {
-    if (name != service) continue;
-    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version);
+  for (const ServiceVersion& v : registry_->ServiceVersions()) {
+    if (v.name != service) continue;
+    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(v);
     if (e == nullptr) return std::nullopt;
     return e->findings;
   }
@@ -197,19 +212,19 @@ std::optional<std::vector<corral::v1::Finding>> FleetEvaluator::Findings(const s
 corral::v1::FleetStatus FleetEvaluator::Status() {
   corral::v1::FleetStatus status;
   status.set_generated_at_unix_ms(absl::ToUnixMillis(registry_->Now()));
-  for (const auto& [name, version] : registry_->ServiceVersions()) {
-    if (std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version)) *status.add_services() = e->summary;
+  for (const ServiceVersion& v : registry_->ServiceVersions()) {
+    if (std::shared_ptr<const Evaluation> e = EvaluateAndRecord(v)) *status.add_services() = e->summary;
   }
   return status;
 }
 
 corral::v1::CheckResponse FleetEvaluator::Check(const std::optional<std::string>& service) {
   corral::v1::CheckResponse response;
-  for (const auto& [name, version] : registry_->ServiceVersions()) {
-    if (service && name != *service) continue;
-    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(name, version);
+  for (const ServiceVersion& v : registry_->ServiceVersions()) {
+    if (service && v.name != *service) continue;
+    std::shared_ptr<const Evaluation> e = EvaluateAndRecord(v);
     if (e == nullptr) continue;
-    response.add_services(name);
+    response.add_services(v.name);
     for (const corral::v1::Finding& f : e->findings) *response.add_findings() = f;
   }
   return response;

@@ -92,8 +92,14 @@ class FleetEvaluator {
 
   // The service's evaluation: the cached one while it is still exact, else
   // one made now and shown to the history, which records what changed;
-  // nullptr when the service has no instance.
+  // nullptr when the service has no instance. A query passes the service's
+  // material version too (Registry: ServiceVersion) and then also takes a
+  // cached evaluation that only misses measurements and is younger than
+  // its hold (at most kBackgroundEvery), as the background loop would: with
+  // 100,000 agents a report arrives for most services between two queries,
+  // and evaluating them all again made `corral status` take seconds.
   std::shared_ptr<const Evaluation> EvaluateAndRecord(const std::string& service, uint64_t version);
+  std::shared_ptr<const Evaluation> EvaluateAndRecord(const ServiceVersion& service);
 
   // Keeps `evaluation` as `service`'s, with its deadline in `deadlines_`.
   void KeepLocked(const std::string& service, std::shared_ptr<const Evaluation> evaluation)

@@ -35,4 +35,34 @@ InstanceDigest Digest(const Report& report) {
   return d;
 }
 
+namespace {
+
+// Unary reports carry their configuration every time, each with a digest of
+// its own: equal content is the same configuration.
+bool SameConfig(const std::shared_ptr<const ConfigDigest>& a, const std::shared_ptr<const ConfigDigest>& b) {
+  if (a == b) return true;
+  if (a == nullptr || b == nullptr) return false;
+  return a->settings_fingerprint == b->settings_fingerprint && a->configured_workers == b->configured_workers &&
+         a->workers_source == b->workers_source && a->app_uri == b->app_uri &&
+         a->gunicorn_version == b->gunicorn_version && a->settings_unknowable == b->settings_unknowable &&
+         a->erased == b->erased && a->dev_settings == b->dev_settings;
+}
+
+}  // namespace
+
+bool MaterialChange(const InstanceDigest& before, const InstanceDigest& after) {
+  if (before.masters != after.masters || before.primary != after.primary || before.live_workers != after.live_workers ||
+      !SameConfig(before.config, after.config) || before.master_digests.size() != after.master_digests.size()) {
+    return true;
+  }
+  for (size_t i = 0; i < before.master_digests.size(); ++i) {
+    const MasterDigest& a = before.master_digests[i];
+    const MasterDigest& b = after.master_digests[i];
+    if (a.pid != b.pid || a.live != b.live || a.configured != b.configured || a.workers_source != b.workers_source) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace corral::server

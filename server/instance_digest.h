@@ -43,6 +43,13 @@ struct InstanceDigest {
 
 InstanceDigest Digest(const Report& report);
 
+// Whether an instance described by `after` instead of `before` can be
+// judged differently at once: its masters, their live and configured
+// workers, its configuration. Measurements (restart rates, ages, how long
+// the agent has watched) are not: they move with every report, and a
+// query may answer from an evaluation up to kBackgroundEvery older.
+bool MaterialChange(const InstanceDigest& before, const InstanceDigest& after);
+
 }  // namespace corral::server
 
 #endif  // CORRAL_SERVER_INSTANCE_DIGEST_H_

@@ -50,18 +50,22 @@ bool Registry::Record(Report report) {
   {
     absl::MutexLock lock(&shard.mu);
     Service_& entry = shard.services[service];
-    Changed(shard, service, entry);
     auto [it, fresh] = entry.instances.try_emplace(shared->snapshot().agent().instance());
     inserted = fresh;
     Record_& r = it->second;
+    // Came back from offline or disconnected: a state change.
+    bool material = r.report == nullptr || StateOf(r, now) != InstanceState::kOnline;
     if (r.report != nullptr) {
       int64_t before = OomKills(*r.report, *r.digest);
       int64_t after = OomKills(*shared, *digest);
       if (after > before) {
         r.last_oom_increase = now;
         r.oom_increase = after - before;
+        material = true;
       }
+      material = material || MaterialChange(*r.digest, *digest);
     }
+    Changed(shard, service, entry, material);
     // The previous report is released after the lock, not under it.
     std::swap(r.report, shared);
     std::swap(r.digest, digest);
@@ -141,8 +145,9 @@ std::vector<StateChange> Registry::Sweep() {
   return changes;
 }
 
-void Registry::Changed(Shard& shard, const std::string& name, Service_& entry) {
+void Registry::Changed(Shard& shard, const std::string& name, Service_& entry, bool material) {
   entry.version = NextVersion();
+  if (material) entry.material = entry.version;
   if (entry.queued) return;
   entry.queued = true;
   // A service dropped later stays listed here, so its taker learns it is gone.
@@ -205,13 +210,14 @@ std::pair<std::vector<InstanceView>, uint64_t> Registry::ServiceSnapshot(const s
   return {std::move(views), version};
 }
 
-std::vector<std::pair<std::string, uint64_t>> Registry::ServiceVersions() const {
-  std::vector<std::pair<std::string, uint64_t>> versions;
+std::vector<ServiceVersion> Registry::ServiceVersions() const {
+  std::vector<ServiceVersion> versions;
   for (const Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    for (const auto& [name, entry] : shard.services) versions.emplace_back(name, entry.version);
+    for (const auto& [name, entry] : shard.services) versions.push_back({name, entry.version, entry.material});
   }
-  std::sort(versions.begin(), versions.end());
+  std::sort(versions.begin(), versions.end(),
+            [](const ServiceVersion& a, const ServiceVersion& b) { return a.name < b.name; });
   return versions;
 }
 
@@ -221,7 +227,7 @@ void Registry::ForEachService(const std::optional<std::string>& service,
   if (service) {
     names.push_back(*service);
   } else {
-    for (auto& [name, version] : ServiceVersions()) names.push_back(std::move(name));
+    for (ServiceVersion& s : ServiceVersions()) names.push_back(std::move(s.name));
   }
   for (const std::string& name : names) {
     std::vector<InstanceView> views = ServiceSnapshot(name).first;

@@ -69,6 +69,19 @@ struct StateChange {
   bool forgotten = false;
 };
 
+// A service's versions. `version` changes whenever anything about one of
+// its instances changes, except the passing of time; `material` only with
+// what can change a judgement at once (MaterialChange(): an instance come
+// or gone, its stream, its masters, workers, configuration or an OOM kill),
+// not with a report whose only news is measurements. Both come from one
+// counter: material <= version, and an evaluation of version V is exact in
+// all but measurements while material <= V.
+struct ServiceVersion {
+  std::string name;
+  uint64_t version = 0;
+  uint64_t material = 0;
+};
+
 class Registry {
  public:
   explicit Registry(RegistryOptions options);
@@ -99,9 +112,8 @@ class Registry {
   void ForEachService(const std::optional<std::string>& service,
                       const std::function<void(const std::string&, absl::Span<const InstanceView>)>& f) const;
 
-  // Every service with its version: a number that changes whenever anything
-  // about one of its instances changes, except the passing of time.
-  std::vector<std::pair<std::string, uint64_t>> ServiceVersions() const;
+  // Every service with its versions, in name order.
+  std::vector<ServiceVersion> ServiceVersions() const;
   // Services changed since the last call, each once, in name order, with
   // their version now (0 for a service that is gone). For the one consumer
   // that keeps up with every change (FleetEvaluator::Refresh), so that it
@@ -139,6 +151,7 @@ class Registry {
   struct Service_ {
     Instances_ instances;
     uint64_t version = 0;
+    uint64_t material = 0;
     bool queued = false;  // in its shard's `changed`
   };
   struct Shard {
@@ -151,8 +164,9 @@ class Registry {
 
   InstanceState StateOf(const Record_& r, absl::Time now) const;
   Shard& ShardFor(const std::string& service) const;
-  // A new version for `entry`, queued for TakeChanged(); under shard.mu.
-  static void Changed(Shard& shard, const std::string& name, Service_& entry);
+  // A new version for `entry` (material too unless `material` is false),
+  // queued for TakeChanged(); under shard.mu.
+  static void Changed(Shard& shard, const std::string& name, Service_& entry, bool material = true);
   // Versions come from one counter, so a service forgotten and re-created
   // never repeats a version.
   static uint64_t NextVersion();

@@ -101,6 +101,23 @@ TEST_F(FleetEvaluatorTest, ANewReportShowsAtOnceEvenBeforeARefresh) {
   EXPECT_EQ(status.services(0).top_finding().instance(), "r3");
 }
 
+TEST_F(FleetEvaluatorTest, AQueryMayAnswerFromAnEvaluationThatOnlyMissesMeasurements) {
+  // Agents at 5 s, evaluated a moment ago.
+  for (const char* i : {"r1", "r2", "r3"}) registry_->Record(SnapshotBuilder("api", i, 5000).Master(10, 3, 3).Report());
+  EXPECT_EQ(evaluator_->Status().services(0).status(), "ok");
+  // r2's workers start churning: a measurement, seen within kBackgroundEvery.
+  now_ += absl::Milliseconds(300);
+  registry_->Record(SnapshotBuilder("api", "r2", 5000).Master(10, 3, 3).Churn(30, 600).Report());
+  EXPECT_EQ(evaluator_->Status().services(0).status(), "ok");
+  now_ += kBackgroundEvery;
+  EXPECT_EQ(evaluator_->Status().services(0).status(), "degraded");
+  EXPECT_EQ(evaluator_->Status().services(0).top_finding().rule(), "WORKER_CHURN");
+  // A worker gone is material: seen at once.
+  now_ += absl::Milliseconds(100);
+  registry_->Record(SnapshotBuilder("api", "r3", 5000).Master(10, 1, 3).Report());
+  EXPECT_EQ(evaluator_->Status().services(0).status(), "critical");
+}
+
 TEST_F(FleetEvaluatorTest, TimeAloneTakesInstancesOffline) {
   evaluator_->Refresh();
   now_ += absl::Seconds(2);

@@ -105,15 +105,39 @@ TEST_F(RegistryTest, InstancesAreOrderedAndFilteredByService) {
   for (size_t i = 0; i < many.size(); ++i) EXPECT_EQ(many[i].instance(), absl::StrCat("r", 1000 + i));
 }
 
+TEST_F(RegistryTest, OnlyWhatCanChangeAJudgementAtOnceMovesTheMaterialVersion) {
+  auto versions = [&] { return registry_->ServiceVersions().front(); };
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 3, 3).Report());
+  ServiceVersion first = versions();
+  EXPECT_EQ(first.material, first.version);  // a new instance
+  // The same facts but for measurements: the version moves, not material.
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 3, 3).Churn(12, 300).Report());
+  ServiceVersion measured = versions();
+  EXPECT_GT(measured.version, first.version);
+  EXPECT_EQ(measured.material, first.material);
+  // Workers, masters, configuration, streams and new instances do.
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 2, 3).Report());
+  EXPECT_EQ(versions().material, versions().version);
+  uint64_t before = versions().material;
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 2, 3).Set("timeout", "120", "cmdline").Report());
+  EXPECT_GT(versions().material, before);
+  before = versions().material;
+  registry_->StreamOpened("api", "a");
+  EXPECT_GT(versions().material, before);
+  before = versions().material;
+  registry_->Record(SnapshotBuilder("api", "b").Master(10, 3, 3).Report());
+  EXPECT_GT(versions().material, before);
+}
+
 TEST_F(RegistryTest, AnInstanceThatLeavesIsGoneAtOnce) {
   registry_->Record(SnapshotBuilder("api", "a").Master(10, 2, 2).Report());
   registry_->StreamOpened("api", "a");
   registry_->Record(SnapshotBuilder("api", "b").Master(10, 2, 2).Report());
-  uint64_t before = registry_->ServiceVersions().front().second;
+  uint64_t before = registry_->ServiceVersions().front().version;
   EXPECT_TRUE(registry_->Leave("api", "a"));
   EXPECT_EQ(registry_->Instances().size(), 1u);
   EXPECT_EQ(registry_->Instances()[0].instance(), "b");
-  EXPECT_GT(registry_->ServiceVersions().front().second, before);
+  EXPECT_GT(registry_->ServiceVersions().front().version, before);
   EXPECT_FALSE(registry_->Leave("api", "a"));
   EXPECT_FALSE(registry_->Leave("web", "a"));
   registry_->StreamClosed("api", "a");  // the stream's end after the leave changes nothing
