@@ -1,8 +1,26 @@
 #include "server/instance_digest.h"
 
+#include "absl/hash/hash.h"
 #include "common/snapshot_facts.h"
 
 namespace corral::server {
+
+namespace {
+
+// InstanceDigest::material. The configuration by content: unary reports
+// carry it every time, each with a digest of its own.
+uint64_t MaterialHash(const InstanceDigest& d) {
+  uint64_t h = absl::HashOf(d.masters, d.primary, d.live_workers, d.oom_kills);
+  for (const MasterDigest& m : d.master_digests) h = absl::HashOf(h, m.pid, m.live, m.configured, m.workers_source);
+  if (d.config != nullptr) {
+    const ConfigDigest& c = *d.config;
+    h = absl::HashOf(h, c.settings_fingerprint, c.configured_workers, c.workers_source, c.app_uri, c.gunicorn_version,
+                     c.settings_unknowable, c.erased, c.dev_settings);
+  }
+  return h;
+}
+
+}  // namespace
 
 InstanceDigest Digest(const Report& report) {
   const corral::v1::Snapshot& snapshot = report.snapshot();
@@ -25,44 +43,17 @@ InstanceDigest Digest(const Report& report) {
     }
   }
   if (d.primary < 0 && d.masters > 0) d.primary = 0;
-  if (d.primary < 0) return d;
-  const corral::v1::GunicornInstance& observed = snapshot.instances(d.primary);
-  d.config = report.ConfigDigestPtr(d.primary);
-  d.worker_restarts = observed.worker_restarts();
-  d.worker_restarts_per_minute = observed.worker_restarts_per_minute();
-  d.observed_seconds = observed.observed_seconds();
-  d.master_age_seconds = observed.master().age_seconds();
+  if (d.primary >= 0) {
+    const corral::v1::GunicornInstance& observed = snapshot.instances(d.primary);
+    d.config = report.ConfigDigestPtr(d.primary);
+    d.worker_restarts = observed.worker_restarts();
+    d.worker_restarts_per_minute = observed.worker_restarts_per_minute();
+    d.observed_seconds = observed.observed_seconds();
+    d.master_age_seconds = observed.master().age_seconds();
+    d.oom_kills = observed.resources().oom_kills();
+  }
+  d.material = MaterialHash(d);
   return d;
-}
-
-namespace {
-
-// Unary reports carry their configuration every time, each with a digest of
-// its own: equal content is the same configuration.
-bool SameConfig(const std::shared_ptr<const ConfigDigest>& a, const std::shared_ptr<const ConfigDigest>& b) {
-  if (a == b) return true;
-  if (a == nullptr || b == nullptr) return false;
-  return a->settings_fingerprint == b->settings_fingerprint && a->configured_workers == b->configured_workers &&
-         a->workers_source == b->workers_source && a->app_uri == b->app_uri &&
-         a->gunicorn_version == b->gunicorn_version && a->settings_unknowable == b->settings_unknowable &&
-         a->erased == b->erased && a->dev_settings == b->dev_settings;
-}
-
-}  // namespace
-
-bool MaterialChange(const InstanceDigest& before, const InstanceDigest& after) {
-  if (before.masters != after.masters || before.primary != after.primary || before.live_workers != after.live_workers ||
-      !SameConfig(before.config, after.config) || before.master_digests.size() != after.master_digests.size()) {
-    return true;
-  }
-  for (size_t i = 0; i < before.master_digests.size(); ++i) {
-    const MasterDigest& a = before.master_digests[i];
-    const MasterDigest& b = after.master_digests[i];
-    if (a.pid != b.pid || a.live != b.live || a.configured != b.configured || a.workers_source != b.workers_source) {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace corral::server

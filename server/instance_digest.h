@@ -39,16 +39,19 @@ struct InstanceDigest {
   double worker_restarts_per_minute = 0;
   double observed_seconds = 0;
   double master_age_seconds = 0;
+  // The primary master's cgroup OOM kill count; 0 without a master.
+  int64_t oom_kills = 0;
+  // A hash of what can make the instance be judged differently at once:
+  // its masters, their live and configured workers, its configuration (by
+  // content), its OOM kills. Measurements (restart rates, ages, how long
+  // the agent has watched) are left out: they move with every report, and
+  // a query may answer from an evaluation a little older (FleetEvaluator).
+  // The registry keeps this number rather than reading the previous digest
+  // (a cache miss per report with 10,000 instances between two of one).
+  uint64_t material = 0;
 };
 
 InstanceDigest Digest(const Report& report);
-
-// Whether an instance described by `after` instead of `before` can be
-// judged differently at once: its masters, their live and configured
-// workers, its configuration. Measurements (restart rates, ages, how long
-// the agent has watched) are not: they move with every report, and a
-// query may answer from an evaluation up to kBackgroundEvery older.
-bool MaterialChange(const InstanceDigest& before, const InstanceDigest& after);
 
 }  // namespace corral::server
 

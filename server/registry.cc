@@ -20,11 +20,6 @@ const char* StateName(InstanceState state) {
   return "offline";
 }
 
-int64_t OomKills(const Report& report, const InstanceDigest& digest) {
-  if (digest.primary < 0) return 0;
-  return report.snapshot().instances(digest.primary).resources().oom_kills();
-}
-
 Registry::Registry(RegistryOptions options) : options_(std::move(options)) {}
 
 InstanceState Registry::StateOf(const Record_& r, absl::Time now) const {
@@ -53,18 +48,16 @@ bool Registry::Record(Report report) {
     auto [it, fresh] = entry.instances.try_emplace(shared->snapshot().agent().instance());
     inserted = fresh;
     Record_& r = it->second;
-    // Came back from offline or disconnected: a state change.
-    bool material = r.report == nullptr || StateOf(r, now) != InstanceState::kOnline;
-    if (r.report != nullptr) {
-      int64_t before = OomKills(*r.report, *r.digest);
-      int64_t after = OomKills(*shared, *digest);
-      if (after > before) {
-        r.last_oom_increase = now;
-        r.oom_increase = after - before;
-        material = true;
-      }
-      material = material || MaterialChange(*r.digest, *digest);
+    // New, back from offline or disconnected, or judged differently. Only
+    // what the record holds is read: the previous report and digest are
+    // cold in the cache by now.
+    bool material = fresh || StateOf(r, now) != InstanceState::kOnline || r.material != digest->material;
+    if (!fresh && digest->oom_kills > r.oom_kills) {
+      r.last_oom_increase = now;
+      r.oom_increase = digest->oom_kills - r.oom_kills;
     }
+    r.oom_kills = digest->oom_kills;
+    r.material = digest->material;
     Changed(shard, service, entry, material);
     // The previous report is released after the lock, not under it.
     std::swap(r.report, shared);

@@ -52,9 +52,6 @@ struct InstanceView {
   int64_t oom_increase = 0;
 };
 
-// The primary master's cgroup OOM kill count; 0 without a master.
-int64_t OomKills(const Report& report, const InstanceDigest& digest);
-
 struct RegistryOptions {
   absl::Duration expire = absl::Hours(1);
   int offline_after_intervals = 3;
@@ -71,9 +68,9 @@ struct StateChange {
 
 // A service's versions. `version` changes whenever anything about one of
 // its instances changes, except the passing of time; `material` only with
-// what can change a judgement at once (MaterialChange(): an instance come
-// or gone, its stream, its masters, workers, configuration or an OOM kill),
-// not with a report whose only news is measurements. Both come from one
+// what can change a judgement at once (an instance come or gone, its
+// stream, and InstanceDigest::material: its masters, workers, configuration
+// or OOM kills), not with a report whose only news is measurements. Both come from one
 // counter: material <= version, and an evaluation of version V is exact in
 // all but measurements while material <= V.
 struct ServiceVersion {
@@ -140,6 +137,9 @@ class Registry {
     InstanceState last_swept_state = InstanceState::kOnline;
     absl::Time last_oom_increase = absl::InfinitePast();
     int64_t oom_increase = 0;
+    // From the latest digest, read here rather than from the digest.
+    int64_t oom_kills = 0;
+    uint64_t material = 0;
   };
   // Reports from thousands of streams arrive on several threads: services
   // are spread over shards by name hash, each shard with its own lock, and

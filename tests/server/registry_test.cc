@@ -129,6 +129,23 @@ TEST_F(RegistryTest, OnlyWhatCanChangeAJudgementAtOnceMovesTheMaterialVersion) {
   EXPECT_GT(versions().material, before);
 }
 
+TEST_F(RegistryTest, AnOomKillIsKeptWithWhenItHappened) {
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 3, 3).Cgroup(100, 200, 1).Report());
+  EXPECT_EQ(registry_->Instances()[0].last_oom_increase, absl::InfinitePast());  // counted before it appeared
+  uint64_t before = registry_->ServiceVersions().front().material;
+  now_ += absl::Seconds(1);
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 3, 3).Cgroup(100, 200, 3).Report());
+  InstanceView v = registry_->Instances()[0];
+  EXPECT_EQ(v.last_oom_increase, now_);
+  EXPECT_EQ(v.oom_increase, 2);
+  EXPECT_GT(registry_->ServiceVersions().front().material, before);
+  // Memory use alone is a measurement.
+  before = registry_->ServiceVersions().front().material;
+  registry_->Record(SnapshotBuilder("api", "a").Master(10, 3, 3).Cgroup(150, 200, 3).Report());
+  EXPECT_EQ(registry_->ServiceVersions().front().material, before);
+  EXPECT_EQ(registry_->Instances()[0].last_oom_increase, v.last_oom_increase);
+}
+
 TEST_F(RegistryTest, AnInstanceThatLeavesIsGoneAtOnce) {
   registry_->Record(SnapshotBuilder("api", "a").Master(10, 2, 2).Report());
   registry_->StreamOpened("api", "a");
