@@ -18,7 +18,9 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
     if (it != cache_.end() && now < it->second->valid_until && it->second->expected == expected) {
       const Evaluation& e = *it->second;
       if (e.version == service.version) return it->second;
-      if (service.material <= e.version && now - e.evaluated_at < e.hold) return it->second;
+      // The background loop takes a changed service up once its hold has
+      // passed, at its next round: up to twice the hold behind.
+      if (service.material <= e.version && now - e.evaluated_at < 2 * e.hold) return it->second;
     }
   }
   return EvaluateAndRecord(service.name, service.version);

@@ -95,7 +95,8 @@ class FleetEvaluator {
   // nullptr when the service has no instance. A query passes the service's
   // material version too (Registry: ServiceVersion) and then also takes a
   // cached evaluation that only misses measurements and is younger than
-  // its hold (at most kBackgroundEvery), as the background loop would: with
+  // twice its hold (at most 2 x kBackgroundEvery), as the background loop
+  // would: with
   // 100,000 agents a report arrives for most services between two queries,
   // and evaluating them all again made `corral status` take seconds.
   std::shared_ptr<const Evaluation> EvaluateAndRecord(const std::string& service, uint64_t version);
