@@ -21,6 +21,10 @@
 //   RESULT corral N REPORTS_PER_S CPU_US_PER_REPORT
 // (bench/server_vs_floor.sh reads them).
 //
+// --mode curve runs corral-server at the production rate (bench/README.md,
+// "The curve"), then the floor under the same simulated agents:
+//   RESULT curve N ...   and   RESULT floor-curve N CPU_US_PER_MSG CORE_PERCENT
+//
 //   build/bench/fleet_load [--instances 1000,10000] [--seconds 5] [--connections 16]
 //                          [--mode full|saturated] [--server-cpus 1] [--load-cpus 0]
 #include <sched.h>
@@ -100,7 +104,8 @@ minimal gRPC server (the floor). Prints rates, latencies, memory.
                           and of corral-server, plus "RESULT" lines for scripts;
                         curve: corral-server at the production rate (one report per
                           agent per --interval): memory, CPU per report, corral status,
-                          /metrics, Report p99, all agents back after a restart
+                          /metrics, Report p99, all agents back after a restart; then
+                          the floor under the same agents (its CPU per message)
   --interval S          seconds between one agent's reports in --mode curve (5)
   --server-cpus LIST    run both servers under `taskset -c LIST` (e.g. 1)
   --load-cpus LIST      pin this load generator to LIST (e.g. 0)
@@ -683,6 +688,46 @@ absl::Duration UntilOnline(corral::v1::Fleet::Stub* fleet, int n, absl::Duration
   return absl::InfiniteDuration();
 }
 
+// The floor with `n` agents at the production rate, the same simulated
+// agents as the curve's: what gRPC alone costs per message when messages
+// come one at a time rather than back to back.
+void FloorCurve(const Options& o, const std::vector<grpc::ByteBuffer>& first,
+                const std::vector<grpc::ByteBuffer>& steady, int n) {
+  std::string dir = corral::testing::MakeTempDir("floor");
+  std::string address = absl::StrCat("127.0.0.1:", FreePort());
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  auto server =
+      corral::testing::Process::Start(Pinned(o.server_cpus, {self, "--serve-floor", address}), {}, dir + "/floor.log");
+  corral::testing::SimulatedAgentsOptions agents_options;
+  agents_options.address = address;
+  agents_options.agents = n;
+  agents_options.interval = absl::Seconds(o.interval);
+  agents_options.connections = o.connections;
+  agents_options.max_backoff = absl::Seconds(o.interval);
+  agents_options.queues = 8;
+  agents_options.message = [&](int agent, int64_t, bool first_on_stream) {
+    return first_on_stream ? first[static_cast<size_t>(agent)] : steady[static_cast<size_t>(agent)];
+  };
+  corral::testing::SimulatedAgents agents(agents_options);
+  absl::Time deadline = absl::Now() + absl::Minutes(5);
+  while (agents.connected() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(250));
+  absl::SleepFor(absl::Seconds(o.interval + 1));
+  uint64_t sent_before = agents.sent();
+  int64_t cpu_before = CpuTicks(server->pid());
+  absl::Time start = absl::Now();
+  absl::SleepFor(absl::Seconds(o.seconds));
+  double window = absl::ToDoubleSeconds(absl::Now() - start);
+  double cpu = TicksToSeconds(CpuTicks(server->pid()) - cpu_before);
+  double messages = static_cast<double>(agents.sent() - sent_before);
+  std::printf("floor  %6d agents at the same rate: server CPU %.1f us per message, %.1f%% of one core at %.0f msgs/s\n",
+              n, messages > 0 ? cpu * 1e6 / messages : 0.0, 100 * cpu / window, messages / window);
+  std::printf("RESULT floor-curve %d %.1f %.1f\n", n, messages > 0 ? cpu * 1e6 / messages : 0.0, 100 * cpu / window);
+  std::fflush(stdout);
+  agents.Stop();
+  server->Signal(SIGTERM);
+  server->Wait(absl::Seconds(10));
+}
+
 // corral-server with `n` agents at the production rate: one report per
 // agent per --interval, phases spread evenly, as independent agents are.
 void Curve(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
@@ -809,6 +854,7 @@ void Curve(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   std::fflush(stdout);
   server->Signal(SIGTERM);
   server->Wait(absl::Seconds(10));
+  FloorCurve(o, first, steady, n);
 }
 
 }  // namespace
