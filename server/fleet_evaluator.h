@@ -5,9 +5,13 @@
 // changes with every report, stream open or close, or forgotten instance)
 // is the one it was computed from, and no instance has reached its offline
 // deadline since. A background Refresh() re-evaluates what changed, so the
-// rules run for every service shortly after every report; a query
-// re-evaluates on the spot whatever Refresh() has not reached yet, so
-// answers are never stale.
+// rules run for every service shortly after every report. A query
+// re-evaluates on the spot whatever Refresh() has not reached yet, except
+// that an evaluation which misses only measurements (the registry's
+// material version has not moved: no instance came or went, no worker,
+// master, configuration or stream changed) is good for twice its hold, as
+// it would be in the background: answers are never behind on what makes a
+// service degraded or critical at once.
 //
 // Refresh() looks only at what changed: the services the registry lists as
 // changed since the last Refresh (Registry::TakeChanged), those whose
@@ -22,8 +26,7 @@
 // evaluated in full every Refresh. Never more rarely than a quarter of its
 // replicas' shortest interval, though, so that no replica's report is
 // replaced by its next one before the history has seen it (with Refresh
-// every 200 ms). A deadline or a changed expectation is evaluated at once,
-// and queries never wait for it.
+// every 200 ms). A deadline or a changed expectation is evaluated at once.
 #ifndef CORRAL_SERVER_FLEET_EVALUATOR_H_
 #define CORRAL_SERVER_FLEET_EVALUATOR_H_
 
