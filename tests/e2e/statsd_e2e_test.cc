@@ -102,9 +102,14 @@ TEST(StatsdE2E, RequestMetricsAgreeWithWrk) {
   EXPECT_LE(stats.requests_total() - expected.requests, 2) << wrk.out << stats.DebugString();
   EXPECT_NEAR(stats.requests_per_second() * stats.window_seconds(), static_cast<double>(stats.requests_total()), 0.5);
   // Gunicorn times the request inside the worker; wrk adds loopback and
-  // parsing: within 10% of each other. Quantiles carry the histogram's 2%.
+  // parsing: within 10% of each other on average. Quantiles carry the
+  // histogram's 2%. The tail is where a loaded machine shows: wrk's p99
+  // also counts waiting for a CPU, which the worker never sees (43 ms
+  // against 22 ms while container images built beside it). Every request
+  // sleeps 20 ms, and none takes longer inside Gunicorn than wrk saw it.
   EXPECT_NEAR(stats.latency_mean_ms(), expected.average_ms, expected.average_ms * 0.10) << wrk.out;
-  EXPECT_NEAR(stats.latency_p99_ms(), expected.p99_ms, expected.p99_ms * 0.15) << wrk.out;
+  EXPECT_GE(stats.latency_p99_ms(), 20.0 * 0.98) << wrk.out;
+  EXPECT_LE(stats.latency_p99_ms(), expected.p99_ms * 1.02 + 0.1) << wrk.out;
   EXPECT_NEAR(static_cast<double>(stats.responses_total().at("500")), expected.non_2xx, 2) << wrk.out;
   EXPECT_NEAR(stats.error_rate(), expected.non_2xx / expected.requests, 0.02);
   EXPECT_EQ(stats.gunicorn_workers(), 2);
