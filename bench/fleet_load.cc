@@ -38,6 +38,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -364,6 +365,23 @@ class StreamLoad {
   size_t finished_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// One unary call, waited for; its round trip in ms, nullopt when it failed.
+std::optional<double> TimedUnaryCall(grpc::GenericStub& stub, const std::string& method,
+                                     const grpc::ByteBuffer& request) {
+  grpc::ClientContext context;
+  grpc::ByteBuffer response;
+  absl::Notification finished;
+  grpc::Status status;
+  absl::Time start = absl::Now();
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+    status = s;
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  if (!status.ok()) return std::nullopt;
+  return absl::ToDoubleMilliseconds(absl::Now() - start);
+}
+
 // Unary calls with `concurrency` outstanding at once for `duration`;
 // returns calls completed and each call's latency in ms.
 std::pair<uint64_t, std::vector<double>> UnaryLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
@@ -381,19 +399,9 @@ std::pair<uint64_t, std::vector<double>> UnaryLoad(const std::vector<std::shared
       grpc::GenericStub& stub = *stubs[static_cast<size_t>(i) % stubs.size()];
       std::vector<double> mine;
       while (absl::Now() < end) {
-        grpc::ClientContext context;
-        grpc::ByteBuffer response;
-        absl::Notification finished;
-        grpc::Status status;
-        absl::Time start = absl::Now();
-        stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-          status = s;
-          finished.Notify();
-        });
-        finished.WaitForNotification();
-        if (status.ok()) {
+        if (std::optional<double> ms = TimedUnaryCall(stub, method, request)) {
           done.fetch_add(1);
-          mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+          mine.push_back(*ms);
         }
       }
       absl::MutexLock lock(&mu);
@@ -688,6 +696,25 @@ absl::Duration UntilOnline(corral::v1::Fleet::Stub* fleet, int n, absl::Duration
   return absl::InfiniteDuration();
 }
 
+// One simulated agent per message of `first`, at the production rate
+// (--interval, phases spread), sending its `first` message on each new
+// stream and its `steady` one after. The vectors must outlive the agents.
+corral::testing::SimulatedAgentsOptions AgentsAtTheRate(const Options& o, const std::string& address,
+                                                        const std::vector<grpc::ByteBuffer>& first,
+                                                        const std::vector<grpc::ByteBuffer>& steady) {
+  corral::testing::SimulatedAgentsOptions options;
+  options.address = address;
+  options.agents = static_cast<int>(first.size());
+  options.interval = absl::Seconds(o.interval);
+  options.connections = o.connections;
+  options.max_backoff = absl::Seconds(o.interval);  // as corral-agent: its interval caps the backoff
+  options.queues = 8;
+  options.message = [&first, &steady](int agent, int64_t, bool first_on_stream) {
+    return first_on_stream ? first[static_cast<size_t>(agent)] : steady[static_cast<size_t>(agent)];
+  };
+  return options;
+}
+
 // The floor with `n` agents at the production rate, the same simulated
 // agents as the curve's: what gRPC alone costs per message when messages
 // come one at a time rather than back to back.
@@ -698,17 +725,7 @@ void FloorCurve(const Options& o, const std::vector<grpc::ByteBuffer>& first,
   std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   auto server =
       corral::testing::Process::Start(Pinned(o.server_cpus, {self, "--serve-floor", address}), {}, dir + "/floor.log");
-  corral::testing::SimulatedAgentsOptions agents_options;
-  agents_options.address = address;
-  agents_options.agents = n;
-  agents_options.interval = absl::Seconds(o.interval);
-  agents_options.connections = o.connections;
-  agents_options.max_backoff = absl::Seconds(o.interval);
-  agents_options.queues = 8;
-  agents_options.message = [&](int agent, int64_t, bool first_on_stream) {
-    return first_on_stream ? first[static_cast<size_t>(agent)] : steady[static_cast<size_t>(agent)];
-  };
-  corral::testing::SimulatedAgents agents(agents_options);
+  corral::testing::SimulatedAgents agents(AgentsAtTheRate(o, address, first, steady));
   absl::Time deadline = absl::Now() + absl::Minutes(5);
   while (agents.connected() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(250));
   absl::SleepFor(absl::Seconds(o.interval + 1));
@@ -747,20 +764,10 @@ void Curve(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
     first.push_back(AgentMessage(snapshot, i, /*steady_state=*/false));
     steady.push_back(AgentMessage(snapshot, i, /*steady_state=*/true));
   }
-  corral::testing::SimulatedAgentsOptions agents_options;
-  agents_options.address = address;
-  agents_options.agents = n;
-  agents_options.interval = absl::Seconds(o.interval);
-  agents_options.connections = o.connections;
-  agents_options.max_backoff = absl::Seconds(o.interval);  // as corral-agent: its interval caps the backoff
-  agents_options.queues = 8;
-  agents_options.message = [&](int agent, int64_t, bool first_on_stream) {
-    return first_on_stream ? first[static_cast<size_t>(agent)] : steady[static_cast<size_t>(agent)];
-  };
   std::printf("corral %6d agents, one report each per %d s, over %s\n", n, o.interval,
               o.connections > 0 ? absl::StrCat(o.connections, " connections").c_str() : "a connection each");
   std::fflush(stdout);
-  corral::testing::SimulatedAgents agents(agents_options);
+  corral::testing::SimulatedAgents agents(AgentsAtTheRate(o, address, first, steady));
   absl::Duration connect = UntilOnline(fleet.get(), n, absl::Minutes(5));
   std::printf("  all online %.1f s after the agents started\n", absl::ToDoubleSeconds(connect));
   // Past the history's warm-up (three intervals), so its memory of every
@@ -781,18 +788,9 @@ void Curve(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
   absl::Time window_start = absl::Now();
   absl::Time window_end = window_start + absl::Seconds(o.seconds);
   while (absl::Now() < window_end) {
-    grpc::ClientContext context;
-    grpc::ByteBuffer response;
-    absl::Notification finished;
-    grpc::Status status;
-    absl::Time start = absl::Now();
-    probe_stub->UnaryCall(&context, "/corral.v1.Collector/Report", grpc::StubOptions(), &probe_bytes, &response,
-                          [&](grpc::Status s) {
-                            status = s;
-                            finished.Notify();
-                          });
-    finished.WaitForNotification();
-    if (status.ok()) latencies.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    if (std::optional<double> ms = TimedUnaryCall(*probe_stub, "/corral.v1.Collector/Report", probe_bytes)) {
+      latencies.push_back(*ms);
+    }
     absl::SleepFor(absl::Milliseconds(20));
   }
   double window = absl::ToDoubleSeconds(absl::Now() - window_start);

@@ -17,12 +17,12 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
     auto it = cache_.find(service.name);
     if (it != cache_.end() && now < it->second->valid_until && it->second->expected == expected) {
       const Evaluation& e = *it->second;
-      if (e.version == service.version) return it->second;
       // The background loop takes a changed service up once its hold has
       // passed, at its next round: up to twice the hold behind.
       if (service.material <= e.version && now - e.evaluated_at < 2 * e.hold) return it->second;
     }
   }
+  // Else exact: the cached evaluation if it is of this very version.
   return EvaluateAndRecord(service.name, service.version);
 }
 
