@@ -277,22 +277,20 @@ grpc::ServerUnaryReactor* CollectorService::Report(grpc::CallbackServerContext* 
 
 grpc::Status CollectorService::Accept(std::shared_ptr<const corral::v1::Snapshot> snapshot, ConfigCarriers* carriers,
                                       const std::string& peer) {
-  absl::Status valid = ValidateSnapshot(*snapshot);
-  absl::StatusOr<corral::server::Report> report = absl::InternalError("unset");
-  if (valid.ok()) {
-    report = carriers != nullptr ? carriers->Resolve(snapshot) : corral::server::Report::Complete(snapshot);
-    valid = report.status();
-  }
-  if (!valid.ok()) {
+  auto refuse = [&](const absl::Status& why) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
-    std::string why(valid.message());
-    LogRejection(peer, why);
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why);
-  }
+    LogRejection(peer, std::string(why.message()));
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(why.message()));
+  };
+  if (absl::Status valid = ValidateSnapshot(*snapshot); !valid.ok()) return refuse(valid);
+  absl::StatusOr<corral::server::Report> report =
+      carriers != nullptr ? carriers->Resolve(snapshot) : corral::server::Report::Complete(snapshot);
+  if (!report.ok()) return refuse(report.status());
   reports_.fetch_add(1, std::memory_order_relaxed);
-  std::string service = snapshot->agent().service();
-  std::string instance = snapshot->agent().instance();
-  if (registry_->Record(*std::move(report))) Log()->info("instance {}/{} reporting from {}", service, instance, peer);
+  // `snapshot` still holds the identity the registry now keeps too.
+  if (registry_->Record(*std::move(report))) {
+    Log()->info("instance {}/{} reporting from {}", snapshot->agent().service(), snapshot->agent().instance(), peer);
+  }
   return grpc::Status::OK;
 }
 

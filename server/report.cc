@@ -1,5 +1,7 @@
 #include "server/report.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -93,29 +95,45 @@ Report::Ref ConfigCarriers::Kept(const Report::Ref& ref) const {
 
 absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
   Report report;
-  std::map<int, Report::Ref> next;
+  report.config_.reserve(static_cast<size_t>(snapshot->instances_size()));
+  // Steady state: the same masters, in the same order, all omitting their
+  // configuration; then what the stream remembers stays as it is.
+  bool same_masters = static_cast<size_t>(snapshot->instances_size()) == by_pid_.size();
   for (int i = 0; i < snapshot->instances_size(); ++i) {
     const corral::v1::GunicornInstance& inst = snapshot->instances(i);
     int pid = inst.master().pid();
-    Report::Ref ref;
-    if (inst.config_omitted()) {
-      auto it = by_pid_.find(pid);
-      if (it == by_pid_.end()) {
-        return absl::InvalidArgumentError(absl::StrCat("instances[", i, "]: master ", pid,
-                                                       "'s configuration was omitted but never sent on this stream"));
-      }
-      // The first message pointing back: keep the configuration alone, and
-      // let the carrying message go.
-      if (!it->second.kept) it->second = Kept(it->second);
-      ref = it->second;
-    } else {
-      ref = Report::Carried(snapshot, i);
+    if (!inst.config_omitted()) {
+      report.config_.push_back(Report::Carried(snapshot, i));
+      same_masters = false;
+      continue;
     }
-    next[pid] = ref;
-    report.config_.push_back(std::move(ref));
+    auto it = std::find_if(by_pid_.begin(), by_pid_.end(), [pid](const auto& entry) { return entry.first == pid; });
+    if (it == by_pid_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("instances[", i, "]: master ", pid,
+                                                     "'s configuration was omitted but never sent on this stream"));
+    }
+    // The first message pointing back: keep the configuration alone, and
+    // let the carrying message go.
+    if (!it->second.kept) it->second = Kept(it->second);
+    report.config_.push_back(it->second);
+    same_masters = same_masters && it == by_pid_.begin() + i;
   }
-  // Masters that are gone are forgotten.
-  by_pid_ = std::move(next);
+  if (!same_masters) {
+    // Masters that are gone are forgotten; a pid listed twice keeps its
+    // last configuration.
+    std::vector<std::pair<int, Report::Ref>> next;
+    next.reserve(report.config_.size());
+    for (int i = 0; i < snapshot->instances_size(); ++i) {
+      int pid = snapshot->instances(i).master().pid();
+      auto it = std::find_if(next.begin(), next.end(), [pid](const auto& entry) { return entry.first == pid; });
+      if (it != next.end()) {
+        it->second = report.config_[static_cast<size_t>(i)];
+      } else {
+        next.emplace_back(pid, report.config_[static_cast<size_t>(i)]);
+      }
+    }
+    by_pid_ = std::move(next);
+  }
   report.snapshot_ = std::move(snapshot);
   return report;
 }

@@ -7,9 +7,9 @@
 #ifndef CORRAL_SERVER_REPORT_H_
 #define CORRAL_SERVER_REPORT_H_
 
-#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -100,7 +100,8 @@ class ConfigCarriers {
   Report::Ref Kept(const Report::Ref& ref) const;
 
   ConfigPool* pool_;
-  std::map<int, Report::Ref> by_pid_;
+  // By master pid, in the order of the stream's latest message.
+  std::vector<std::pair<int, Report::Ref>> by_pid_;
 };
 
 }  // namespace corral::server

@@ -130,6 +130,42 @@ TEST(ConfigCarriers, AMasterThatLeftIsForgotten) {
   EXPECT_FALSE(carriers.Resolve(Shared(delta)).ok());
 }
 
+TEST(ConfigCarriers, MastersListedInAnotherOrderKeepTheirOwnConfigurations) {
+  // Two masters (an upgrade in progress), then listed the other way round:
+  // each omitted configuration is still its own master's, message after
+  // message.
+  ConfigCarriers carriers;
+  corral::v1::Snapshot full = SnapshotBuilder("api", "r1")
+                                  .Master(10, 3, 3)
+                                  .Set("timeout", "120", "cmdline")
+                                  .Master(20, 1, 1)
+                                  .Set("timeout", "30", "cmdline")
+                                  .Build();
+  ASSERT_TRUE(carriers.Resolve(Shared(full)).ok());
+  corral::v1::Snapshot swapped;
+  *swapped.mutable_agent() = full.agent();
+  *swapped.add_instances() = full.instances(1);
+  *swapped.add_instances() = full.instances(0);
+  for (auto& instance : *swapped.mutable_instances()) {
+    instance.clear_config();
+    instance.set_config_omitted(true);
+  }
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<Report> r = carriers.Resolve(Shared(swapped));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->ConfigOf(0).config().at("timeout").value(), "30") << "round " << round;
+    EXPECT_EQ(r->ConfigOf(1).config().at("timeout").value(), "120") << "round " << round;
+  }
+  // Master 20 gone; 10 stays, and 20 omitting its configuration later is
+  // refused.
+  corral::v1::Snapshot one = swapped;
+  one.mutable_instances()->DeleteSubrange(0, 1);
+  absl::StatusOr<Report> r = carriers.Resolve(Shared(one));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->ConfigOf(0).config().at("timeout").value(), "120");
+  EXPECT_FALSE(carriers.Resolve(Shared(swapped)).ok());
+}
+
 TEST(ConfigDeltaRoundTrip, WhatTheAgentLeavesOutTheServerRestores) {
   corral::agent::ConfigDelta delta;
   ConfigCarriers carriers;
