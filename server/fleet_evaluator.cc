@@ -17,9 +17,10 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
     auto it = cache_.find(service.name);
     if (it != cache_.end() && now < it->second->valid_until && it->second->expected == expected) {
       const Evaluation& e = *it->second;
-      // The background loop takes a changed service up once its hold has
-      // passed, at its next round: up to twice the hold behind.
-      if (service.material <= e.version && now - e.evaluated_at < 2 * e.hold) return it->second;
+      // As the background loop: it takes a service whose reports only
+      // brought measurements up once measurements_hold has passed, at a
+      // round that comes within `hold`.
+      if (service.material <= e.version && now - e.evaluated_at < e.measurements_hold + e.hold) return it->second;
     }
   }
   // Else exact: the cached evaluation if it is of this very version.
@@ -43,9 +44,12 @@ std::shared_ptr<const FleetEvaluator::Evaluation> FleetEvaluator::EvaluateAndRec
   auto evaluation = std::make_shared<Evaluation>();
   evaluation->version = current_version;
   evaluation->evaluated_at = now;
+  absl::Duration shortest = absl::InfiniteDuration();
   for (const InstanceView& v : views) {
-    if (v.state != InstanceState::kOffline) evaluation->hold = std::min(evaluation->hold, v.interval / 4);
+    if (v.state != InstanceState::kOffline) shortest = std::min(shortest, v.interval);
   }
+  evaluation->hold = std::min(kBackgroundEvery, shortest / 4);
+  evaluation->measurements_hold = std::max(evaluation->hold, std::min(kMeasurementsEvery, shortest / 2));
   evaluation->expected = expected;
   // Valid until the first instance that is not offline would become so.
   evaluation->valid_until = absl::InfiniteFuture();
@@ -95,7 +99,7 @@ void FleetEvaluator::DropLocked(const std::string& service) {
 
 int FleetEvaluator::Refresh() {
   absl::Time now = registry_->Now();
-  std::vector<std::pair<std::string, uint64_t>> changed = registry_->TakeChanged();
+  std::vector<ServiceVersion> changed = registry_->TakeChanged();
   uint64_t generation = book_ != nullptr ? book_->generation() : 0;
   std::vector<std::pair<std::string, uint64_t>> stale;
   bool services_gone = false;
@@ -106,44 +110,47 @@ int FleetEvaluator::Refresh() {
     primed_ = true;
     // Candidates: what changed, what reached its deadline, and, when the
     // expectations moved (or at the first Refresh), every service.
-    absl::flat_hash_map<std::string, uint64_t> candidates;
-    // Not held back by kBackgroundEvery: deadlines, expectations, the first.
+    // By name: the version (0 when unknown: evaluated when due) and the
+    // material version.
+    absl::flat_hash_map<std::string, std::pair<uint64_t, uint64_t>> candidates;
+    // Not held back: deadlines, expectations, the first.
     absl::flat_hash_set<std::string> urgent;
-    for (const std::string& name : deferred_) candidates[name] = 0;  // version unknown: evaluated when due
-    for (auto& [name, version] : changed) {
-      if (version == 0) {
-        DropLocked(name);
-        deferred_.erase(name);
-        candidates.erase(name);
+    for (const auto& [name, material] : deferred_) candidates[name] = {0, material};
+    for (const ServiceVersion& v : changed) {
+      if (v.version == 0) {
+        DropLocked(v.name);
+        deferred_.erase(v.name);
+        candidates.erase(v.name);
         services_gone = true;
       } else {
-        candidates[name] = version;
+        candidates[v.name] = {v.version, v.material};
       }
     }
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       const std::string& name = deadlines_.begin()->second;
       auto it = cache_.find(name);
       if (it != cache_.end()) {
-        candidates.try_emplace(name, it->second->version);
+        candidates.try_emplace(name, it->second->version, 0);
         urgent.insert(name);
       }
       deadlines_.erase(deadlines_.begin());
     }
     if (first) {
       for (const ServiceVersion& v : registry_->ServiceVersions()) {
-        candidates[v.name] = v.version;
+        candidates[v.name] = {v.version, v.material};
         urgent.insert(v.name);
       }
     } else if (generation != book_generation_) {
       for (const auto& [name, evaluation] : cache_) {
         if (book_->For(name) != evaluation->expected) {
-          candidates.try_emplace(name, evaluation->version);
+          candidates.try_emplace(name, evaluation->version, 0);
           urgent.insert(name);
         }
       }
     }
     book_generation_ = generation;
-    for (const auto& [name, version] : candidates) {
+    for (const auto& [name, versions] : candidates) {
+      const auto [version, material] = versions;
       auto it = cache_.find(name);
       bool expectations_changed = it != cache_.end() && book_ != nullptr && book_->For(name) != it->second->expected;
       if (it != cache_.end() && it->second->version == version && now < it->second->valid_until &&
@@ -151,10 +158,14 @@ int FleetEvaluator::Refresh() {
         deferred_.erase(name);
         continue;
       }
-      if (it != cache_.end() && !expectations_changed && !urgent.count(name) &&
-          now - it->second->evaluated_at < it->second->hold && now < it->second->valid_until) {
-        deferred_.insert(name);
-        continue;
+      if (it != cache_.end() && !expectations_changed && !urgent.count(name) && now < it->second->valid_until) {
+        const Evaluation& e = *it->second;
+        absl::Duration hold = material > e.version ? e.hold : e.measurements_hold;
+        if (now - e.evaluated_at < hold) {
+          uint64_t& kept = deferred_[name];
+          kept = std::max(kept, material);
+          continue;
+        }
       }
       deferred_.erase(name);
       stale.emplace_back(name, version);

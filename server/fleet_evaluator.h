@@ -9,9 +9,11 @@
 // re-evaluates on the spot whatever Refresh() has not reached yet, except
 // that an evaluation which misses only measurements (the registry's
 // material version has not moved: no instance came or went, no worker,
-// master, configuration or stream changed) is good for twice its hold, as
-// it would be in the background: answers are never behind on what makes a
-// service degraded or critical at once.
+// master, configuration or stream changed) is good for as long as it
+// would be in the background (its measurements hold and one hold more, 3.5 s
+// at 5 s agents): answers are never behind on what makes a service degraded
+// or critical at once, and at most about half an agent's interval behind on
+// measurements.
 //
 // Refresh() looks only at what changed: the services the registry lists as
 // changed since the last Refresh (Registry::TakeChanged), those whose
@@ -21,12 +23,16 @@
 // costs what those few cost. Only the first Refresh looks at every service.
 //
 // In the background a service is evaluated again at most once per
-// kBackgroundEvery after reports: a service of a thousand replicas, or ten
-// thousand services whose agents all report at once, would otherwise be
-// evaluated in full every Refresh. Never more rarely than a quarter of its
-// replicas' shortest interval, though, so that no replica's report is
-// replaced by its next one before the history has seen it (with Refresh
-// every 200 ms). A deadline or a changed expectation is evaluated at once.
+// kBackgroundEvery after reports that change what is material: a service of
+// a thousand replicas, or ten thousand services whose agents all report at
+// once, would otherwise be evaluated in full every Refresh. Never more
+// rarely than a quarter of its replicas' shortest interval, though. Reports
+// that only bring measurements wait up to half that interval (at most
+// kMeasurementsEvery): still seen by the history before the same replica's
+// next report replaces them (with Refresh every 200 ms), and at 5 s agents
+// a service is evaluated 0.4 times a second instead of once, which was most
+// of the server's own CPU per report at 100,000 agents. A deadline or a
+// changed expectation is evaluated at once.
 #ifndef CORRAL_SERVER_FLEET_EVALUATOR_H_
 #define CORRAL_SERVER_FLEET_EVALUATOR_H_
 
@@ -55,8 +61,11 @@ struct EvaluatedService {
   std::shared_ptr<const Expectations> expected;  // may be null
 };
 
-// How often Refresh() evaluates a service again because of new reports.
+// How often Refresh() evaluates a service again because of new reports:
+// reports that change what is material (Registry: ServiceVersion), and
+// reports that only bring measurements.
 inline constexpr absl::Duration kBackgroundEvery = absl::Seconds(1);
+inline constexpr absl::Duration kMeasurementsEvery = absl::Milliseconds(2500);
 
 // An evaluation is also redone when the service's expectations change, and
 // every fresh one is shown to the history, which records what changed.
@@ -84,8 +93,11 @@ class FleetEvaluator {
   struct Evaluation {
     uint64_t version = 0;
     absl::Time evaluated_at;
-    // How long new reports may wait for this service's next evaluation.
+    // How long new reports may wait for this service's next evaluation:
+    // those that change what is material, and those that only bring
+    // measurements.
     absl::Duration hold = kBackgroundEvery;
+    absl::Duration measurements_hold = kBackgroundEvery;
     absl::Time valid_until;
     std::shared_ptr<const Expectations> expected;
     std::vector<InstanceView> views;
@@ -98,10 +110,9 @@ class FleetEvaluator {
   // nullptr when the service has no instance. A query passes the service's
   // material version too (Registry: ServiceVersion) and then also takes a
   // cached evaluation that only misses measurements and is younger than
-  // twice its hold (at most 2 x kBackgroundEvery), as the background loop
-  // would: with
-  // 100,000 agents a report arrives for most services between two queries,
-  // and evaluating them all again made `corral status` take seconds.
+  // measurements_hold + hold, as the background loop would: with 100,000
+  // agents a report arrives for most services between two queries, and
+  // evaluating them all again made `corral status` take seconds.
   std::shared_ptr<const Evaluation> EvaluateAndRecord(const std::string& service, uint64_t version);
   std::shared_ptr<const Evaluation> EvaluateAndRecord(const ServiceVersion& service);
 
@@ -121,9 +132,9 @@ class FleetEvaluator {
   // Every kept evaluation's valid_until, when finite, in time order.
   std::set<std::pair<absl::Time, std::string>> deadlines_ ABSL_GUARDED_BY(mu_);
   bool primed_ ABSL_GUARDED_BY(mu_) = false;
-  // Services with reports not evaluated yet: their last evaluation was
-  // less than kBackgroundEvery ago.
-  absl::flat_hash_set<std::string> deferred_ ABSL_GUARDED_BY(mu_);
+  // Services with reports not evaluated yet, their hold not yet passed,
+  // with the material version of the latest.
+  absl::flat_hash_map<std::string, uint64_t> deferred_ ABSL_GUARDED_BY(mu_);
   uint64_t book_generation_ ABSL_GUARDED_BY(mu_) = 0;
   // When the history's unlisted services are due to be looked at again.
   absl::Time unlisted_due_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

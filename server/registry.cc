@@ -147,8 +147,8 @@ void Registry::Changed(Shard& shard, const std::string& name, Service_& entry, b
   shard.changed.push_back(name);
 }
 
-std::vector<std::pair<std::string, uint64_t>> Registry::TakeChanged() {
-  std::vector<std::pair<std::string, uint64_t>> out;
+std::vector<ServiceVersion> Registry::TakeChanged() {
+  std::vector<ServiceVersion> out;
   for (Shard& shard : shards_) {
     std::vector<std::string> names;
     absl::MutexLock lock(&shard.mu);
@@ -156,17 +156,19 @@ std::vector<std::pair<std::string, uint64_t>> Registry::TakeChanged() {
     for (std::string& name : names) {
       auto s = shard.services.find(name);
       if (s == shard.services.end()) {
-        out.emplace_back(std::move(name), 0);
+        out.push_back({std::move(name), 0, 0});
       } else if (s->second.queued) {
         s->second.queued = false;
-        out.emplace_back(std::move(name), s->second.version);
+        out.push_back({std::move(name), s->second.version, s->second.material});
       }
     }
   }
   // A service dropped and created again is listed once, as it is now.
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : a.second > b.second; });
-  out.erase(std::unique(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+  std::sort(out.begin(), out.end(), [](const ServiceVersion& a, const ServiceVersion& b) {
+    return a.name != b.name ? a.name < b.name : a.version > b.version;
+  });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const ServiceVersion& a, const ServiceVersion& b) { return a.name == b.name; }),
             out.end());
   return out;
 }

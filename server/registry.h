@@ -112,10 +112,10 @@ class Registry {
   // Every service with its versions, in name order.
   std::vector<ServiceVersion> ServiceVersions() const;
   // Services changed since the last call, each once, in name order, with
-  // their version now (0 for a service that is gone). For the one consumer
-  // that keeps up with every change (FleetEvaluator::Refresh), so that it
-  // looks at what changed rather than at every service.
-  std::vector<std::pair<std::string, uint64_t>> TakeChanged();
+  // their versions now (version 0 for a service that is gone). For the one
+  // consumer that keeps up with every change (FleetEvaluator::Refresh), so
+  // that it looks at what changed rather than at every service.
+  std::vector<ServiceVersion> TakeChanged();
   // One service's views and version, read together.
   std::pair<std::vector<InstanceView>, uint64_t> ServiceSnapshot(const std::string& service) const;
   // When an instance reporting at `view.interval` is offline without news.

@@ -82,6 +82,34 @@ TEST_F(FleetEvaluatorTest, InTheBackgroundAServiceIsEvaluatedAtMostOnceInAWhileB
   EXPECT_EQ(evaluator_->Refresh(), 0);
 }
 
+TEST_F(FleetEvaluatorTest, InTheBackgroundReportsThatOnlyBringMeasurementsWaitHalfAnInterval) {
+  // Agents at 5 s: a report that changes what is material waits at most
+  // kBackgroundEvery, one that only brings measurements kMeasurementsEvery.
+  for (const char* i : {"r1", "r2", "r3"}) registry_->Record(SnapshotBuilder("api", i, 5000).Master(10, 3, 3).Report());
+  registry_->Record(SnapshotBuilder("billing", "b1", 5000).Master(10, 2, 2).Report());
+  EXPECT_EQ(evaluator_->Refresh(), 2);
+  now_ += absl::Milliseconds(1200);
+  registry_->Record(SnapshotBuilder("api", "r2", 5000).Master(10, 3, 3).Churn(30, 600).Report());
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  now_ += absl::Milliseconds(1200);
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  // Due now, with no further report: what was deferred is not lost.
+  now_ += absl::Milliseconds(200);
+  EXPECT_EQ(evaluator_->Refresh(), 1);
+  EXPECT_EQ(evaluator_->Status().services(0).top_finding().rule(), "WORKER_CHURN");
+  // Measurements first, then a worker gone: the material change waits only
+  // kBackgroundEvery from the last evaluation.
+  now_ += absl::Milliseconds(200);
+  registry_->Record(SnapshotBuilder("api", "r1", 5000).Master(10, 3, 3).Churn(31, 600).Report());
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  now_ += absl::Milliseconds(200);
+  registry_->Record(SnapshotBuilder("api", "r3", 5000).Master(10, 2, 3).Report());
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+  now_ += absl::Milliseconds(700);
+  EXPECT_EQ(evaluator_->Refresh(), 1);
+  EXPECT_EQ(evaluator_->Refresh(), 0);
+}
+
 TEST_F(FleetEvaluatorTest, AgentsReportingFasterThanThatAreEvaluatedBeforeTheirNextReport) {
   // The fixture's agents report every second: api may wait a quarter of it.
   EXPECT_EQ(evaluator_->Refresh(), 2);
@@ -105,14 +133,15 @@ TEST_F(FleetEvaluatorTest, AQueryMayAnswerFromAnEvaluationThatOnlyMissesMeasurem
   // Agents at 5 s, evaluated a moment ago.
   for (const char* i : {"r1", "r2", "r3"}) registry_->Record(SnapshotBuilder("api", i, 5000).Master(10, 3, 3).Report());
   EXPECT_EQ(evaluator_->Status().services(0).status(), "ok");
-  // r2's workers start churning: a measurement, seen within twice
-  // kBackgroundEvery, as the background loop would see it.
+  // r2's workers start churning: a measurement, seen within the
+  // measurements hold (2.5 s at 5 s agents) and one hold (1 s) more, as the
+  // background loop would see it.
   now_ += absl::Milliseconds(300);
   registry_->Record(SnapshotBuilder("api", "r2", 5000).Master(10, 3, 3).Churn(30, 600).Report());
   EXPECT_EQ(evaluator_->Status().services(0).status(), "ok");
-  now_ += kBackgroundEvery;
+  now_ += absl::Seconds(3);
   EXPECT_EQ(evaluator_->Status().services(0).status(), "ok");
-  now_ += kBackgroundEvery;
+  now_ += absl::Milliseconds(300);
   EXPECT_EQ(evaluator_->Status().services(0).status(), "degraded");
   EXPECT_EQ(evaluator_->Status().services(0).top_finding().rule(), "WORKER_CHURN");
   // A worker gone is material: seen at once.
