@@ -6,8 +6,11 @@
 // For each N it starts a fresh corral-server (the real binary) and prints:
 //   - server RSS before and after N agents connected, and per agent;
 //   - `corral status --json` wall time and the GetFleetStatus RPC alone;
-//   - sustained reports/s with every stream writing back to back, measured
-//     until the server has read every message (WritesDone, then Finish);
+//   - sustained reports/s with every stream writing back to back: once the
+//     server is idle after the connections (first messages read), --warmup
+//     seconds of writing fill the flow-control windows and grow the
+//     servers' buffers, then --seconds are measured (written messages, and
+//     the server's CPU, over that window only);
 //   - unary Report round-trip p50/p99 taken during that load.
 // It also prints the floor: a minimal gRPC server (callback API, generic
 // methods that read and drop the same bytes) under the same client, unary
@@ -16,7 +19,8 @@
 // CPUs (--server-cpus) and their CPU time counted the same way.
 //
 // --mode saturated measures only the saturated steady-state rate of both
-// servers at each N and prints, besides the text, one line per result:
+// servers at each N, --rounds times each in pairs run back to back, and
+// prints, besides the text, one line per result:
 //   RESULT floor N MSGS_PER_S CPU_US_PER_MSG
 //   RESULT corral N REPORTS_PER_S CPU_US_PER_REPORT
 // (bench/server_vs_floor.sh reads them).
@@ -26,7 +30,8 @@
 //   RESULT curve N ...   and   RESULT floor-curve N CPU_US_PER_MSG CORE_PERCENT
 //
 //   build/bench/fleet_load [--instances 1000,10000] [--seconds 5] [--connections 16]
-//                          [--mode full|saturated] [--server-cpus 1] [--load-cpus 0]
+//                          [--mode full|saturated|curve] [--warmup 5] [--rounds 1]
+//                          [--server-cpus 1] [--load-cpus 0]
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -87,6 +92,10 @@ struct Options {
   std::string load_cpus;
   // --mode curve: seconds between one agent's reports.
   int interval = 5;
+  // --mode saturated: measurements of each server per count, in pairs.
+  int rounds = 1;
+  // Saturated phases: seconds of writing before the measured --seconds.
+  int warmup = 5;
   // Internal: serve the floor on this address until SIGTERM.
   std::string serve_floor;
 };
@@ -108,6 +117,12 @@ minimal gRPC server (the floor). Prints rates, latencies, memory.
                           /metrics, Report p99, all agents back after a restart; then
                           the floor under the same agents (its CPU per message)
   --interval S          seconds between one agent's reports in --mode curve (5)
+  --warmup S            saturated phases write for S seconds before the measured
+                        --seconds, until the flow-control windows are full and the
+                        servers' buffers have grown to what they need (5)
+  --rounds K            in --mode saturated, measure each server K times per count,
+                        in pairs run back to back, the pair's order alternating
+                        (floor first, then corral first, ...) (1)
   --server-cpus LIST    run both servers under `taskset -c LIST` (e.g. 1)
   --load-cpus LIST      pin this load generator to LIST (e.g. 0)
   --help                this text
@@ -163,6 +178,10 @@ Options ParseOptions(int argc, char** argv) {
       }
     } else if (flag == "--seconds") {
       o.seconds = positive();
+    } else if (flag == "--warmup") {
+      o.warmup = positive();
+    } else if (flag == "--rounds") {
+      o.rounds = positive();
     } else if (flag == "--connections") {
       std::string v = value();
       if (!absl::SimpleAtoi(v, &o.connections) || o.connections < 0) {
@@ -207,6 +226,39 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
+int64_t CpuTicks(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) return 0;
+  std::vector<std::string> fields = absl::StrSplit(text.substr(text.rfind(')') + 2), ' ');
+  int64_t utime = 0, stime = 0;
+  if (fields.size() > 12) {
+    (void)absl::SimpleAtoi(fields[11], &utime);
+    (void)absl::SimpleAtoi(fields[12], &stime);
+  }
+  return utime + stime;
+}
+
+double TicksToSeconds(int64_t ticks) { return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
+
+// Waits until server `pid` is idle -- under 5% of a core over half a second
+// -- after its agents connected: every stream's first message has been
+// written by then, not yet read, and the server may still be accepting
+// calls and reading first messages. A saturated phase measures steady-state
+// messages, so it starts after that. Returns the time waited.
+absl::Duration WaitIdle(int pid) {
+  absl::Time start = absl::Now();
+  absl::Time deadline = start + absl::Seconds(120);
+  int64_t before = CpuTicks(pid);
+  while (absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(500));
+    int64_t now = CpuTicks(pid);
+    if (TicksToSeconds(now - before) < 0.025) break;
+    before = now;
+  }
+  return absl::Now() - start;
+}
+
 // N streams on a generic stub, driven by completion queues. Each stream
 // writes its own first message, then (in the load phase) the shared one
 // back to back until told to stop, then half-closes and waits for Finish.
@@ -238,6 +290,39 @@ class StreamLoad {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
         +[](StreamLoad* self) { return self->first_done_ == self->streams_.size(); }, this));
+  }
+
+  // What RunSteady() measured.
+  struct Window {
+    uint64_t messages = 0;
+    absl::Duration elapsed;
+    int64_t server_ticks = 0;  // CPU of the server measured, in clock ticks
+  };
+
+  // Every stream writes back to back for `warmup`, then for `duration`,
+  // which alone is measured: the messages written in it and server `pid`'s
+  // CPU meanwhile. Then every stream closes. Once the flow-control windows
+  // are full, which the warm-up is for, a write completes only as the server
+  // reads and frees window: the rate written is the rate the server reads.
+  Window RunSteady(absl::Duration warmup, absl::Duration duration, int pid) {
+    written_.store(0);
+    pace_ = absl::ZeroDuration();
+    loading_.store(true);
+    for (auto& s : streams_) s->call->Write(s->repeat, Tag(s.get(), kWritten));
+    absl::SleepFor(warmup);
+    uint64_t written_before = written_.load();
+    int64_t ticks_before = CpuTicks(pid);
+    absl::Time start = absl::Now();
+    absl::SleepFor(duration);
+    Window w;
+    w.messages = written_.load() - written_before;
+    w.server_ticks = CpuTicks(pid) - ticks_before;
+    w.elapsed = absl::Now() - start;
+    loading_.store(false);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](StreamLoad* self) { return self->finished_ == self->streams_.size(); }, this));
+    return w;
   }
 
   // Writes for `duration` -- back to back, or once per `pace` per stream
@@ -446,21 +531,6 @@ class FloorService : public grpc::CallbackGenericService {
   }
 };
 
-int64_t CpuTicks(int pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.empty()) return 0;
-  std::vector<std::string> fields = absl::StrSplit(text.substr(text.rfind(')') + 2), ' ');
-  int64_t utime = 0, stime = 0;
-  if (fields.size() > 12) {
-    (void)absl::SimpleAtoi(fields[11], &utime);
-    (void)absl::SimpleAtoi(fields[12], &stime);
-  }
-  return utime + stime;
-}
-
-double TicksToSeconds(int64_t ticks) { return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK)); }
-
 // The floor server's own process (--serve-floor ADDRESS): serves until
 // SIGTERM or SIGINT.
 int ServeFloor(const std::string& address) {
@@ -511,11 +581,11 @@ Rate Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool un
   std::vector<grpc::ByteBuffer> first(static_cast<size_t>(streams), bytes);
   StreamLoad load(channels, "/floor/Stream", std::move(first), {bytes});
   load.WaitConnected();
-  int64_t cpu_before = CpuTicks(server->pid());
-  auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
+  WaitIdle(server->pid());
+  StreamLoad::Window w = load.RunSteady(absl::Seconds(o.warmup), absl::Seconds(o.seconds), server->pid());
   Rate rate;
-  rate.per_second = messages / absl::ToDoubleSeconds(elapsed);
-  rate.cpu_us = TicksToSeconds(CpuTicks(server->pid()) - cpu_before) * 1e6 / static_cast<double>(messages);
+  rate.per_second = static_cast<double>(w.messages) / absl::ToDoubleSeconds(w.elapsed);
+  rate.cpu_us = TicksToSeconds(w.server_ticks) * 1e6 / static_cast<double>(w.messages);
   std::printf(
       "floor  streaming    %9.0f msgs/s  (%zu-byte messages, %d streams over %d connections); "
       "server CPU %.1f us per message\n",
@@ -645,16 +715,16 @@ Rate Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
     for (int i = 0; i < n; ++i) repeats.push_back(AgentMessage(snapshot, i, steady_state));
     StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(firsts), std::move(repeats));
     load.WaitConnected();
-    int64_t cpu_before = CpuTicks(server->pid());
-    auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds));
-    double cpu_seconds = TicksToSeconds(CpuTicks(server->pid()) - cpu_before);
+    WaitIdle(server->pid());
+    StreamLoad::Window w = load.RunSteady(absl::Seconds(o.warmup), absl::Seconds(o.seconds), server->pid());
+    double per_second = static_cast<double>(w.messages) / absl::ToDoubleSeconds(w.elapsed);
+    double cpu_us = TicksToSeconds(w.server_ticks) * 1e6 / static_cast<double>(w.messages);
     std::printf("  saturated, %s: %9.0f reports/s over %.1f s; server CPU %.1f us per report\n",
-                steady_state ? "steady-state messages" : "full snapshots every time",
-                messages / absl::ToDoubleSeconds(elapsed), absl::ToDoubleSeconds(elapsed),
-                cpu_seconds * 1e6 / static_cast<double>(messages));
+                steady_state ? "steady-state messages" : "full snapshots every time", per_second,
+                absl::ToDoubleSeconds(w.elapsed), cpu_us);
     if (steady_state) {
-      saturated.per_second = messages / absl::ToDoubleSeconds(elapsed);
-      saturated.cpu_us = cpu_seconds * 1e6 / static_cast<double>(messages);
+      saturated.per_second = per_second;
+      saturated.cpu_us = cpu_us;
     }
   }
   if (n > 1000 && o.mode == "full") {
@@ -662,6 +732,7 @@ Rate Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
     std::vector<grpc::ByteBuffer> repeats = steady;
     StreamLoad load(channels, "/corral.v1.Collector/Stream", std::move(firsts), std::move(repeats));
     load.WaitConnected();
+    WaitIdle(server->pid());
     int64_t cpu_before = CpuTicks(server->pid());
     auto [messages, elapsed] = load.Run(absl::Seconds(o.seconds), absl::ZeroDuration(), false, 1000);
     double cpu_seconds = TicksToSeconds(CpuTicks(server->pid()) - cpu_before);
@@ -884,13 +955,24 @@ int main(int argc, char** argv) {
   }
   if (o.mode == "full") Floor(o, full, 1000, /*unary=*/true);
   for (int n : o.instances) {
-    Rate floor = Floor(o, steady, n, /*unary=*/false);
-    Rate corral = Corral(o, snapshot, n);
-    if (o.mode == "saturated") {
-      std::printf("RESULT floor %d %.0f %.2f\n", n, floor.per_second, floor.cpu_us);
-      std::printf("RESULT corral %d %.0f %.2f\n", n, corral.per_second, corral.cpu_us);
+    // A pair measured back to back sees the same machine; alternating which
+    // goes first keeps a drift in the machine (another tenant, the page
+    // cache, this generator's own heap) from favouring either.
+    for (int round = 0; round < (o.mode == "saturated" ? o.rounds : 1); ++round) {
+      Rate floor, corral;
+      if (round % 2 == 0) {
+        floor = Floor(o, steady, n, /*unary=*/false);
+        corral = Corral(o, snapshot, n);
+      } else {
+        corral = Corral(o, snapshot, n);
+        floor = Floor(o, steady, n, /*unary=*/false);
+      }
+      if (o.mode == "saturated") {
+        std::printf("RESULT floor %d %.0f %.2f\n", n, floor.per_second, floor.cpu_us);
+        std::printf("RESULT corral %d %.0f %.2f\n", n, corral.per_second, corral.cpu_us);
+      }
+      std::fflush(stdout);
     }
-    std::fflush(stdout);
   }
   return 0;
 }
