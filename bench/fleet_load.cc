@@ -226,6 +226,21 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
+// A temporary directory for one server's data and log, removed with
+// everything in it when the run is done (a corral-server's store at 50,000
+// agents is a few hundred MB). Declared before the server's Process, so the
+// server is stopped first.
+struct ScratchDir {
+  explicit ScratchDir(const std::string& prefix) : path(corral::testing::MakeTempDir(prefix)) {}
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string path;
+};
+
 int64_t CpuTicks(int pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -562,7 +577,8 @@ struct Rate {
 // The floor for `streams` streams sending `bytes` back to back, and (once)
 // unary calls: what gRPC itself costs on this machine, with this client.
 Rate Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool unary) {
-  std::string dir = corral::testing::MakeTempDir("floor");
+  ScratchDir scratch("floor");
+  const std::string& dir = scratch.path;
   std::string address = absl::StrCat("127.0.0.1:", FreePort());
   std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   auto server =
@@ -597,7 +613,8 @@ Rate Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool un
 
 // corral-server at `n` agents; returns its saturated steady-state rate.
 Rate Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
-  std::string dir = corral::testing::MakeTempDir("load");
+  ScratchDir scratch("load");
+  const std::string& dir = scratch.path;
   int port = FreePort();
   std::string address = absl::StrCat("127.0.0.1:", port);
   int http_port = FreePort();
@@ -791,7 +808,8 @@ corral::testing::SimulatedAgentsOptions AgentsAtTheRate(const Options& o, const 
 // come one at a time rather than back to back.
 void FloorCurve(const Options& o, const std::vector<grpc::ByteBuffer>& first,
                 const std::vector<grpc::ByteBuffer>& steady, int n) {
-  std::string dir = corral::testing::MakeTempDir("floor");
+  ScratchDir scratch("floor");
+  const std::string& dir = scratch.path;
   std::string address = absl::StrCat("127.0.0.1:", FreePort());
   std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   auto server =
@@ -819,7 +837,8 @@ void FloorCurve(const Options& o, const std::vector<grpc::ByteBuffer>& first,
 // corral-server with `n` agents at the production rate: one report per
 // agent per --interval, phases spread evenly, as independent agents are.
 void Curve(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
-  std::string dir = corral::testing::MakeTempDir("curve");
+  ScratchDir scratch("curve");
+  const std::string& dir = scratch.path;
   std::string address = absl::StrCat("127.0.0.1:", FreePort());
   int http_port = FreePort();
   std::vector<std::string> argv =
