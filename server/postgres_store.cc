@@ -267,7 +267,16 @@ PostgresStore::PostgresStore(std::string uri, std::string display)
 
 PostgresStore::~PostgresStore() {
   absl::MutexLock lock(&mu_);
-  if (lease_) Log()->info("store {}: giving up the history writer's lease", display_);
+  if (lease_) {
+    Log()->info("store {}: giving up the history writer's lease", display_);
+    // Unlocked here, not left to the connection's end: PostgreSQL frees a
+    // closed session's locks when its backend has exited, a moment after
+    // the close, and a server taking over at once (a restart on the same
+    // host) found the lease still held. No reconnection: a lost connection
+    // took the lease with it.
+    (void)SqlLocked(absl::StrCat("SELECT pg_advisory_unlock(", kLockClass, ", ", kHistoryLeaseLock, ")"),
+                    "give up the history writer's lease");
+  }
   lease_ = false;
   DisconnectLocked();
 }
