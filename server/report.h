@@ -100,7 +100,8 @@ class ConfigCarriers {
   Report::Ref Kept(const Report::Ref& ref) const;
 
   ConfigPool* pool_;
-  // By master pid, in the order of the stream's latest message.
+  // By master pid, in the order of the stream's latest message; searched
+  // linearly (a validated snapshot has at most kMaxMasters).
   std::vector<std::pair<int, Report::Ref>> by_pid_;
 };
 
