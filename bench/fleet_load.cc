@@ -260,10 +260,9 @@ double TicksToSeconds(int64_t ticks) { return static_cast<double>(ticks) / stati
 // -- after its agents connected: every stream's first message has been
 // written by then, not yet read, and the server may still be accepting
 // calls and reading first messages. A saturated phase measures steady-state
-// messages, so it starts after that. Returns the time waited.
-absl::Duration WaitIdle(int pid) {
-  absl::Time start = absl::Now();
-  absl::Time deadline = start + absl::Seconds(120);
+// messages, so it starts after that.
+void WaitIdle(int pid) {
+  absl::Time deadline = absl::Now() + absl::Seconds(120);
   int64_t before = CpuTicks(pid);
   while (absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(500));
@@ -271,7 +270,6 @@ absl::Duration WaitIdle(int pid) {
     if (TicksToSeconds(now - before) < 0.025) break;
     before = now;
   }
-  return absl::Now() - start;
 }
 
 // N streams on a generic stub, driven by completion queues. Each stream
@@ -574,15 +572,33 @@ struct Rate {
   double cpu_us = 0;  // server CPU per message
 };
 
+Rate RateOf(const StreamLoad::Window& w) {
+  Rate rate;
+  rate.per_second = static_cast<double>(w.messages) / absl::ToDoubleSeconds(w.elapsed);
+  rate.cpu_us = TicksToSeconds(w.server_ticks) * 1e6 / static_cast<double>(w.messages);
+  return rate;
+}
+
+// The floor server as its own process (this binary, --serve-floor), pinned
+// like corral-server, with its scratch directory.
+struct FloorServer {
+  explicit FloorServer(const Options& o)
+      : scratch("floor"),
+        address(absl::StrCat("127.0.0.1:", FreePort())),
+        process(corral::testing::Process::Start(
+            Pinned(o.server_cpus, {std::filesystem::read_symlink("/proc/self/exe").string(), "--serve-floor", address}),
+            {}, scratch.path + "/floor.log")) {}
+  ScratchDir scratch;  // first: outlives the process
+  std::string address;
+  std::unique_ptr<corral::testing::Process> process;
+};
+
 // The floor for `streams` streams sending `bytes` back to back, and (once)
 // unary calls: what gRPC itself costs on this machine, with this client.
 Rate Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool unary) {
-  ScratchDir scratch("floor");
-  const std::string& dir = scratch.path;
-  std::string address = absl::StrCat("127.0.0.1:", FreePort());
-  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  auto server =
-      corral::testing::Process::Start(Pinned(o.server_cpus, {self, "--serve-floor", address}), {}, dir + "/floor.log");
+  FloorServer floor(o);
+  const std::string& address = floor.address;
+  corral::testing::Process* server = floor.process.get();
   auto channels = Channels(address, o.connections);
   if (!channels[0]->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::fprintf(stderr, "fleet_load: the floor server on %s did not come up: %s\n", address.c_str(),
@@ -598,10 +614,7 @@ Rate Floor(const Options& o, const grpc::ByteBuffer& bytes, int streams, bool un
   StreamLoad load(channels, "/floor/Stream", std::move(first), {bytes});
   load.WaitConnected();
   WaitIdle(server->pid());
-  StreamLoad::Window w = load.RunSteady(absl::Seconds(o.warmup), absl::Seconds(o.seconds), server->pid());
-  Rate rate;
-  rate.per_second = static_cast<double>(w.messages) / absl::ToDoubleSeconds(w.elapsed);
-  rate.cpu_us = TicksToSeconds(w.server_ticks) * 1e6 / static_cast<double>(w.messages);
+  Rate rate = RateOf(load.RunSteady(absl::Seconds(o.warmup), absl::Seconds(o.seconds), server->pid()));
   std::printf(
       "floor  streaming    %9.0f msgs/s  (%zu-byte messages, %d streams over %d connections); "
       "server CPU %.1f us per message\n",
@@ -734,15 +747,11 @@ Rate Corral(const Options& o, const corral::v1::Snapshot& snapshot, int n) {
     load.WaitConnected();
     WaitIdle(server->pid());
     StreamLoad::Window w = load.RunSteady(absl::Seconds(o.warmup), absl::Seconds(o.seconds), server->pid());
-    double per_second = static_cast<double>(w.messages) / absl::ToDoubleSeconds(w.elapsed);
-    double cpu_us = TicksToSeconds(w.server_ticks) * 1e6 / static_cast<double>(w.messages);
+    Rate rate = RateOf(w);
     std::printf("  saturated, %s: %9.0f reports/s over %.1f s; server CPU %.1f us per report\n",
-                steady_state ? "steady-state messages" : "full snapshots every time", per_second,
-                absl::ToDoubleSeconds(w.elapsed), cpu_us);
-    if (steady_state) {
-      saturated.per_second = per_second;
-      saturated.cpu_us = cpu_us;
-    }
+                steady_state ? "steady-state messages" : "full snapshots every time", rate.per_second,
+                absl::ToDoubleSeconds(w.elapsed), rate.cpu_us);
+    if (steady_state) saturated = rate;
   }
   if (n > 1000 && o.mode == "full") {
     std::vector<grpc::ByteBuffer> firsts = first;
@@ -808,13 +817,9 @@ corral::testing::SimulatedAgentsOptions AgentsAtTheRate(const Options& o, const 
 // come one at a time rather than back to back.
 void FloorCurve(const Options& o, const std::vector<grpc::ByteBuffer>& first,
                 const std::vector<grpc::ByteBuffer>& steady, int n) {
-  ScratchDir scratch("floor");
-  const std::string& dir = scratch.path;
-  std::string address = absl::StrCat("127.0.0.1:", FreePort());
-  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  auto server =
-      corral::testing::Process::Start(Pinned(o.server_cpus, {self, "--serve-floor", address}), {}, dir + "/floor.log");
-  corral::testing::SimulatedAgents agents(AgentsAtTheRate(o, address, first, steady));
+  FloorServer floor(o);
+  corral::testing::Process* server = floor.process.get();
+  corral::testing::SimulatedAgents agents(AgentsAtTheRate(o, floor.address, first, steady));
   absl::Time deadline = absl::Now() + absl::Minutes(5);
   while (agents.connected() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(250));
   absl::SleepFor(absl::Seconds(o.interval + 1));

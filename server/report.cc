@@ -94,6 +94,10 @@ Report::Ref ConfigCarriers::Kept(const Report::Ref& ref) const {
 }
 
 absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1::Snapshot> snapshot) {
+  // The entry of master `pid` in a list like by_pid_, or its end.
+  auto find_master = [](auto& masters, int pid) {
+    return std::find_if(masters.begin(), masters.end(), [pid](const auto& entry) { return entry.first == pid; });
+  };
   Report report;
   report.config_.reserve(static_cast<size_t>(snapshot->instances_size()));
   // Steady state: the same masters, in the same order, all omitting their
@@ -107,7 +111,7 @@ absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1:
       same_masters = false;
       continue;
     }
-    auto it = std::find_if(by_pid_.begin(), by_pid_.end(), [pid](const auto& entry) { return entry.first == pid; });
+    auto it = find_master(by_pid_, pid);
     if (it == by_pid_.end()) {
       return absl::InvalidArgumentError(absl::StrCat("instances[", i, "]: master ", pid,
                                                      "'s configuration was omitted but never sent on this stream"));
@@ -125,7 +129,7 @@ absl::StatusOr<Report> ConfigCarriers::Resolve(std::shared_ptr<const corral::v1:
     next.reserve(report.config_.size());
     for (int i = 0; i < snapshot->instances_size(); ++i) {
       int pid = snapshot->instances(i).master().pid();
-      auto it = std::find_if(next.begin(), next.end(), [pid](const auto& entry) { return entry.first == pid; });
+      auto it = find_master(next, pid);
       if (it != next.end()) {
         it->second = report.config_[static_cast<size_t>(i)];
       } else {
