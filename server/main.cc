@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -154,6 +155,39 @@ int main(int argc, char** argv) {
   corral::server::FleetQueries queries(&registry, &evaluator, book->get(), history->get());
   corral::server::FleetService fleet(&queries, &auth);
 
+  // The HTTP endpoint starts first: files that cannot serve it stop the
+  // start before anything listens for agents, and /healthz answers 503
+  // until the gRPC ports are open.
+  absl::Notification stopping;
+  std::atomic<bool> serving{false};
+  // Declared before the endpoint, which ends its streams as it stops.
+  corral::server::web::WebOptions web_options;
+  web_options.token = *token;
+  web_options.https = !options->http_tls_cert.empty();
+  corral::server::web::WebPages pages(&queries, history->get(), web_options);
+  std::unique_ptr<corral::server::HttpEndpoint> http;
+  if (!options->http.empty()) {
+    corral::server::HttpOptions http_options;
+    http_options.token = *token;
+    http_options.tls_cert = options->http_tls_cert;
+    http_options.tls_key = options->http_tls_key;
+    absl::StatusOr<std::unique_ptr<corral::server::HttpEndpoint>> started = corral::server::HttpEndpoint::Start(
+        options->http, http_options,
+        [&] {
+          return corral::server::RenderMetrics(evaluator.Services(), {collector.reports(), collector.rejected()},
+                                               absl::Now());
+        },
+        [&] { return serving.load() && !stopping.HasBeenNotified(); }, &pages);
+    if (!started.ok()) {
+      spdlog::error("{}", std::string(started.status().message()));
+      return kExitUsage;
+    }
+    http = *std::move(started);
+    spdlog::info("serving the fleet pages, /metrics and /healthz on {}://{}:{}{}", http->scheme(),
+                 options->http.substr(0, options->http.rfind(':')), http->port(),
+                 *token ? " (pages ask for the token; /metrics needs it as a bearer token)" : "");
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -194,36 +228,8 @@ int main(int argc, char** argv) {
           absl::StrJoin(exposed, ", "));
     }
   }
-  absl::Notification stopping;
-  // Declared before the endpoint, which ends its streams as it stops.
-  corral::server::web::WebOptions web_options;
-  web_options.token = *token;
-  web_options.https = !options->http_tls_cert.empty();
-  corral::server::web::WebPages pages(&queries, history->get(), web_options);
-  std::unique_ptr<corral::server::HttpEndpoint> http;
-  if (!options->http.empty()) {
-    corral::server::HttpOptions http_options;
-    http_options.token = *token;
-    http_options.tls_cert = options->http_tls_cert;
-    http_options.tls_key = options->http_tls_key;
-    absl::StatusOr<std::unique_ptr<corral::server::HttpEndpoint>> started = corral::server::HttpEndpoint::Start(
-        options->http, http_options,
-        [&] {
-          return corral::server::RenderMetrics(evaluator.Services(), {collector.reports(), collector.rejected()},
-                                               absl::Now());
-        },
-        [&] { return !stopping.HasBeenNotified(); }, &pages);
-    if (!started.ok()) {
-      spdlog::error("{}", std::string(started.status().message()));
-      server->Shutdown();
-      return kExitUsage;
-    }
-    http = *std::move(started);
-    spdlog::info("serving the fleet pages, /metrics and /healthz on {}://{}:{}{}", http->scheme(),
-                 options->http.substr(0, options->http.rfind(':')), http->port(),
-                 *token ? " (pages ask for the token; /metrics needs it as a bearer token)" : "");
-  }
   server->GetHealthCheckService()->SetServingStatus(true);
+  serving.store(true);
   (*history)->Record(
       {ServerEvent("server_started", absl::StrCat("corral-server ", corral::kCorralVersion, " started"))});
 

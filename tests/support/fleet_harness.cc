@@ -47,7 +47,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dir, std:
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
-  // The HTTP port opens after the gRPC ones: wait for its line too.
+  // The HTTP port opens before the gRPC ones: wait for both lines.
   auto http_flag = std::find(argv.begin(), argv.end(), "--http");
   bool serves_http = http_flag != argv.end() && std::next(http_flag) != argv.end() && *std::next(http_flag) != "off";
   std::string log = dir + "/server.log";
