@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/grpc_security.h"
 #include "httplib.h"
 #include "server/web/page_layout.h"
@@ -146,7 +148,16 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", endpoint->scheme(), "://", address, " (address in use, or not an address)"));
   }
-  endpoint->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  // httplib's stop() does nothing until the listening loop has begun
+  // (is_running()); an endpoint destroyed before then would never be
+  // joined. Return once the loop runs, or has already ended.
+  auto listening_ended = std::make_shared<absl::Notification>();
+  endpoint->thread_ = std::thread([&server, listening_ended] {
+    server.listen_after_bind();
+    listening_ended->Notify();
+  });
+  while (!server.is_running() && !listening_ended->WaitForNotificationWithTimeout(absl::Milliseconds(1))) {
+  }
   return endpoint;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/json_reader.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -251,6 +252,24 @@ TEST_F(WebRoutesTest, WithATokenBrowsersLogInAndScriptsUseTheBearer) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);  // a logged-in browser may read the metrics too
   EXPECT_EQ(client_->Get("/metrics")->status, 401);
+}
+
+// A server that cannot open its gRPC ports ends a moment after its HTTP
+// endpoint started; httplib's stop() does nothing until the listening loop
+// has begun, and the endpoint's thread would then never be joined.
+TEST(HttpEndpointTest, AnEndpointStoppedAsSoonAsItStartedStops) {
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> endpoint = HttpEndpoint::Start(
+        "127.0.0.1:0", HttpOptions(), [] { return std::string(); }, [] { return true; }, nullptr);
+    ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+    auto stopped = std::make_shared<absl::Notification>();
+    std::thread([e = *std::move(endpoint), stopped]() mutable {
+      e.reset();
+      stopped->Notify();
+    }).detach();
+    // A hung stop is left behind: the process ends with the test run.
+    ASSERT_TRUE(stopped->WaitForNotificationWithTimeout(absl::Seconds(10))) << "start " << i << " never stopped";
+  }
 }
 
 }  // namespace
