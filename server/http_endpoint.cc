@@ -1,5 +1,7 @@
 #include "server/http_endpoint.h"
 
+#include <sys/socket.h>
+
 #include <fstream>
 
 #include "absl/strings/ascii.h"
@@ -133,6 +135,13 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const std::str
     bool ok = healthy();
     response.status = ok ? 200 : 503;
     response.set_content(ok ? "ok\n" : "shutting down\n", "text/plain");
+  });
+  // httplib binds with SO_REUSEPORT: a second server started on a taken
+  // port would share it, and scrapes would alternate between the two.
+  // SO_REUSEADDR alone still lets a restart bind past TIME_WAIT.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   // Scrapers and the login form send small requests; nothing else is
   // accepted.

@@ -200,6 +200,10 @@ int main(int argc, char** argv) {
   // Above kMaxSnapshotBytes the collector refuses a report itself, with
   // INVALID_ARGUMENT; gRPC's own limit only stops absurd transfers.
   builder.SetMaxReceiveMessageSize(16 << 20);
+  // gRPC binds with SO_REUSEPORT by default: a second server started on a
+  // taken port would then share it, and the kernel would split the agents
+  // between two servers that each see part of the fleet.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     spdlog::error("cannot listen on {} (address in use, or not an address)", absl::StrJoin(options->listen, ", "));

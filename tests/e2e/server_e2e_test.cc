@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "corral/v1/collector.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -190,6 +191,28 @@ TEST(ServerE2E, MetricsNeedTheTokenHealthzDoesNotAndHttpsServesBoth) {
   RunResult alone = RunCommand({BinPath("corral-server"), "--http-tls-cert", pki.server_cert});
   EXPECT_EQ(alone.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(alone.err, "--http-tls-cert and --http-tls-key go together")) << alone.err;
+}
+
+// An address already taken stops the start with exit 2. Both libraries
+// bind with SO_REUSEPORT unless told not to, and a second server then
+// shared the first one's ports, each seeing part of the fleet. The gRPC
+// case runs after the HTTP endpoint opened, which an endpoint stopped
+// before its listening loop began once kept alive forever.
+TEST(ServerE2E, AnAddressInUseStopsTheStart) {
+  std::string dir = corral::testing::MakeTempDir("in-use");
+  auto first = ServerProcess::Start(dir);
+  for (int i = 0; i < 5; ++i) {
+    RunResult second = RunCommand({BinPath("corral-server"), "--listen", first->address(), "--http", "127.0.0.1:0",
+                                   "--data-dir", absl::StrCat(dir, "/grpc", i)},
+                                  {}, "", absl::Seconds(20));
+    EXPECT_EQ(second.exit_code, 2) << second.err;
+    EXPECT_TRUE(absl::StrContains(second.err, "cannot listen on " + first->address())) << second.err;
+  }
+  RunResult second = RunCommand({BinPath("corral-server"), "--listen", "127.0.0.1:0", "--http", first->http_address(),
+                                 "--data-dir", dir + "/http"},
+                                {}, "", absl::Seconds(20));
+  EXPECT_EQ(second.exit_code, 2) << second.err;
+  EXPECT_TRUE(absl::StrContains(second.err, "cannot listen on http://" + first->http_address())) << second.err;
 }
 
 TEST(ServerE2E, ListeningBeyondLoopbackWithoutATokenIsWarnedAbout) {
