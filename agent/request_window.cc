@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
@@ -43,6 +44,11 @@ RequestWindow::Slot& RequestWindow::SlotAt(absl::Time now) {
 }
 
 void RequestWindow::Add(const StatsdMetric& m, absl::Time now) {
+  // Gunicorn sends positive increments, durations and worker counts. A
+  // negative value comes from something else on the port (or a statsd
+  // client's gauge decrement): the totals are counters, which never go
+  // down, and corral-server refuses a report whose totals do.
+  if (m.value < 0) return;
   // A sampled counter stands for 1/rate events.
   double n = m.type == "c" ? m.value / m.sample_rate : m.value;
   if (m.name == "gunicorn.requests" && m.type == "c") {
@@ -53,12 +59,18 @@ void RequestWindow::Add(const StatsdMetric& m, absl::Time now) {
     double weight = 1 / m.sample_rate;
     slot.duration_sum_ms += m.value * weight;
     slot.durations += weight;
-    slot.histogram[static_cast<size_t>(Bucket(m.value))] += static_cast<uint32_t>(std::llround(weight));
+    // Saturates: a line sampled at 1e-6 stands for a million durations.
+    uint32_t& count = slot.histogram[static_cast<size_t>(Bucket(m.value))];
+    count = static_cast<uint32_t>(std::min<uint64_t>(std::numeric_limits<uint32_t>::max(),
+                                                     uint64_t{count} + static_cast<uint64_t>(std::llround(weight))));
     duration_total_ms_ += m.value * weight;
   } else if (m.type == "c" && absl::StartsWith(m.name, "gunicorn.request.status.")) {
+    // Exactly three digits, 100 to 999: "0200", "+200" or " 200" would each
+    // open another total (memory without bound), and corral-server
+    // refuses a report whose status codes are not three digits.
     std::string code = m.name.substr(sizeof("gunicorn.request.status.") - 1);
-    int status = 0;
-    if (!absl::SimpleAtoi(code, &status) || status < 100 || status > 999) return;
+    if (code.size() != 3 || code[0] == '0' || !std::all_of(code.begin(), code.end(), absl::ascii_isdigit)) return;
+    int status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
     Slot& slot = SlotAt(now);
     slot.responses += n;
     if (status >= 500 && status < 600) slot.errors += n;

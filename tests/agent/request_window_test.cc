@@ -96,5 +96,43 @@ TEST(RequestWindow, DurationsBeyondTheLastBucketFallInIt) {
   EXPECT_EQ(RequestWindow::Bucket(std::nan("")), 0);
 }
 
+// Anything that reaches the statsd port can send lines; one bad line must
+// not make every later report one corral-server refuses (negative totals,
+// status codes other than three digits) or grow the agent's memory.
+TEST(RequestWindow, LinesGunicornNeverSendsLeaveTheTotalsValid) {
+  RequestWindow w(kT0);
+  w.Add(M("gunicorn.requests", 5, "c"), kT0);
+  w.Add(M("gunicorn.requests", -1, "c"), kT0);
+  w.Add(M("gunicorn.log.critical", -3, "c"), kT0);
+  w.Add(M("gunicorn.request.duration", -250, "ms"), kT0);
+  w.Add(M("gunicorn.request.duration", 40, "ms"), kT0);
+  w.Add(M("gunicorn.workers", -2, "g"), kT0);
+  w.Add(M("gunicorn.request.status.200", 2, "c"), kT0);
+  w.Add(M("gunicorn.request.status.200", -1, "c"), kT0);
+  for (const char* code : {"0200", "+200", " 200", "20", "2000", "099", "2x0", "000"}) {
+    w.Add(M(std::string("gunicorn.request.status.") + code, 1, "c"), kT0);
+  }
+  corral::v1::RequestStats r = w.Summarize(kT0 + absl::Seconds(1));
+  EXPECT_EQ(r.requests_total(), 5);
+  EXPECT_EQ(r.critical_logs_total(), 0);
+  EXPECT_DOUBLE_EQ(r.latency_mean_ms(), 40);
+  EXPECT_DOUBLE_EQ(r.request_duration_seconds_total(), 0.04);
+  EXPECT_FALSE(r.has_gunicorn_workers());
+  ASSERT_EQ(r.responses_total_size(), 1);
+  EXPECT_EQ(r.responses_total().at("200"), 2);
+}
+
+TEST(RequestWindow, HeavilySampledDurationsSaturateTheirBucket) {
+  // Each line stands for a million durations: 4,295 of them are 32,704
+  // past what 32 bits hold, which a wrapped count would keep, fewer than
+  // the 100,000 slow ones that follow.
+  RequestWindow w(kT0);
+  for (int i = 0; i < 4295; ++i) w.Add(M("gunicorn.request.duration", 10, "ms", 1e-6), kT0);
+  for (int i = 0; i < 1000; ++i) w.Add(M("gunicorn.request.duration", 1000, "ms", 0.01), kT0);
+  corral::v1::RequestStats r = w.Summarize(kT0 + absl::Seconds(1));
+  EXPECT_NEAR(r.latency_p50_ms(), 10, 10 * 0.02);
+  EXPECT_NEAR(r.latency_p99_ms(), 10, 10 * 0.02);
+}
+
 }  // namespace
 }  // namespace corral::agent

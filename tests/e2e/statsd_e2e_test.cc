@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "corral/v1/fleet.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -117,6 +118,51 @@ TEST(StatsdE2E, RequestMetricsAgreeWithWrk) {
 
   corral::testing::RunResult text = Corral({"service", "web"}, server->address());
   EXPECT_NE(text.out.find("Requests (Gunicorn's statsd):"), std::string::npos) << text.out;
+}
+
+// Anything in the container can write to the agent's statsd port. Lines
+// Gunicorn never sends (negative counts, status codes that are not three
+// digits) once went into every later report, which corral-server refused:
+// the instance dropped out of the fleet until the agent restarted.
+TEST(StatsdE2E, StrangeLinesOnTheStatsdPortDoNotStopTheReports) {
+  std::string dir = corral::testing::MakeTempDir("statsd-strange");
+  auto server = ServerProcess::Start(dir, {"--agent-interval", "500ms"});
+  auto web = Container::Start(dir, ContainerOptions{"web",
+                                                    "web-1",
+                                                    {"--workers", "1", "--bind", "127.0.0.1:8000", "app:app"},
+                                                    server->unix_target(),
+                                                    "500ms",
+                                                    {"--statsd-listen", "127.0.0.1:8125"}});
+  ASSERT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 1; }, absl::Seconds(30)));
+  std::string lines =
+      "web.gunicorn.request.status.0200:1|c\\nweb.gunicorn.request.status.+200:1|c\\n"
+      "web.gunicorn.requests:-1|c\\nweb.gunicorn.request.duration:-5|ms\\nweb.gunicorn.requests:7|c\\n"
+      "web.gunicorn.request.status.200:7|c";
+  corral::testing::RunResult sent = corral::testing::RunCommand(
+      {"nsenter", "-t", std::to_string(web->gunicorn_master()), "-n", "/usr/bin/python3", "-c",
+       absl::StrCat("import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'", lines,
+                    "', ('127.0.0.1', 8125))")});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+
+  corral::v1::RequestStats stats;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        corral::testing::RunResult r = Corral({"service", "web", "--json"}, server->address());
+        corral::v1::ServiceDetail detail;
+        if (!google::protobuf::util::JsonStringToMessage(r.out, &detail).ok() || detail.replicas_size() != 1) {
+          return false;
+        }
+        stats = detail.replicas(0).request_stats();
+        return stats.requests_total() == 7;
+      },
+      absl::Seconds(10)))
+      << stats.DebugString() << server->process().Log();
+  EXPECT_EQ(stats.responses_total_size(), 1) << stats.DebugString();
+  EXPECT_EQ(stats.responses_total().at("200"), 7) << stats.DebugString();
+  // Two more intervals: still online, nothing refused.
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(OnlineInstances(server->address()), 1);
+  EXPECT_EQ(server->process().Log().find("refused"), std::string::npos) << server->process().Log();
 }
 
 }  // namespace
