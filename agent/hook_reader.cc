@@ -1,6 +1,8 @@
 #include "agent/hook_reader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -204,8 +206,19 @@ absl::StatusOr<HookFileStamp> StatHookFile(const std::string& path) {
 }
 
 absl::StatusOr<std::string> ReadHookFile(const std::string& path) {
+  // Whoever can write the hook directory can put a FIFO where the file was
+  // stat()ed a moment ago: a blocking open of it would stop the sampling
+  // thread. Open without blocking, then check what was opened.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return absl::ErrnoToStatus(errno, path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
+  }
   // One byte more than allowed tells a file at the limit from a longer one.
-  absl::StatusOr<std::string> content = corral::ReadFileToString(path, kMaxHookFileBytes + 1);
+  absl::StatusOr<std::string> content = corral::ReadDescriptorToString(fd, path, kMaxHookFileBytes + 1);
+  ::close(fd);
   if (!content.ok()) return content.status();
   if (content->size() > kMaxHookFileBytes) {
     return absl::ResourceExhaustedError(absl::StrCat("larger than ", kMaxHookFileBytes, " bytes"));

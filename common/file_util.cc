@@ -10,9 +10,7 @@
 
 namespace corral {
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, path);
+absl::StatusOr<std::string> ReadDescriptorToString(int fd, const std::string& path, size_t max_bytes) {
   std::string content;
   char buffer[4096];
   while (content.size() < max_bytes) {
@@ -20,13 +18,18 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max
     ssize_t n = ::read(fd, buffer, want);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      return absl::ErrnoToStatus(saved, path);
+      return absl::ErrnoToStatus(errno, path);
     }
     if (n == 0) break;
     content.append(buffer, static_cast<size_t>(n));
   }
+  return content;
+}
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::ErrnoToStatus(errno, path);
+  absl::StatusOr<std::string> content = ReadDescriptorToString(fd, path, max_bytes);
   ::close(fd);
   return content;
 }

@@ -15,6 +15,10 @@ namespace corral {
 // Reads at most `max_bytes`; a longer file is cut there, not rejected.
 absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 1 << 20);
 
+// The same from an open descriptor, which stays open; `path` names it in
+// errors.
+absl::StatusOr<std::string> ReadDescriptorToString(int fd, const std::string& path, size_t max_bytes);
+
 // Reads the target of a symlink (/proc/PID/cwd, /proc/PID/fd/N).
 absl::StatusOr<std::string> ReadSymlink(const std::string& path);
 

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <string>
 
@@ -20,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "gunicorn/settings.h"
+#include "tests/support/subprocess.h"
 
 namespace corral::agent {
 namespace {
@@ -176,6 +179,24 @@ TEST(HookFilePath, JoinsDirectoryAndMasterPid) {
   EXPECT_EQ(HookFilePath("/run/corral", 7), "/run/corral/gunicorn-7.json");
   EXPECT_EQ(HookFilePath("/run/corral//", 7), "/run/corral/gunicorn-7.json");
   EXPECT_EQ(HookFilePath("/", 1), "/gunicorn-1.json");
+}
+
+// A FIFO put where the hook file was: reading it must not wait for a
+// writer (the sampling thread would stop). Without the check, the read
+// below blocks until the test opens the FIFO's other end.
+TEST(ReadHookFile, AFifoIsRefusedWithoutWaiting) {
+  std::string dir = corral::testing::MakeTempDir("hook-fifo");
+  std::string path = HookFilePath(dir, 42);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto read = std::async(std::launch::async, [&] { return ReadHookFile(path); });
+  if (read.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    int writer = ::open(path.c_str(), O_WRONLY);  // lets the blocked open return
+    ::close(writer);
+    FAIL() << "reading a FIFO waited for a writer";
+  }
+  absl::StatusOr<std::string> content = read.get();
+  EXPECT_EQ(content.status().code(), absl::StatusCode::kFailedPrecondition) << content.status();
+  EXPECT_TRUE(absl::StrContains(content.status().message(), "is not a regular file")) << content.status();
 }
 
 TEST(MatchHookReport, AcceptsTheMastersOwnFileOnly) {
