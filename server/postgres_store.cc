@@ -149,6 +149,7 @@ std::vector<std::pair<const char*, std::string>> Statements() {
       {"events", events_from + "WHERE time_unix_ms >= $1::int8 AND id > $2::int8" + order},
       {"events_of_service",
        events_from + "WHERE service = $4::bytea AND time_unix_ms >= $1::int8 AND id > $2::int8" + order},
+      {"events_in_id_order", events_from + "WHERE id > $1::int8 ORDER BY id LIMIT $2::int8"},
       {"prune_events", "DELETE FROM events WHERE time_unix_ms < $1::int8"},
       {"last_event_id", "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_id_seq"},
       {"try_lease", absl::StrCat("SELECT pg_try_advisory_lock(", kLockClass, ", ", kHistoryLeaseLock, ")")},
@@ -660,6 +661,16 @@ absl::StatusOr<std::vector<corral::v1::Event>> PostgresStore::Events(const Event
   if (more) events.pop_back();
   std::reverse(events.begin(), events.end());
   if (truncated != nullptr) *truncated = more;
+  return events;
+}
+
+absl::StatusOr<std::vector<corral::v1::Event>> PostgresStore::EventsAfter(int64_t after_id, int limit) {
+  if (limit < 1) return absl::InvalidArgumentError(absl::StrCat("event query limit must be at least 1, not ", limit));
+  absl::MutexLock lock(&mu_);
+  CORRAL_ASSIGN_OR_RETURN(Result r,
+                          RunLocked("events_in_id_order", {Param::Int(after_id), Param::Int(limit)}, "read events"));
+  std::vector<corral::v1::Event> events;
+  for (int row = 0; row < r.rows(); ++row) events.push_back(ReadEvent(r, row));
   return events;
 }
 

@@ -71,6 +71,7 @@ class PostgresStore final : public Store {
                       const std::map<std::string, std::string>& baselines = {}) override;
   absl::StatusOr<std::map<std::string, std::string>> LoadBaselines() override;
   absl::StatusOr<std::vector<corral::v1::Event>> Events(const EventQuery& query, bool* truncated) override;
+  absl::StatusOr<std::vector<corral::v1::Event>> EventsAfter(int64_t after_id, int limit) override;
   absl::StatusOr<int64_t> PruneEvents(int64_t before_unix_ms) override;
   // The events' id sequence: also ids given since by other servers, and ids
   // of events pruned since. 0 when none was given, or when the database

@@ -266,6 +266,7 @@ struct SqliteStore::Statements {
   sqlite3_stmt* events_since_service = nullptr;
   sqlite3_stmt* events_after = nullptr;
   sqlite3_stmt* events_after_service = nullptr;
+  sqlite3_stmt* events_in_id_order = nullptr;
   sqlite3_stmt* prune_events = nullptr;
   sqlite3_stmt* last_event_id = nullptr;
 };
@@ -411,6 +412,7 @@ absl::Status SqliteStore::Initialize() {
   const std::string events_after = events_from + "NOT INDEXED WHERE id > ?4 AND time_unix_ms >= ?1" + order;
   const std::string events_after_service =
       events_from + "NOT INDEXED WHERE id > ?4 AND service = ?3 AND time_unix_ms >= ?1" + order;
+  const std::string events_in_id_order = events_from + "WHERE id > ?1 ORDER BY id LIMIT ?2";
   const std::pair<sqlite3_stmt**, const char*> sql[] = {
       {&s->begin, "BEGIN IMMEDIATE"},
       {&s->commit, "COMMIT"},
@@ -439,6 +441,7 @@ absl::Status SqliteStore::Initialize() {
       {&s->events_since_service, events_since_service.c_str()},
       {&s->events_after, events_after.c_str()},
       {&s->events_after_service, events_after_service.c_str()},
+      {&s->events_in_id_order, events_in_id_order.c_str()},
       {&s->prune_events, "DELETE FROM events WHERE time_unix_ms < ?1"},
       // AUTOINCREMENT keeps the highest id ever given here, also when that
       // event has been pruned.
@@ -659,6 +662,18 @@ absl::StatusOr<std::vector<corral::v1::Event>> SqliteStore::Events(const EventQu
   if (more) events.pop_back();
   std::reverse(events.begin(), events.end());
   if (truncated != nullptr) *truncated = more;
+  return events;
+}
+
+absl::StatusOr<std::vector<corral::v1::Event>> SqliteStore::EventsAfter(int64_t after_id, int limit) {
+  if (limit < 1) return absl::InvalidArgumentError(absl::StrCat("event query limit must be at least 1, not ", limit));
+  absl::MutexLock lock(&mu_);
+  StatementRun run(statements_->events_in_id_order);
+  run.Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+  std::vector<corral::v1::Event> events;
+  int rc;
+  while ((rc = run.Step()) == SQLITE_ROW) events.push_back(ReadEvent(run));
+  if (rc != SQLITE_DONE) return Error(rc, "read events");
   return events;
 }
 

@@ -75,6 +75,7 @@ class SqliteStore final : public Store {
                       const std::map<std::string, std::string>& baselines = {}) override;
   absl::StatusOr<std::map<std::string, std::string>> LoadBaselines() override;
   absl::StatusOr<std::vector<corral::v1::Event>> Events(const EventQuery& query, bool* truncated) override;
+  absl::StatusOr<std::vector<corral::v1::Event>> EventsAfter(int64_t after_id, int limit) override;
   absl::StatusOr<int64_t> PruneEvents(int64_t before_unix_ms) override;
   // Also when that event was pruned since (AUTOINCREMENT remembers it).
   int64_t LastEventId() override;

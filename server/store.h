@@ -102,6 +102,13 @@ class Store {
   // set to false. A limit below 1 is InvalidArgument.
   virtual absl::StatusOr<std::vector<corral::v1::Event>> Events(const EventQuery& query, bool* truncated) = 0;
 
+  // The first `limit` events with an id above `after_id`, in id order: the
+  // order they were stored in, whatever their times. What a reader that
+  // follows the store (History::Follow) needs: reading on from the last id
+  // it saw misses nothing, where Events() keeps the newest by time. A limit
+  // below 1 is InvalidArgument.
+  virtual absl::StatusOr<std::vector<corral::v1::Event>> EventsAfter(int64_t after_id, int limit) = 0;
+
   // Deletes the events whose time is before `before_unix_ms`; returns how
   // many were deleted.
   virtual absl::StatusOr<int64_t> PruneEvents(int64_t before_unix_ms) = 0;

@@ -248,6 +248,24 @@ TYPED_TEST(StoreContract, EventsAreOrderedByTimeThenId) {
   EXPECT_THAT(Ids(Query(*store, Matching("", 0, 1))), ElementsAre(3, 2, 4));
 }
 
+TYPED_TEST(StoreContract, EventsAfterAnIdComeInTheOrderTheyWereStored) {
+  auto store = MustOpen(this->location_);
+  ASSERT_NE(store, nullptr);
+  // The clock went back between the second and the third event.
+  std::vector<corral::v1::Event> events = {MakeEvent(100, "a"), MakeEvent(300, "b"), MakeEvent(200, "a"),
+                                           MakeEvent(300, "a", "again")};
+  ASSERT_TRUE(store->Append(&events).ok());
+  absl::StatusOr<std::vector<corral::v1::Event>> all = store->EventsAfter(0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(Ids(*all), ElementsAre(1, 2, 3, 4));
+  EXPECT_THAT(Times(*all), ElementsAre(100, 300, 200, 300));
+  absl::StatusOr<std::vector<corral::v1::Event>> next = store->EventsAfter(1, 2);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_THAT(Ids(*next), ElementsAre(2, 3)) << "the first two after id 1, not the newest";
+  EXPECT_THAT(OkValue(store->EventsAfter(4, 10)), ::testing::Optional(IsEmpty()));
+  EXPECT_EQ(store->EventsAfter(0, 0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TYPED_TEST(StoreContract, PruningDeletesOlderEventsAndIdsKeepIncreasingAfterReopening) {
   {
     auto store = StoreWithEvents(this->location_, 9);
@@ -494,6 +512,28 @@ TEST_F(PostgresStoreTest, ANewHistoryWriterRecordsWhatTheOldOneDidNotCommitAndNo
   EXPECT_THAT(online(), ElementsAre("r1", "r2")) << "r2 at once, r1 not again";
   (*second)->Observe("api", 3, both, {});
   EXPECT_THAT(online(), ElementsAre("r1", "r2"));
+}
+
+// A server whose clock is behind the writer's stores an event with an
+// earlier time but a later id. Watchers drop an event whose id is not above
+// the last one they were given (server/event_stream.h), so a follower hands
+// them on in id order, the order of storing.
+TEST_F(PostgresStoreTest, AFollowerHandsOnEventsInTheOrderTheyWereStored) {
+  auto writer_store = Store::Open(location_);
+  auto follower_store = Store::Open(location_);
+  ASSERT_TRUE(writer_store.ok() && follower_store.ok());
+  auto follower = History::Open(follower_store->get(), HistoryOptions());
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  std::vector<int64_t> seen;
+  (*follower)->Subscribe([&](const corral::v1::Event& e) { seen.push_back(e.id()); });
+
+  std::vector<corral::v1::Event> events = {MakeEvent(1000, "api", "by the writer"),
+                                           MakeEvent(990, "api", "by a server 10 ms behind")};
+  ASSERT_TRUE((*writer_store)->Append(&events).ok());
+  (*follower)->Follow();
+  EXPECT_THAT(seen, ElementsAre(events[0].id(), events[1].id()));
+  (*follower)->Follow();
+  EXPECT_EQ(seen.size(), 2u) << "nothing twice";
 }
 
 TEST_F(PostgresStoreTest, AnAppendRetriedAfterItsCommitStoresNothingTwice) {
