@@ -1,7 +1,12 @@
 // The `corral` binary against a real Gunicorn: exit codes, JSON, text.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <future>
+
+#include "agent/proc_reader.h"
 #include "corral/v1/snapshot.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -42,6 +47,55 @@ TEST(InspectCli, FindsARealGunicornInJsonAndText) {
       << text.out;
   EXPECT_NE(text.out.find("RELOAD_ENABLED"), std::string::npos);
   EXPECT_EQ(text.out.find("\033["), std::string::npos);  // not a terminal: no colour
+}
+
+// Cgroup and sysfs files are made by the kernel as they are read: their
+// size (0 or 4096) never matches what is read, which a check meant for
+// configuration files rewritten mid-read once took for a file changing, so
+// no container resource was ever read.
+TEST(InspectCli, ContainerResourcesAreReadFromTheKernelsFiles) {
+  corral::testing::GunicornOptions options;
+  options.setproctitle = false;
+  options.args = {"-w", "1", "-b", "127.0.0.1:" + std::to_string(corral::testing::FreePort()), "app:app"};
+  auto g = corral::testing::GunicornProcess::Start(options);
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_TRUE((*g)->WaitForWorkers(1).ok());
+
+  corral::testing::RunResult json = RunCommand({BinPath("corral"), "inspect", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  corral::v1::Snapshot snapshot;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &snapshot).ok());
+  const corral::v1::GunicornInstance* inst = nullptr;
+  for (const auto& i : snapshot.instances()) {
+    if (i.master().pid() == (*g)->master_pid()) inst = &i;
+  }
+  ASSERT_NE(inst, nullptr) << json.out;
+  const corral::v1::ContainerResources& r = inst->resources();
+  for (const std::string& e : r.read_errors()) EXPECT_EQ(e.find("changed while being read"), std::string::npos) << e;
+  // From /sys/devices/system/cpu/online (or the cgroup's cpuset or quota).
+  EXPECT_GT(r.effective_cpus(), 0) << r.DebugString();
+  EXPECT_LE(r.effective_cpus(), ::sysconf(_SC_NPROCESSORS_ONLN)) << r.DebugString();
+  if (r.cgroup_version() == "v2" || ::access("/sys/fs/cgroup/memory", R_OK) == 0) {
+    EXPECT_GT(r.memory_usage_bytes(), 0) << r.DebugString();
+  }
+}
+
+// A FIFO where a file is expected (a configuration file, a cgroup file):
+// reading it must not wait for a writer, which would hold the whole scan.
+TEST(ProcReaderAsProcess, AFifoIsRefusedWithoutWaiting) {
+  std::string dir = corral::testing::MakeTempDir("fifo");
+  std::string path = dir + "/gunicorn.conf.py";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  agent::ProcReader reader("/proc");
+  auto read = std::async(std::launch::async, [&] { return reader.ReadAsProcess(::getpid(), path); });
+  if (read.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    int writer = ::open(path.c_str(), O_WRONLY);  // lets the blocked open return
+    ::close(writer);
+    FAIL() << "reading a FIFO waited for a writer";
+  }
+  absl::StatusOr<agent::MasterFile> file = read.get();
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kFailedPrecondition) << file.status();
+  EXPECT_NE(file.status().message().find("is not a regular file"), std::string::npos) << file.status();
 }
 
 TEST(InspectCli, UsageErrorsExitTwo) {
