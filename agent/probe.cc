@@ -15,6 +15,7 @@
 #include "agent/exact_settings.h"
 #include "agent/release_detection.h"
 #include "common/component_log.h"
+#include "common/message_utf8.h"
 #include "common/setting_source.h"
 #include "common/snapshot_facts.h"
 #include "gunicorn/config_loader.h"
@@ -73,6 +74,10 @@ corral::v1::ProcessFacts Probe::FactsFromStat(const ProcStat& stat) const {
 corral::v1::Snapshot Probe::Finish(corral::v1::Snapshot snapshot, absl::Time started) {
   snapshot.set_sampled_at_unix_ms(absl::ToUnixMillis(now_));
   for (const KnownMaster& master : known_) *snapshot.add_instances() = Render(master);
+  // Whatever bytes /proc held, the snapshot must serialize as proto3.
+  if (int replaced = MakeStringsUtf8(&snapshot); replaced > 0) {
+    Log()->debug("replaced bytes that are not UTF-8 in {} field(s) of the snapshot", replaced);
+  }
   snapshot.set_scan_duration_us(absl::ToInt64Microseconds(absl::Now() - started));
   return snapshot;
 }

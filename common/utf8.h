@@ -20,6 +20,13 @@ void AppendUtf8(uint32_t code_point, std::string* out);
 // point past U+10FFFF.
 size_t Utf8SequenceLength(absl::string_view text, size_t i);
 
+// Whether every byte of `text` belongs to a well-formed sequence.
+bool IsValidUtf8(absl::string_view text);
+
+// `text` with each byte that does not begin a well-formed sequence
+// replaced by U+FFFD.
+std::string ToValidUtf8(absl::string_view text);
+
 }  // namespace corral
 
 #endif  // CORRAL_COMMON_UTF8_H_

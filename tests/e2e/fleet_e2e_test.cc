@@ -1,6 +1,7 @@
 // End to end with real processes: corral-server, agents inside PID and
 // network namespaces next to real Gunicorn, and the corral CLI.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
@@ -8,6 +9,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/support/fleet_harness.h"
+#include "tests/support/gunicorn_process.h"
 #include "tests/support/subprocess.h"
 
 namespace corral {
@@ -80,6 +82,22 @@ TEST(FleetE2E, CheckNamesTheStaleReplicaAndPassesOnceItIsFixed) {
   absl::Time fixed = absl::Now();
   ASSERT_TRUE(WaitFor([&] { return Corral({"check"}, server->address()).exit_code == 0; }, absl::Seconds(10)));
   EXPECT_LE(absl::Now() - fixed, 2 * absl::Milliseconds(500) + kSlack);
+}
+
+// What /proc holds is bytes; a proto3 string must be UTF-8, and protobuf
+// refuses a message that breaks that, whole. A Gunicorn started from a
+// directory named in Latin-1 once had every report of its agent refused.
+TEST(FleetE2E, AGunicornInADirectoryNamedInLatin1IsReportedLikeAnyOther) {
+  std::string dir = corral::testing::MakeTempDir("latin1");
+  auto server = ServerProcess::Start(dir);
+  std::string odd = dir + "/d\xe9p\xf4t";
+  ASSERT_EQ(::mkdir(odd.c_str(), 0755), 0);
+  corral::testing::GunicornProcess::WriteApp(odd);
+  auto c = StartContainer(dir, *server, "api", "a1", {"-w", "1", "-b", "0.0.0.0:8000", "--chdir", odd, "app:app"});
+  ASSERT_TRUE(c->WaitForWorkers(1, absl::Seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return OnlineInstances(server->address()) == 1; }, absl::Seconds(20)))
+      << server->process().Log();
+  EXPECT_FALSE(absl::StrContains(server->process().Log(), "refused")) << server->process().Log();
 }
 
 TEST(FleetE2E, AKilledAgentIsDisconnectedAtOnceAndOfflineWithinThreeIntervals) {
