@@ -90,6 +90,7 @@ ImportedExpectations ExpectationsFromDeclaration(const DeclaredService& service)
   }
 
   gunicorn::LoaderInputs inputs;
+  inputs.declared = true;
   inputs.args = invocation->command.args;
   inputs.environ.emplace();
   for (const auto& [name, declared] : invocation->environ) inputs.environ->emplace_back(name, declared.value);

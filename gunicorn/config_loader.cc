@@ -516,7 +516,9 @@ class Reconstruction {
     }
     if (config_file_unreadable_) {
       for (auto& [name, setting] : out_.settings) {
-        if (setting.source() == kSourceDefault) {
+        // WEB_CONCURRENCY, PORT and the like only change the defaults: the
+        // file would override them too.
+        if (setting.source() == kSourceDefault || (setting.source() == kSourceEnv && !in_.declared)) {
           MakeUnknownButDefault(
               setting, absl::StrCat("the config file ", out_.inputs.config_file(), " is unreadable and may set it"));
         }
@@ -541,8 +543,14 @@ class Reconstruction {
     Setting& worker_class = out_.settings["worker_class"];
     const Setting& threads = out_.settings["threads"];
     bool sync = worker_class.value() == "sync" || absl::EndsWith(worker_class.value(), "SyncWorker");
+    if (sync && threads.source() == kSourceUnknown) {
+      SetUnknown("worker_class", absl::StrCat("'", worker_class.value(), "' from ", SettingSourceText(worker_class),
+                                              ", but Gunicorn runs the gthread worker when threads > 1, and threads "
+                                              "is unknown"));
+      return;
+    }
     int64_t n = 0;
-    if (sync && threads.source() != kSourceUnknown && absl::SimpleAtoi(threads.value(), &n) && n > 1) {
+    if (sync && absl::SimpleAtoi(threads.value(), &n) && n > 1) {
       worker_class.set_value("gthread");
       AppendNote(worker_class,
                  absl::StrCat("worker_class is 'sync' but threads=", n, ", so Gunicorn runs the gthread worker"));

@@ -63,6 +63,12 @@ struct LoaderInputs {
   // The settings of the release the master runs; nullptr reads with the
   // newest table.
   const SettingsTable* table = nullptr;
+  // The inputs are what a deployment declares (a compose file, a manifest),
+  // not a running master's: a value the declared environment gives stands
+  // as declared even when the config file (inside the image) cannot be
+  // read. For a running master it becomes unknown, since the file may
+  // override it.
+  bool declared = false;
 };
 
 struct ReconstructedConfig {

@@ -263,6 +263,36 @@ TEST(ReconstructConfig, UnreadableConfigFileMakesDefaultsUnknown) {
   EXPECT_NE(c.inputs.config_file_error().find("Permission denied"), std::string::npos);
 }
 
+TEST(ReconstructConfig, UnreadableConfigFileMakesWhatTheEnvironmentSetUnknownToo) {
+  // WEB_CONCURRENCY is only the default of workers: the file overrides it.
+  Files files;
+  files.files["/app/gunicorn.conf.py"] = File("<denied>");
+  ReconstructedConfig c = ReconstructConfig(Inputs({"app"}, {{"WEB_CONCURRENCY", "4"}}, files));
+  EXPECT_EQ(c.settings.at("workers").source(), "unknown");
+  EXPECT_EQ(c.settings.at("workers").value(), "");
+  EXPECT_NE(c.settings.at("workers").note().find("is unreadable and may set it"), std::string::npos);
+  // Readable and silent on workers, the environment's value stands.
+  files.files["/app/gunicorn.conf.py"] = File("timeout = 60\n");
+  EXPECT_EQ(Show(ReconstructConfig(Inputs({"app"}, {{"WEB_CONCURRENCY", "4"}}, files)), "workers"), "env:4");
+}
+
+TEST(ReconstructConfig, SyncWithThreadsUnknownIsNotClaimed) {
+  // With environ erased, GUNICORN_CMD_ARGS could have set --threads 4, and
+  // Gunicorn would then run gthread although the command line says sync.
+  LoaderInputs in = Inputs({"-k", "sync", "app"});
+  in.environ.reset();
+  in.environ_erased = true;
+  ReconstructedConfig c = ReconstructConfig(in);
+  ASSERT_EQ(c.settings.at("threads").source(), "unknown");
+  EXPECT_EQ(c.settings.at("worker_class").source(), "unknown");
+  EXPECT_NE(c.settings.at("worker_class").note().find("threads is unknown"), std::string::npos)
+      << c.settings.at("worker_class").note();
+  // Known threads: sync stays sync, or becomes gthread.
+  EXPECT_EQ(Show(ReconstructConfig(Inputs({"-k", "sync", "app"})), "worker_class"), "cmdline:sync");
+  EXPECT_EQ(ReconstructConfig(Inputs({"-k", "sync", "--threads", "4", "app"})).settings.at("worker_class").value(),
+            "gthread");
+}
+
 TEST(ReconstructConfig, ConfigFileNewerThanTheMasterIsFlagged) {
   Files files;
   files.files["/app/gunicorn.conf.py"] = File("workers = 3\n", /*mtime=*/5000);
