@@ -82,13 +82,6 @@ class HostileProcTest : public ::testing::Test {
   std::string hooks_;
 };
 
-const corral::v1::GunicornInstance* Find(const corral::v1::Snapshot& s, int pid) {
-  for (const auto& inst : s.instances()) {
-    if (inst.master().pid() == pid) return &inst;
-  }
-  return nullptr;
-}
-
 std::vector<int> Pids(const google::protobuf::RepeatedPtrField<corral::v1::ProcessFacts>& facts) {
   std::vector<int> pids;
   for (const auto& f : facts) pids.push_back(f.pid());
