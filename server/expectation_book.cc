@@ -1,9 +1,11 @@
 #include "server/expectation_book.h"
 
+#include <random>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace corral::server {
@@ -74,7 +76,8 @@ std::shared_ptr<const Expectations> ExpectationBook::For(const std::string& serv
 
 absl::Status ExpectationBook::Commit(const std::vector<corral::v1::ServiceExpectations>& services, absl::Time now,
                                      std::vector<corral::v1::Event>* events) {
-  absl::Status written = store_->WriteExpectations(services, /*replace=*/true);
+  absl::Status written = store_->WriteExpectations(services, /*replace=*/true,
+                                                   store_->shared() ? std::optional<int64_t>(version_) : std::nullopt);
   if (!written.ok()) return written;
   for (const corral::v1::ServiceExpectations& s : services) {
     std::map<std::string, corral::v1::Expectation> before;
@@ -128,37 +131,36 @@ absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Set(corral::v1::Se
     if (!valid.ok()) return valid;
   }
   absl::MutexLock lock(&mu_);
-  // Another server may have changed them since the last Refresh.
-  if (store_->shared()) {
-    absl::StatusOr<bool> refreshed = RefreshLocked();
-    if (!refreshed.ok()) return refreshed.status();
-  }
-  std::vector<corral::v1::ServiceExpectations> merged;
-  for (const corral::v1::ServiceExpectations& s : request.services()) {
-    std::map<std::string, corral::v1::Expectation> keys;
-    auto it = by_service_.find(s.service());
-    if (!request.replace() && it != by_service_.end()) keys = ByKey(it->second->proto());
-    for (const corral::v1::Expectation& e : s.expectations()) {
-      if (e.key() == "workers") keys.erase("min_workers");
-      if (e.key() == "min_workers") keys.erase("workers");
-      auto old = keys.find(e.key());
-      corral::v1::Expectation updated = e;
-      // An unchanged value keeps its time, so `expect show` says when it
-      // last changed.
-      if (old != keys.end() && old->second.value() == e.value() && old->second.origin() == e.origin()) {
-        updated.set_updated_at_unix_ms(old->second.updated_at_unix_ms());
-      }
-      keys[e.key()] = std::move(updated);
-    }
-    corral::v1::ServiceExpectations combined = FromMap(s.service(), keys);
-    absl::Status valid = NormalizeServiceExpectations(&combined);
-    if (!valid.ok()) return valid;
-    merged.push_back(std::move(combined));
-  }
-  absl::Status committed = Commit(merged, now, events);
-  if (!committed.ok()) return committed;
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> merged = MergeAndCommit(
+      [&]() -> absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> {
+        std::vector<corral::v1::ServiceExpectations> out;
+        for (const corral::v1::ServiceExpectations& s : request.services()) {
+          std::map<std::string, corral::v1::Expectation> keys;
+          auto it = by_service_.find(s.service());
+          if (!request.replace() && it != by_service_.end()) keys = ByKey(it->second->proto());
+          for (const corral::v1::Expectation& e : s.expectations()) {
+            if (e.key() == "workers") keys.erase("min_workers");
+            if (e.key() == "min_workers") keys.erase("workers");
+            auto old = keys.find(e.key());
+            corral::v1::Expectation updated = e;
+            // An unchanged value keeps its time, so `expect show` says when
+            // it last changed.
+            if (old != keys.end() && old->second.value() == e.value() && old->second.origin() == e.origin()) {
+              updated.set_updated_at_unix_ms(old->second.updated_at_unix_ms());
+            }
+            keys[e.key()] = std::move(updated);
+          }
+          corral::v1::ServiceExpectations combined = FromMap(s.service(), keys);
+          absl::Status valid = NormalizeServiceExpectations(&combined);
+          if (!valid.ok()) return valid;
+          out.push_back(std::move(combined));
+        }
+        return out;
+      },
+      now, events);
+  if (!merged.ok()) return merged.status();
   corral::v1::ExpectationsList out;
-  for (corral::v1::ServiceExpectations& s : merged) *out.add_services() = std::move(s);
+  for (corral::v1::ServiceExpectations& s : *merged) *out.add_services() = std::move(s);
   return out;
 }
 
@@ -166,33 +168,56 @@ absl::StatusOr<corral::v1::ExpectationsList> ExpectationBook::Unset(const corral
                                                                     absl::Time now,
                                                                     std::vector<corral::v1::Event>* events) {
   absl::MutexLock lock(&mu_);
-  if (store_->shared()) {
-    absl::StatusOr<bool> refreshed = RefreshLocked();
-    if (!refreshed.ok()) return refreshed.status();
-  }
-  auto it = by_service_.find(request.service());
-  if (it == by_service_.end()) {
-    return absl::NotFoundError(absl::StrCat("service '", request.service(), "' has no expectations"));
-  }
-  std::map<std::string, corral::v1::Expectation> keys = ByKey(it->second->proto());
-  std::vector<std::string> missing;
-  if (request.keys().empty()) {
-    keys.clear();
-  } else {
-    for (const std::string& key : request.keys()) {
-      if (keys.erase(key) == 0) missing.push_back(key);
-    }
-    if (missing.size() == static_cast<size_t>(request.keys_size())) {
-      return absl::NotFoundError(
-          absl::StrCat(request.service(), " expects nothing for ", absl::StrJoin(missing, ", ")));
-    }
-  }
-  corral::v1::ServiceExpectations remaining = FromMap(request.service(), keys);
-  absl::Status committed = Commit({remaining}, now, events);
-  if (!committed.ok()) return committed;
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> remaining = MergeAndCommit(
+      [&]() -> absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> {
+        auto it = by_service_.find(request.service());
+        if (it == by_service_.end()) {
+          return absl::NotFoundError(absl::StrCat("service '", request.service(), "' has no expectations"));
+        }
+        std::map<std::string, corral::v1::Expectation> keys = ByKey(it->second->proto());
+        std::vector<std::string> missing;
+        if (request.keys().empty()) {
+          keys.clear();
+        } else {
+          for (const std::string& key : request.keys()) {
+            if (keys.erase(key) == 0) missing.push_back(key);
+          }
+          if (missing.size() == static_cast<size_t>(request.keys_size())) {
+            return absl::NotFoundError(
+                absl::StrCat(request.service(), " expects nothing for ", absl::StrJoin(missing, ", ")));
+          }
+        }
+        return std::vector<corral::v1::ServiceExpectations>{FromMap(request.service(), keys)};
+      },
+      now, events);
+  if (!remaining.ok()) return remaining.status();
   corral::v1::ExpectationsList out;
-  *out.add_services() = std::move(remaining);
+  *out.add_services() = std::move(remaining->front());
   return out;
+}
+
+absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> ExpectationBook::MergeAndCommit(
+    Merge merge, absl::Time now, std::vector<corral::v1::Event>* events) {
+  constexpr int kAttempts = 10;
+  for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) {
+      // The server that won may be writing again: wait a little, a random
+      // while growing with the attempts, so that two writers take turns.
+      static thread_local std::mt19937 rng(std::random_device{}());
+      std::uniform_int_distribution<int> ms(1, 5 * attempt);
+      absl::SleepFor(absl::Milliseconds(ms(rng)));
+    }
+    // Another server may have changed them since the last Refresh.
+    if (store_->shared()) {
+      absl::StatusOr<bool> refreshed = RefreshLocked();
+      if (!refreshed.ok()) return refreshed.status();
+    }
+    absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> merged = merge();
+    if (!merged.ok()) return merged.status();
+    absl::Status committed = Commit(*merged, now, events);
+    if (committed.ok()) return merged;
+    if (!absl::IsAborted(committed) || attempt == kAttempts) return committed;
+  }
 }
 
 corral::v1::ExpectationsList ExpectationBook::Get(const std::string& service) const {

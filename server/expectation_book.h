@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -56,6 +57,13 @@ class ExpectationBook {
   explicit ExpectationBook(Store* store) : store_(store) {}
   absl::Status Commit(const std::vector<corral::v1::ServiceExpectations>& services, absl::Time now,
                       std::vector<corral::v1::Event>* events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reloads what other servers wrote, merges with `merge` and commits,
+  // again (a few times) when another server wrote in between: two servers
+  // setting keys of one service at once both keep theirs.
+  using Merge = absl::FunctionRef<absl::StatusOr<std::vector<corral::v1::ServiceExpectations>>()>;
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> MergeAndCommit(Merge merge, absl::Time now,
+                                                                              std::vector<corral::v1::Event>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::StatusOr<bool> RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -130,6 +130,7 @@ std::vector<std::pair<const char*, std::string>> Statements() {
        "RETURNING key, value, origin, declared_by, updated_at_unix_ms"},
       {"bump_expectations", "UPDATE counters SET value = value + 1 WHERE name = 'expectations'"},
       {"expectations_version", "SELECT value FROM counters WHERE name = 'expectations'"},
+      {"lock_expectations_version", "SELECT value FROM counters WHERE name = 'expectations' FOR UPDATE"},
       {"lock_append", absl::StrCat("SELECT pg_advisory_xact_lock(", kLockClass, ", ", kAppendLock, ")")},
       // The id of the event as stored now or by an earlier try: the SELECT
       // sees the table as it was before this statement, so it finds only an
@@ -483,9 +484,19 @@ absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> PostgresStore::Load
 }
 
 absl::Status PostgresStore::WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services,
-                                              bool replace) {
+                                              bool replace, std::optional<int64_t> if_version) {
   absl::MutexLock lock(&mu_);
   return InTransaction("write expectations", [&]() -> absl::Status {
+    if (if_version) {
+      // Locks the counter until the commit: another server's write waits
+      // here, then finds the version moved.
+      CORRAL_ASSIGN_OR_RETURN(Result r, RunLocked("lock_expectations_version", {}, "write expectations"));
+      int64_t version = r.rows() > 0 ? r.Int(0, 0) : 0;
+      if (version != *if_version) {
+        return absl::AbortedError(absl::StrCat("the expectations changed on another server meanwhile (version ",
+                                               *if_version, ", now ", version, ")"));
+      }
+    }
     for (const corral::v1::ServiceExpectations& service : services) {
       if (replace) {
         CORRAL_RETURN_IF_ERROR(

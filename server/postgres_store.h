@@ -63,7 +63,8 @@ class PostgresStore final : public Store {
   ~PostgresStore() override;
 
   absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> LoadExpectations() override;
-  absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace) override;
+  absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace,
+                                 std::optional<int64_t> if_version = std::nullopt) override;
   absl::StatusOr<std::vector<corral::v1::Expectation>> DeleteExpectations(
       const std::string& service, const std::vector<std::string>& keys) override;
   absl::StatusOr<int64_t> ExpectationsVersion() override;

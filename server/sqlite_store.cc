@@ -525,8 +525,11 @@ absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> SqliteStore::LoadEx
   return services;
 }
 
-absl::Status SqliteStore::WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services,
-                                            bool replace) {
+absl::Status SqliteStore::WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace,
+                                            std::optional<int64_t> /*if_version*/) {
+  // One server holds an SQLite store (its data directory is locked), and
+  // the expectation book writes under its own lock: nothing can come in
+  // between its read and this write.
   absl::MutexLock lock(&mu_);
   return InTransaction("write expectations", [&]() -> absl::Status {
     int rc;

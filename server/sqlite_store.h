@@ -68,7 +68,8 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> LoadExpectations() override;
-  absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace) override;
+  absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace,
+                                 std::optional<int64_t> if_version = std::nullopt) override;
   absl::StatusOr<std::vector<corral::v1::Expectation>> DeleteExpectations(
       const std::string& service, const std::vector<std::string>& keys) override;
   absl::Status Append(std::vector<corral::v1::Event>* events,

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,9 +67,11 @@ class Store {
   // expectations with the listed ones (`replace`; an empty list drops them
   // all) or inserts and overwrites just the listed keys. Every field of each
   // Expectation is stored as given. When a key (or, with `replace`, a
-  // service) is listed twice, the later one wins.
-  virtual absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services,
-                                         bool replace) = 0;
+  // service) is listed twice, the later one wins. With `if_version`, on a
+  // shared store, nothing is written unless ExpectationsVersion() still
+  // is that number: Aborted says another server wrote since it was read.
+  virtual absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace,
+                                         std::optional<int64_t> if_version = std::nullopt) = 0;
 
   // In one transaction: drops the given keys of `service`, or all its
   // expectations when `keys` is empty. Returns the expectations removed,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -434,6 +435,98 @@ TEST_F(PostgresStoreTest, EveryWriteOfExpectationsChangesTheVersionOthersSee) {
   EXPECT_NE(*written, *before);
   ASSERT_TRUE((*writer)->DeleteExpectations("api", {}).ok());
   EXPECT_THAT(OkValue((*reader)->ExpectationsVersion()), ::testing::Not(::testing::Optional(*written)));
+}
+
+TEST_F(PostgresStoreTest, AnExpectationsWriteForAVersionAnotherServerMovedOnIsRefused) {
+  absl::StatusOr<std::unique_ptr<Store>> first_store = Store::Open(location_);
+  absl::StatusOr<std::unique_ptr<Store>> second_store = Store::Open(location_);
+  ASSERT_TRUE(first_store.ok() && second_store.ok());
+  Store* first = first_store->get();
+  Store* second = second_store->get();
+  absl::StatusOr<int64_t> read = first->ExpectationsVersion();
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(second->WriteExpectations({ServiceWith("api", {Expect("workers", "4")})}, /*replace=*/false).ok());
+  absl::Status stale =
+      first->WriteExpectations({ServiceWith("api", {Expect("timeout", "120")})}, /*replace=*/true, *read);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted) << stale;
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> loaded = first->LoadExpectations();
+  ASSERT_TRUE(loaded.ok() && loaded->size() == 1u);
+  EXPECT_THAT(Keys((*loaded)[0]), ElementsAre("workers")) << "nothing written";
+  read = first->ExpectationsVersion();
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(
+      first->WriteExpectations({ServiceWith("api", {Expect("timeout", "120")})}, /*replace=*/false, *read).ok());
+}
+
+// A store that runs `after_load` once, right after it loaded the
+// expectations: another server writing between this one's read and write.
+class InterleavingStore final : public Store {
+ public:
+  explicit InterleavingStore(Store* real) : real_(real) {}
+  std::function<void()> after_load;
+
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> LoadExpectations() override {
+    auto loaded = real_->LoadExpectations();
+    if (after_load) std::exchange(after_load, nullptr)();
+    return loaded;
+  }
+  absl::Status WriteExpectations(const std::vector<corral::v1::ServiceExpectations>& services, bool replace,
+                                 std::optional<int64_t> if_version) override {
+    return real_->WriteExpectations(services, replace, if_version);
+  }
+  absl::StatusOr<std::vector<corral::v1::Expectation>> DeleteExpectations(
+      const std::string& service, const std::vector<std::string>& keys) override {
+    return real_->DeleteExpectations(service, keys);
+  }
+  absl::StatusOr<int64_t> ExpectationsVersion() override { return real_->ExpectationsVersion(); }
+  absl::Status Append(std::vector<corral::v1::Event>* events,
+                      const std::map<std::string, std::string>& baselines) override {
+    return real_->Append(events, baselines);
+  }
+  absl::StatusOr<std::map<std::string, std::string>> LoadBaselines() override { return real_->LoadBaselines(); }
+  absl::StatusOr<std::vector<corral::v1::Event>> Events(const EventQuery& query, bool* truncated) override {
+    return real_->Events(query, truncated);
+  }
+  absl::StatusOr<std::vector<corral::v1::Event>> EventsAfter(int64_t after_id, int limit) override {
+    return real_->EventsAfter(after_id, limit);
+  }
+  absl::StatusOr<int64_t> PruneEvents(int64_t before_unix_ms) override { return real_->PruneEvents(before_unix_ms); }
+  int64_t LastEventId() override { return real_->LastEventId(); }
+  bool shared() const override { return real_->shared(); }
+  absl::StatusOr<bool> HoldHistoryLease(bool* taken_now) override { return real_->HoldHistoryLease(taken_now); }
+  const std::string& path() const override { return real_->path(); }
+
+ private:
+  Store* real_;
+};
+
+// Each server merges a Set with what it last read and writes the service's
+// keys whole: without the version check, a key another server set between
+// this one's read and write was dropped, and both callers were told yes.
+TEST_F(PostgresStoreTest, AKeyAnotherServerSetsWhileThisOneMergesIsKept) {
+  auto first_store = Store::Open(location_);
+  auto second_store = Store::Open(location_);
+  ASSERT_TRUE(first_store.ok() && second_store.ok());
+  InterleavingStore interleaving(first_store->get());
+  auto book = ExpectationBook::Open(&interleaving);
+  ASSERT_TRUE(book.ok()) << book.status();
+  auto set = [&](const char* key, const char* value) {
+    corral::v1::SetExpectationsRequest request;
+    *request.add_services() = ServiceWith("api", {Expect(key, value)});
+    std::vector<corral::v1::Event> events;
+    return (*book)->Set(request, absl::FromUnixMillis(5000), &events).status();
+  };
+  ASSERT_TRUE(set("workers", "3").ok());
+  interleaving.after_load = [&] {
+    ASSERT_TRUE((*second_store)
+                    ->WriteExpectations({ServiceWith("api", {Expect("workers", "3"), Expect("timeout", "120")})},
+                                        /*replace=*/true)
+                    .ok());
+  };
+  EXPECT_TRUE(set("keepalive", "5").ok());
+  absl::StatusOr<std::vector<corral::v1::ServiceExpectations>> stored = (*second_store)->LoadExpectations();
+  ASSERT_TRUE(stored.ok() && stored->size() == 1u);
+  EXPECT_THAT(Keys((*stored)[0]), ElementsAre("keepalive", "timeout", "workers"));
 }
 
 TEST_F(PostgresStoreTest, ExpectationsSetThroughOneBookReachTheOtherAtItsNextRefresh) {
