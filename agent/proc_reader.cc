@@ -90,7 +90,7 @@ absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string&
     // instance on the host) until something writes to it.
     int fd = ::open(full.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return absl::ErrnoToStatus(errno, path);
-    struct stat before;
+    struct stat before {};
     if (::fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
       ::close(fd);
       return absl::FailedPreconditionError(
