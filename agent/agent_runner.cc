@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/duration.h"
+#include "common/message_utf8.h"
 #include "common/snapshot_facts.h"
 #include "spdlog/spdlog.h"
 
@@ -35,6 +36,7 @@ std::vector<corral::v1::Snapshot> SplitByPod(const corral::v1::Snapshot& sample,
       agent.set_service(pod.service);
       agent.set_instance(pod.name);
       agent.set_namespace_(pod.pod_namespace);
+      MakeStringsUtf8(&agent);  // read from the master's environment
       agent.clear_container_id();
       if (std::optional<std::string> id =
               ContainerIdFromCgroup(absl::StrCat("0::", instance.resources().cgroup_path())))
@@ -71,7 +73,11 @@ AgentRunner::AgentRunner(const AgentOptions& options, corral::v1::AgentIdentity 
       }()),
       reader_(options.proc_root),
       identity_(std::move(identity)),
-      interval_ms_(absl::ToInt64Milliseconds(options.interval)) {}
+      interval_ms_(absl::ToInt64Milliseconds(options.interval)) {
+  // The probe cleans what it read; the identity (--proc-root, the host
+  // name) joins the snapshot after it.
+  MakeStringsUtf8(&identity_);
+}
 
 void AgentRunner::SetInterval(absl::Duration interval) {
   int64_t ms = absl::ToInt64Milliseconds(interval);

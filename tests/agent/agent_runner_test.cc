@@ -72,6 +72,33 @@ TEST(SplitByPod, EachPodGetsItsMastersUnderItsOwnIdentity) {
   EXPECT_FALSE(api.has_request_stats());
 }
 
+// A pod's names come from its master's environment, the agent's own from
+// flags and the host: bytes that are not UTF-8 would make the server
+// refuse the whole message, so they become U+FFFD like the probe's.
+TEST(SplitByPod, NamesThatAreNotUtf8AreMadeValid) {
+  PodsOfMasters pods;
+  pods.emplace(10, Pod("api-\xe9", "prod", "api"));
+  std::vector<corral::v1::Snapshot> split = SplitByPod(Sample({10}), pods, Own());
+  ASSERT_EQ(split.size(), 1u);
+  EXPECT_EQ(split[0].agent().instance(), "api-\uFFFD");
+}
+
+TEST(AgentRunner, ItsOwnIdentityIsMadeValidUtf8) {
+  AgentOptions options;
+  options.proc_root = std::string(CORRAL_SOURCE_DIR) + "/tests/fixtures/proc-fleet";
+  corral::v1::AgentIdentity identity = Own();
+  identity.set_proc_root(
+      "/host/pr\xf4"
+      "c");
+  identity.set_hostname("h\xf4te");
+  AgentRunner runner(options, identity);
+  corral::v1::Snapshot snapshot = runner.SampleOnce();
+  EXPECT_EQ(snapshot.agent().proc_root(), "/host/pr\uFFFDc");
+  EXPECT_EQ(snapshot.agent().hostname(), "h\uFFFDte");
+  corral::v1::Snapshot parsed;
+  EXPECT_TRUE(parsed.ParseFromString(snapshot.SerializeAsString()));
+}
+
 TEST(SplitByPod, MastersOfOnePodShareItsSnapshot) {
   PodsOfMasters pods;
   pods.emplace(10, Pod("api-0", "", "api"));
