@@ -209,7 +209,7 @@ absl::StatusOr<std::string> ReadHookFile(const std::string& path) {
   // Whoever can write the hook directory can put a FIFO where the file was
   // stat()ed a moment ago: a blocking open of it would stop the sampling
   // thread. Open without blocking, then check what was opened.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return absl::ErrnoToStatus(errno, path);
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

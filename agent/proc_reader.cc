@@ -88,7 +88,7 @@ absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string&
     // Opened without blocking, and checked once open: a FIFO put where a
     // configuration file is expected would otherwise hold the scan (every
     // instance on the host) until something writes to it.
-    int fd = ::open(full.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = ::open(full.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return absl::ErrnoToStatus(errno, path);
     struct stat before {};
     if (::fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
