@@ -75,7 +75,9 @@ TEST(InspectCli, ContainerResourcesAreReadFromTheKernelsFiles) {
   // From /sys/devices/system/cpu/online (or the cgroup's cpuset or quota).
   EXPECT_GT(r.effective_cpus(), 0) << r.DebugString();
   EXPECT_LE(r.effective_cpus(), ::sysconf(_SC_NPROCESSORS_ONLN)) << r.DebugString();
-  if (r.cgroup_version() == "v2" || ::access("/sys/fs/cgroup/memory", R_OK) == 0) {
+  // Where the cgroup has a memory controller, its usage.
+  std::string usage = r.cgroup_path() + (r.cgroup_version() == "v2" ? "/memory.current" : "/memory.usage_in_bytes");
+  if (!r.cgroup_path().empty() && ::access(usage.c_str(), R_OK) == 0) {
     EXPECT_GT(r.memory_usage_bytes(), 0) << r.DebugString();
   }
 }
