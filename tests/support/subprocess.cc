@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
@@ -122,6 +123,29 @@ std::string SourceDir() { return CORRAL_SOURCE_DIR; }
 
 std::string BinPath(const std::string& name) { return absl::StrCat(CORRAL_BIN_DIR, "/", name); }
 
+namespace {
+
+std::mutex made_dirs_mu;
+
+std::vector<std::string>& MadeDirs() {
+  static auto* dirs = new std::vector<std::string>();
+  return *dirs;
+}
+
+// At exit, after every test and test environment is done: a run that
+// passed leaves nothing behind (an image root is 160 MB); a failed one
+// keeps its directories to look at, as does CORRAL_KEEP_TEST_DIRS=1.
+void RemoveMadeDirs() {
+  const char* keep = std::getenv("CORRAL_KEEP_TEST_DIRS");
+  if ((keep != nullptr && std::string(keep) == "1") || !::testing::UnitTest::GetInstance()->Passed()) return;
+  for (const std::string& dir : MadeDirs()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+}
+
+}  // namespace
+
 std::string MakeTempDir(const std::string& prefix) {
   std::string base = ::testing::TempDir();
   while (base.size() > 1 && base.back() == '/') base.pop_back();
@@ -129,7 +153,12 @@ std::string MakeTempDir(const std::string& prefix) {
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   char* dir = ::mkdtemp(buffer.data());
-  return dir ? std::string(dir) : "";
+  if (dir == nullptr) return "";
+  std::lock_guard<std::mutex> lock(made_dirs_mu);
+  static const bool registered = std::atexit(RemoveMadeDirs) == 0;
+  (void)registered;
+  MadeDirs().push_back(dir);
+  return dir;
 }
 
 std::string ReadLog(const std::string& path) {

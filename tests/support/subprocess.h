@@ -32,7 +32,9 @@ std::string BinPath(const std::string& name);
 // The source tree root.
 std::string SourceDir();
 
-// A fresh empty directory under the test's temp dir.
+// A fresh empty directory under the test's temp dir, removed when the
+// test program exits after every test passed (CORRAL_KEEP_TEST_DIRS=1
+// keeps it).
 std::string MakeTempDir(const std::string& prefix);
 
 // The content of a file ("" when unreadable).
