@@ -1,8 +1,6 @@
 #include "agent/hook_reader.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -207,23 +205,15 @@ absl::StatusOr<HookFileStamp> StatHookFile(const std::string& path) {
 
 absl::StatusOr<std::string> ReadHookFile(const std::string& path) {
   // Whoever can write the hook directory can put a FIFO where the file was
-  // stat()ed a moment ago: a blocking open of it would stop the sampling
-  // thread. Open without blocking, then check what was opened.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, path);
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
-  }
-  // One byte more than allowed tells a file at the limit from a longer one.
-  absl::StatusOr<std::string> content = corral::ReadDescriptorToString(fd, path, kMaxHookFileBytes + 1);
-  ::close(fd);
+  // stat()ed a moment ago: ReadRegularFile refuses it rather than stop the
+  // sampling thread on it. One byte more than allowed tells a file at the
+  // limit from a longer one.
+  absl::StatusOr<corral::RegularFile> content = corral::ReadRegularFile(path, path, kMaxHookFileBytes + 1);
   if (!content.ok()) return content.status();
-  if (content->size() > kMaxHookFileBytes) {
+  if (content->content.size() > kMaxHookFileBytes) {
     return absl::ResourceExhaustedError(absl::StrCat("larger than ", kMaxHookFileBytes, " bytes"));
   }
-  return *std::move(content);
+  return std::move(content->content);
 }
 
 absl::Status MatchHookReport(const HookReport& report, int pid, absl::Time file_mtime, absl::Time master_start) {

@@ -1,11 +1,7 @@
 #include "agent/proc_reader.h"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -63,19 +59,6 @@ bool SameVersion(const struct stat& a, const struct stat& b) {
          a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
 }
 
-// Filesystems whose files the kernel generates as they are read.
-bool IsGeneratedOnRead(decltype(statfs::f_type) type) {
-  switch (type) {
-    case PROC_SUPER_MAGIC:
-    case SYSFS_MAGIC:
-    case CGROUP_SUPER_MAGIC:
-    case CGROUP2_SUPER_MAGIC:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string& path, size_t max_bytes) const {
@@ -85,37 +68,20 @@ absl::StatusOr<MasterFile> ProcReader::ReadAsProcess(int pid, const std::string&
   // when the file is the same before and after it.
   constexpr int kAttempts = 3;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    // Opened without blocking, and checked once open: a FIFO put where a
-    // configuration file is expected would otherwise hold the scan (every
-    // instance on the host) until something writes to it.
-    int fd = ::open(full.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) return absl::ErrnoToStatus(errno, path);
-    struct stat before {};
-    if (::fstat(fd, &before) != 0 || !S_ISREG(before.st_mode)) {
-      ::close(fd);
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, S_ISDIR(before.st_mode) ? " is a directory" : " is not a regular file"));
-    }
-    struct statfs filesystem;
-    bool generated = ::fstatfs(fd, &filesystem) == 0 && IsGeneratedOnRead(filesystem.f_type);
-    absl::StatusOr<std::string> content = ReadDescriptorToString(fd, full, max_bytes);
-    ::close(fd);
-    if (!content.ok()) {
-      return absl::Status(content.status().code(), absl::StrCat(path, ": ", content.status().message()));
+    // A FIFO put where a configuration file is expected is refused, not
+    // waited on: it would hold the scan of every instance on the host.
+    absl::StatusOr<RegularFile> read = ReadRegularFile(full, path, max_bytes);
+    if (!read.ok()) return read.status();
+    const struct stat& before = read->opened;
+    if (!read->generated) {  // a kernel file is made whole for each read
+      struct stat after;
+      if (::stat(full.c_str(), &after) != 0) continue;  // replaced: look again
+      bool whole = static_cast<off_t>(read->content.size()) == after.st_size;
+      if (!SameVersion(before, after) || !whole) continue;
     }
     MasterFile file;
-    file.content = *std::move(content);
-    if (generated) {
-      // The kernel writes a cgroup or sysfs file for each read, whole; its
-      // size (0 or 4096) and times say nothing about what was read.
-      file.mtime_unix_ms = static_cast<int64_t>(before.st_mtim.tv_sec) * 1000 + before.st_mtim.tv_nsec / 1000000;
-      return file;
-    }
-    struct stat after;
-    if (::stat(full.c_str(), &after) != 0) continue;  // replaced: look again
-    bool whole = static_cast<off_t>(file.content.size()) == after.st_size;
-    if (!SameVersion(before, after) || !whole) continue;
-    file.mtime_unix_ms = static_cast<int64_t>(after.st_mtim.tv_sec) * 1000 + after.st_mtim.tv_nsec / 1000000;
+    file.content = std::move(read->content);
+    file.mtime_unix_ms = static_cast<int64_t>(before.st_mtim.tv_sec) * 1000 + before.st_mtim.tv_nsec / 1000000;
     return file;
   }
   return absl::UnavailableError(absl::StrCat(path, ": changed while being read (", kAttempts, " attempts)"));

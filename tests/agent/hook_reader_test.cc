@@ -7,10 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <future>
 #include <map>
 #include <string>
 
@@ -188,15 +186,11 @@ TEST(ReadHookFile, AFifoIsRefusedWithoutWaiting) {
   std::string dir = corral::testing::MakeTempDir("hook-fifo");
   std::string path = HookFilePath(dir, 42);
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
-  auto read = std::async(std::launch::async, [&] { return ReadHookFile(path); });
-  if (read.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
-    int writer = ::open(path.c_str(), O_WRONLY);  // lets the blocked open return
-    ::close(writer);
-    FAIL() << "reading a FIFO waited for a writer";
-  }
-  absl::StatusOr<std::string> content = read.get();
-  EXPECT_EQ(content.status().code(), absl::StatusCode::kFailedPrecondition) << content.status();
-  EXPECT_TRUE(absl::StrContains(content.status().message(), "is not a regular file")) << content.status();
+  std::optional<absl::StatusOr<std::string>> content =
+      corral::testing::ReadFifoWithoutAWriter(path, [&] { return ReadHookFile(path); });
+  ASSERT_TRUE(content.has_value()) << "reading a FIFO waited for a writer";
+  EXPECT_EQ(content->status().code(), absl::StatusCode::kFailedPrecondition) << content->status();
+  EXPECT_TRUE(absl::StrContains(content->status().message(), "is not a regular file")) << content->status();
 }
 
 TEST(MatchHookReport, AcceptsTheMastersOwnFileOnly) {

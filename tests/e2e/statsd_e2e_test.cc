@@ -2,6 +2,7 @@
 // corral-agent in the same "container" while wrk drives requests; what
 // corral-server then reports agrees with wrk.
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -51,6 +52,17 @@ WrkResult ParseWrk(const std::string& out) {
   return r;
 }
 
+// The request statistics of the one replica of `service`, when the server
+// lists exactly one.
+std::optional<corral::v1::RequestStats> OnlyReplicaStats(const std::string& server, const std::string& service) {
+  corral::testing::RunResult r = Corral({"service", service, "--json"}, server);
+  corral::v1::ServiceDetail detail;
+  if (!google::protobuf::util::JsonStringToMessage(r.out, &detail).ok() || detail.replicas_size() != 1) {
+    return std::nullopt;
+  }
+  return detail.replicas(0).request_stats();
+}
+
 TEST(StatsdE2E, RequestMetricsAgreeWithWrk) {
   std::string dir = corral::testing::MakeTempDir("statsd");
   // 20 ms per request, and every tenth request of a worker fails.
@@ -88,12 +100,9 @@ TEST(StatsdE2E, RequestMetricsAgreeWithWrk) {
   corral::v1::RequestStats stats;
   ASSERT_TRUE(WaitFor(
       [&] {
-        corral::testing::RunResult r = Corral({"service", "web", "--json"}, server->address());
-        corral::v1::ServiceDetail detail;
-        if (!google::protobuf::util::JsonStringToMessage(r.out, &detail).ok() || detail.replicas_size() != 1) {
-          return false;
-        }
-        stats = detail.replicas(0).request_stats();
+        std::optional<corral::v1::RequestStats> seen = OnlyReplicaStats(server->address(), "web");
+        if (!seen) return false;
+        stats = *seen;
         return stats.requests_total() >= expected.requests;
       },
       absl::Seconds(10)))
@@ -147,12 +156,9 @@ TEST(StatsdE2E, StrangeLinesOnTheStatsdPortDoNotStopTheReports) {
   corral::v1::RequestStats stats;
   EXPECT_TRUE(WaitFor(
       [&] {
-        corral::testing::RunResult r = Corral({"service", "web", "--json"}, server->address());
-        corral::v1::ServiceDetail detail;
-        if (!google::protobuf::util::JsonStringToMessage(r.out, &detail).ok() || detail.replicas_size() != 1) {
-          return false;
-        }
-        stats = detail.replicas(0).request_stats();
+        std::optional<corral::v1::RequestStats> seen = OnlyReplicaStats(server->address(), "web");
+        if (!seen) return false;
+        stats = *seen;
         return stats.requests_total() == 7;
       },
       absl::Seconds(10)))

@@ -1,10 +1,6 @@
 // The `corral` binary against a real Gunicorn: exit codes, JSON, text.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <chrono>
-#include <future>
 
 #include "agent/proc_reader.h"
 #include "corral/v1/snapshot.pb.h"
@@ -18,6 +14,14 @@ namespace {
 
 using corral::testing::BinPath;
 using corral::testing::RunCommand;
+
+// The instance of `snapshot` whose master is `pid`, or nullptr.
+const corral::v1::GunicornInstance* InstanceOf(const corral::v1::Snapshot& snapshot, int pid) {
+  for (const auto& i : snapshot.instances()) {
+    if (i.master().pid() == pid) return &i;
+  }
+  return nullptr;
+}
 
 TEST(InspectCli, FindsARealGunicornInJsonAndText) {
   corral::testing::GunicornOptions options;
@@ -65,10 +69,7 @@ TEST(InspectCli, ContainerResourcesAreReadFromTheKernelsFiles) {
   ASSERT_EQ(json.exit_code, 0) << json.err;
   corral::v1::Snapshot snapshot;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &snapshot).ok());
-  const corral::v1::GunicornInstance* inst = nullptr;
-  for (const auto& i : snapshot.instances()) {
-    if (i.master().pid() == (*g)->master_pid()) inst = &i;
-  }
+  const corral::v1::GunicornInstance* inst = InstanceOf(snapshot, (*g)->master_pid());
   ASSERT_NE(inst, nullptr) << json.out;
   const corral::v1::ContainerResources& r = inst->resources();
   for (const std::string& e : r.read_errors()) EXPECT_EQ(e.find("changed while being read"), std::string::npos) << e;
@@ -89,15 +90,11 @@ TEST(ProcReaderAsProcess, AFifoIsRefusedWithoutWaiting) {
   std::string path = dir + "/gunicorn.conf.py";
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
   agent::ProcReader reader("/proc");
-  auto read = std::async(std::launch::async, [&] { return reader.ReadAsProcess(::getpid(), path); });
-  if (read.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
-    int writer = ::open(path.c_str(), O_WRONLY);  // lets the blocked open return
-    ::close(writer);
-    FAIL() << "reading a FIFO waited for a writer";
-  }
-  absl::StatusOr<agent::MasterFile> file = read.get();
-  EXPECT_EQ(file.status().code(), absl::StatusCode::kFailedPrecondition) << file.status();
-  EXPECT_NE(file.status().message().find("is not a regular file"), std::string::npos) << file.status();
+  std::optional<absl::StatusOr<agent::MasterFile>> file =
+      corral::testing::ReadFifoWithoutAWriter(path, [&] { return reader.ReadAsProcess(::getpid(), path); });
+  ASSERT_TRUE(file.has_value()) << "reading a FIFO waited for a writer";
+  EXPECT_EQ(file->status().code(), absl::StatusCode::kFailedPrecondition) << file->status();
+  EXPECT_NE(file->status().message().find("is not a regular file"), std::string::npos) << file->status();
 }
 
 TEST(InspectCli, UsageErrorsExitTwo) {
@@ -134,10 +131,7 @@ TEST(InspectCli, AnotherUsersGunicornGivesAPartialRecordThatSaysWhy) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   corral::v1::Snapshot snapshot;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.out, &snapshot).ok()) << r.out;
-  const corral::v1::GunicornInstance* inst = nullptr;
-  for (const auto& i : snapshot.instances()) {
-    if (i.master().pid() == (*g)->master_pid()) inst = &i;
-  }
+  const corral::v1::GunicornInstance* inst = InstanceOf(snapshot, (*g)->master_pid());
   ASSERT_NE(inst, nullptr) << r.out;
   std::string errors;
   for (const auto& e : inst->master().read_errors()) errors += e + ";";
@@ -192,9 +186,7 @@ TEST(InspectCli, RootWithoutPtraceAgainstAnotherUsersGunicornStillCountsItsWorke
         snapshot.Clear();
         inst = nullptr;
         if (r.exit_code != 0 || !google::protobuf::util::JsonStringToMessage(r.out, &snapshot).ok()) return false;
-        for (const auto& i : snapshot.instances()) {
-          if (i.master().pid() == (*g)->master_pid()) inst = &i;
-        }
+        inst = InstanceOf(snapshot, (*g)->master_pid());
         return inst != nullptr && inst->workers_size() + inst->other_children_size() == 3;
       },
       absl::Seconds(20)))

@@ -161,6 +161,11 @@ std::string MakeTempDir(const std::string& prefix) {
   return dir;
 }
 
+void ReleaseFifoReader(const std::string& path) {
+  int writer = ::open(path.c_str(), O_WRONLY);
+  if (writer >= 0) ::close(writer);
+}
+
 std::string ReadLog(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

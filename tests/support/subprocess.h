@@ -3,8 +3,11 @@
 #ifndef CORRAL_TESTS_SUPPORT_SUBPROCESS_H_
 #define CORRAL_TESTS_SUPPORT_SUBPROCESS_H_
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +39,23 @@ std::string SourceDir();
 // test program exits after every test passed (CORRAL_KEEP_TEST_DIRS=1
 // keeps it).
 std::string MakeTempDir(const std::string& prefix);
+
+// Opens the writing end of the FIFO at `path` and closes it: a reader
+// blocked opening the FIFO returns.
+void ReleaseFifoReader(const std::string& path);
+
+// What `read` (which opens the FIFO at `path`) returns, or nullopt when it
+// waited 5 s for a writer; the FIFO's other end is then opened so that the
+// read returns and the test can end.
+template <typename Read>
+auto ReadFifoWithoutAWriter(const std::string& path, Read read) -> std::optional<decltype(read())> {
+  auto result = std::async(std::launch::async, read);
+  if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ReleaseFifoReader(path);
+    return std::nullopt;
+  }
+  return result.get();
+}
 
 // The content of a file ("" when unreadable).
 std::string ReadLog(const std::string& path);
